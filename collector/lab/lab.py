@@ -1,0 +1,133 @@
+"""Bring the embedded two-host lab up, down, and report on it."""
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .. import local
+from ..errors import BenchError, LabBrokenError
+from ..hosts import load_hosts
+from ..remote import Remote
+from .credentials import Credentials
+from .network import Bridge, Component, ManagementLink, Namespace, Wire
+from .spec import HOST_LETTERS, LabSpec
+from .sshd import Sshd
+
+
+def components(spec: LabSpec) -> list[Component]:
+    """Every piece of the lab, in build order (removal goes in reverse)."""
+    return [
+        Credentials(spec),
+        *(Namespace(spec, x) for x in HOST_LETTERS),
+        Bridge(spec),
+        *(ManagementLink(spec, x) for x in HOST_LETTERS),
+        Wire(spec),
+        *(Sshd(spec, x) for x in HOST_LETTERS),
+    ]
+
+
+@dataclass(frozen=True)
+class Check:
+    component: str
+    problem: str | None
+
+
+@dataclass(frozen=True)
+class LabStatus:
+    spec: LabSpec
+    checks: list[Check]
+    namespaces_present: int
+
+    @property
+    def state(self) -> str:
+        """"up" (healthy), "down" (no namespace of the lab exists) or "broken" (anything else)."""
+        if all(c.problem is None for c in self.checks):
+            return "up"
+        return "down" if self.namespaces_present == 0 else "broken"
+
+
+def _preflight(what: str) -> None:
+    local.require_root(what)
+    local.require_netns()
+    if shutil.which("ssh-keygen") is None or not shutil.which("/usr/sbin/sshd"):
+        raise BenchError("OpenSSH (ssh-keygen, /usr/sbin/sshd) is not installed",
+                         "run ./bootstrap.sh (it installs openssh-server)")
+
+
+def _check_compatible(spec: LabSpec) -> None:
+    recorded = LabSpec.recorded(spec.lab_id, spec.state_root)
+    moved = (recorded.mgmt_subnet, recorded.wire_subnet) != (spec.mgmt_subnet, spec.wire_subnet)
+    if moved and spec.spec_file.is_file() and Bridge(recorded).problem() is None:
+        raise BenchError(f"lab {spec.lab_id} is up with other subnets "
+                         f"({recorded.mgmt_subnet}, {recorded.wire_subnet})",
+                         "run `invoke lab.down` first")
+
+
+def up(spec: LabSpec, say: Callable[[str], None] = print) -> list[str]:
+    """Create whatever is missing or wrong; return what changed (empty: the lab was already up)."""
+    _preflight("lab up")
+    _check_compatible(spec)
+    changed: list[str] = []
+    try:
+        for part in components(spec):
+            problem = part.problem()
+            if problem is None:
+                continue
+            say(f"building {part.name} ({problem})")
+            part.remove()
+            part.build()
+            changed.append(part.name)
+        spec.save()
+        _login_check(spec)
+    except BaseException:
+        say("lab up failed; `invoke lab.down` removes whatever it created")
+        raise
+    return changed
+
+
+def _login_check(spec: LabSpec) -> None:
+    """Prove the lab through the path the collector uses: SSH with a pinned key, run a command."""
+    for host in load_hosts(spec.hosts_file):
+        with Remote(host) as remote:
+            remote.check(["true"], timeout=10)
+
+
+def down(spec: LabSpec, purge: bool = False) -> list[str]:
+    """Remove every namespace, link and process of the lab; also after a half-failed `up`."""
+    local.require_root("lab down")
+    removed = []
+    for part in reversed(components(spec)):
+        if isinstance(part, Credentials):
+            continue
+        if part.problem() != "missing":
+            removed.append(part.name)
+        part.remove()
+    if purge and spec.state_dir.exists():
+        shutil.rmtree(spec.state_dir)
+        removed.append(str(spec.state_dir))
+    return removed
+
+
+def status(spec: LabSpec) -> LabStatus:
+    local.require_root("lab status")
+    parts = components(spec)
+    checks = [Check(p.name, p.problem()) for p in parts]
+    present = sum(1 for p, c in zip(parts, checks, strict=True)
+                  if isinstance(p, Namespace) and c.problem != "missing")
+    if all(c.problem is None for c in checks):
+        for host in load_hosts(spec.hosts_file):
+            try:
+                with Remote(host, connect_timeout=5) as remote:
+                    remote.check(["true"], timeout=5)
+                checks.append(Check(f"SSH login to {host.describe()}", None))
+            except BenchError as exc:
+                checks.append(Check(f"SSH login to {host.describe()}", exc.message))
+    return LabStatus(spec, checks, present)
+
+
+def require_up(spec: LabSpec) -> None:
+    broken = [c for c in status(spec).checks if c.problem]
+    if broken:
+        raise LabBrokenError(f"lab {spec.lab_id} is not up: "
+                             + "; ".join(f"{c.component}: {c.problem}" for c in broken),
+                             "run `invoke lab.up`")

@@ -1,0 +1,115 @@
+"""Invoke tasks: a thin command line over the `collector` and `reporter` libraries.
+
+`invoke --list` shows them; `invoke --help TASK` shows a task's options.
+"""
+
+import os
+import sys
+
+from invoke.collection import Collection
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import task
+from rich.table import Table
+
+from collector import lab as lab_lib
+from collector.console import console, say, user_errors
+from collector.exit import ExitStatus
+
+PYTHON = sys.executable
+
+
+def _spec(lab_id: str, mtu: int | None = None, mgmt_subnet: str | None = None,
+          wire_subnet: str | None = None, state_root: str | None = None) -> lab_lib.LabSpec:
+    recorded = lab_lib.LabSpec.recorded(lab_id, state_root)
+    return lab_lib.LabSpec(lab_id=lab_id, mtu=mtu or recorded.mtu,
+                           mgmt_subnet=mgmt_subnet or recorded.mgmt_subnet,
+                           wire_subnet=wire_subnet or recorded.wire_subnet,
+                           state_root=recorded.state_root)
+
+
+LAB_HELP = {
+    "lab-id": "name of the lab (1-6 letters/digits; namespaces are ID-a and ID-b)",
+    "mtu": "MTU of the wire between the hosts (default 1500, or what the lab has)",
+    "mgmt-subnet": "management subnet inside 198.18.0.0/15 (default 198.18.255.0/24)",
+    "wire-subnet": "data subnet inside 198.18.0.0/15 (default 198.18.0.0/24)",
+    "state-root": "where lab state lives (default /var/lib/dataplane-bench, or $DPB_STATE_ROOT)",
+}
+
+
+@task(help=LAB_HELP)
+@user_errors
+def lab_up(c: Context, lab_id: str = "dpb", mtu: int = 0, mgmt_subnet: str = "",
+           wire_subnet: str = "", state_root: str = "") -> None:
+    """Build the embedded two-host lab (idempotent: a second call changes nothing)."""
+    spec = _spec(lab_id, mtu, mgmt_subnet, wire_subnet, state_root or None)
+    changed = lab_lib.up(spec, say=say)
+    if changed:
+        say(f"lab {spec.lab_id} is up ({len(changed)} part(s) built)")
+    else:
+        say(f"lab {spec.lab_id} is already up; nothing changed")
+    say(f"hosts file: {spec.hosts_file}")
+    say(f"ssh into a host: ssh -F {spec.state_dir / 'ssh_config'} {spec.host_name('a')}")
+
+
+@task(help={"lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"],
+            "purge": "also delete the lab's keys and state folder"})
+@user_errors
+def lab_down(c: Context, lab_id: str = "dpb", state_root: str = "", purge: bool = False) -> None:
+    """Remove every namespace, link and process of the lab (also after a failed lab.up)."""
+    spec = _spec(lab_id, state_root=state_root or None)
+    removed = lab_lib.down(spec, purge=purge)
+    say(f"lab {spec.lab_id} is down" + (f" (removed {len(removed)} part(s))" if removed
+                                        else " (there was nothing to remove)"))
+
+
+@task(help={"lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"]})
+@user_errors
+def lab_status(c: Context, lab_id: str = "dpb", state_root: str = "") -> None:
+    """Say what exists and whether each sshd answers; exit non-zero unless the lab is healthy."""
+    spec = _spec(lab_id, state_root=state_root or None)
+    report = lab_lib.status(spec)
+    table = Table(title=f"lab {spec.lab_id} ({spec.state_dir}): {report.state}")
+    table.add_column("part")
+    table.add_column("state")
+    for check in report.checks:
+        table.add_row(check.component, "[green]ok[/]" if check.problem is None
+                      else f"[red]{check.problem}[/]")
+    console.print(table)
+    if report.state == "down":
+        raise Exit("lab is down: `invoke lab.up` builds it", code=int(ExitStatus.LAB_DOWN))
+    if report.state == "broken":
+        raise Exit("lab is broken: `invoke lab.up` repairs it", code=int(ExitStatus.LAB_BROKEN))
+
+
+@task(help={"k": "only tests matching this pytest -k expression",
+            "extra": "more pytest arguments, as one string"})
+def test(c: Context, k: str = "", extra: str = "") -> None:
+    """Run lint, type checks and the whole test suite (needs root for the lab tests)."""
+    c.run(f"{PYTHON} -m ruff check .", pty=False)
+    c.run(f"{PYTHON} -m mypy", pty=False)
+    selection = f" -k {k!r}" if k else ""
+    c.run(f"{PYTHON} -m pytest{selection} {extra}".rstrip(), pty=False)
+
+
+@task
+def lint(c: Context) -> None:
+    """ruff and mypy only."""
+    c.run(f"{PYTHON} -m ruff check .")
+    c.run(f"{PYTHON} -m mypy")
+
+
+@task
+@user_errors
+def demo(c: Context) -> None:
+    """The main job on this machine: bring the embedded lab up (collect and report follow)."""
+    lab_up(c)
+
+
+lab = Collection("lab")
+lab.add_task(lab_up, "up")
+lab.add_task(lab_down, "down")
+lab.add_task(lab_status, "status")
+
+ns = Collection(demo, test, lint, lab)
+os.environ.setdefault("PYTHONUNBUFFERED", "1")
