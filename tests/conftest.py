@@ -15,7 +15,7 @@ from .helpers import make_spec
 def lab_spec() -> Iterator[lab.LabSpec]:
     if os.geteuid() != 0:
         pytest.skip("lab tests need root")
-    spec = make_spec(mgmt_octet=254, wire_octet=1)
+    spec = make_spec(wire_octet=1)
     try:
         lab.up(spec, say=lambda _: None)
         yield spec

@@ -54,7 +54,7 @@ def footprint(spec: lab.LabSpec) -> dict[str, list[object]]:
 
 @pytest.fixture
 def spec() -> Iterator[lab.LabSpec]:
-    spec = make_spec(mgmt_octet=253, wire_octet=2)
+    spec = make_spec(wire_octet=2)
     try:
         yield spec
     finally:
