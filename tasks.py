@@ -5,6 +5,7 @@
 
 import os
 import sys
+from pathlib import Path
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -12,6 +13,8 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 from rich.table import Table
 
+from collector import archive as archive_lib
+from collector import command as collect_command
 from collector import lab as lab_lib
 from collector.console import console, say, user_errors
 from collector.exit import ExitStatus
@@ -82,6 +85,36 @@ def lab_status(c: Context, lab_id: str = "dpb", state_root: str = "") -> None:
         raise Exit("lab is broken: `invoke lab.up` repairs it", code=int(ExitStatus.LAB_BROKEN))
 
 
+@task(help={
+    "campaign": "campaign YAML file (default: the built-in campaign on the embedded lab)",
+    "out": "folder that receives the campaign archive (default: ./archive)",
+    "resume": "an archive folder to finish: skips finished runs, redoes unfinished ones",
+    "dry-run": "print the plan (cells, runs, estimated duration) without touching any host",
+    "lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"]})
+@user_errors
+def collect(c: Context, campaign: str = "", out: str = "archive", resume: str = "",
+            dry_run: bool = False, lab_id: str = "dpb", state_root: str = "") -> None:
+    """Run the measurement matrix over SSH on the two hosts and archive every raw output."""
+    spec = _spec(lab_id, state_root=state_root or None)
+    root, summary = collect_command.collect(campaign, Path(out), resume, dry_run, spec)
+    if root is None:
+        for key, value in summary.items():
+            say(f"{key:>12}: {value if not isinstance(value, float) else f'{value:,.0f} s'}")
+        return
+    say("runs: " + ", ".join(f"{n} {status}" for status, n in sorted(summary.items())))
+    say(f"archive: {root}")
+    if summary.get("failed") or summary.get("timeout"):
+        say("some runs failed or timed out: their reasons are in manifest.json; "
+            "`invoke report` lists them under Problems")
+
+
+@task(help={"path": "the campaign archive folder", "out": "the .tar.gz (default: beside it)"})
+@user_errors
+def archive_pack(c: Context, path: str, out: str = "") -> None:
+    """Pack a campaign archive into a .tar.gz for sending elsewhere."""
+    say(f"packed: {archive_lib.pack(Path(path), Path(out) if out else None)}")
+
+
 @task(help={"k": "only tests matching this pytest -k expression",
             "extra": "more pytest arguments, as one string"})
 def test(c: Context, k: str = "", extra: str = "") -> None:
@@ -111,5 +144,8 @@ lab.add_task(lab_up, "up")
 lab.add_task(lab_down, "down")
 lab.add_task(lab_status, "status")
 
-ns = Collection(demo, test, lint, lab)
+archive = Collection("archive")
+archive.add_task(archive_pack, "pack")
+
+ns = Collection(demo, collect, test, lint, lab, archive)
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -1,0 +1,184 @@
+"""The archive: the contract between collector and reporter (docs/archive-format.md).
+
+archive/<campaign>-<UTC>/
+  manifest.json            schema_version, harness, campaign, plan, per-run records, host state
+  campaign.yaml            the campaign as given (when it came from a file)
+  facts/<host>/<phase>-<UTC>.txt
+  runs/<run id>/           client.stdout, client.stderr, server.stdout, server.stderr,
+                           cpu-<host>.txt
+  incomplete/<run id>-<UTC>/   what an interrupted attempt of a run left (kept, never deleted)
+  SHA256SUMS
+
+Every file is written atomically (temporary file, fsync, rename); the manifest is rewritten
+after every run, so a kill -9 at any moment leaves a consistent, resumable archive.
+"""
+
+import hashlib
+import json
+import os
+import subprocess
+import tarfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import BenchError
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+SUMS = "SHA256SUMS"
+FINAL_STATUSES = ("ok", "failed", "timeout")
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data.encode() if isinstance(data, str) else data)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+
+
+def harness() -> dict[str, str]:
+    repo = Path(__file__).resolve().parent.parent
+    try:
+        commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"],
+                                capture_output=True, text=True, timeout=5,
+                                check=False).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"],
+                               capture_output=True, text=True, timeout=5,
+                               check=False).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        commit, dirty = "", ""
+    return {"name": "dataplane-bench", "version": __version__, "commit": commit or "unknown",
+            "dirty": "yes" if dirty else "no"}
+
+
+class Archive:
+    def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
+        self.root = root
+        self.manifest = manifest
+
+    @classmethod
+    def create(cls, out_dir: Path, name: str, campaign_input: dict[str, Any],
+               plan: list[str], campaign_text: str | None) -> "Archive":
+        root = out_dir / f"{name}-{stamp()}"
+        if root.exists():
+            raise BenchError(f"{root} already exists", "wait a second, or pick another --out")
+        root.mkdir(parents=True)
+        manifest = {"schema_version": SCHEMA_VERSION, "harness": harness(),
+                    "created_utc": utc_now(), "updated_utc": utc_now(), "state": "running",
+                    "state_reason": "", "campaign": campaign_input, "plan": plan,
+                    "host_state": {}, "runs": {}}
+        archive = cls(root, manifest)
+        if campaign_text is not None:
+            write_atomic(root / "campaign.yaml", campaign_text)
+        archive.save()
+        return archive
+
+    @classmethod
+    def open(cls, root: Path) -> "Archive":
+        path = root / MANIFEST
+        try:
+            manifest = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise BenchError(f"{root}: no {MANIFEST} here", "name a campaign archive folder "
+                             "made by `invoke collect`") from exc
+        except json.JSONDecodeError as exc:
+            raise BenchError(f"{path}: not valid JSON ({exc})") from exc
+        version = manifest.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise BenchError(f"{path}: schema_version {version!r}, this collector writes "
+                             f"{SCHEMA_VERSION}", "use the dataplane-bench version that made it")
+        return cls(root, manifest)
+
+    def save(self) -> None:
+        self.manifest["updated_utc"] = utc_now()
+        write_atomic(self.root / MANIFEST, json.dumps(self.manifest, indent=1, sort_keys=True))
+
+    def finished(self, run_id: str) -> bool:
+        rec = self.manifest["runs"].get(run_id)
+        return rec is not None and rec.get("status") in FINAL_STATUSES
+
+    def run_dir(self, run_id: str) -> Path:
+        """A clean folder for a run's raw files; an earlier unfinished attempt is moved aside."""
+        path = self.root / "runs" / run_id
+        if path.exists():
+            aside = self.root / "incomplete" / f"{run_id}-{stamp()}"
+            aside.parent.mkdir(exist_ok=True)
+            path.rename(aside)
+        path.mkdir(parents=True)
+        return path
+
+    def write(self, relative: str, data: str) -> None:
+        target = (self.root / relative).resolve()
+        if not target.is_relative_to(self.root.resolve()):
+            raise BenchError(f"refusing to write {relative!r} outside the archive {self.root}")
+        write_atomic(target, data)
+
+    def record(self, run_id: str, record: dict[str, Any]) -> None:
+        self.manifest["runs"][run_id] = record
+        self.save()
+
+    def set_state(self, state: str, reason: str = "") -> None:
+        self.manifest["state"] = state
+        self.manifest["state_reason"] = reason
+        self.save()
+        self.write_sums()
+
+    def write_sums(self) -> None:
+        lines = []
+        for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
+            rel = path.relative_to(self.root).as_posix()
+            if rel == SUMS or path.name.startswith("."):
+                continue
+            lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {rel}\n")
+        write_atomic(self.root / SUMS, "".join(lines))
+
+
+def verify_sums(root: Path) -> list[str]:
+    """Files whose checksum differs from SHA256SUMS, or that are missing."""
+    bad = []
+    for line in (root / SUMS).read_text().splitlines():
+        digest, rel = line.split("  ", 1)
+        path = root / rel
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            bad.append(rel)
+    return bad
+
+
+def pack(root: Path, out: Path | None = None) -> Path:
+    """A .tar.gz of a campaign archive (members relative, no links, owner root)."""
+    Archive.open(root)
+    target = out or root.with_name(root.name + ".tar.gz")
+    tmp = target.with_name(f".{target.name}.tmp")
+
+    def clean(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        if info.issym() or info.islnk():
+            return None
+        info.uid = info.gid = 0
+        info.uname = info.gname = "root"
+        return info
+
+    with tarfile.open(tmp, "w:gz") as tar:
+        tar.add(root, arcname=root.name, filter=clean)
+    tmp.replace(target)
+    return target
+
+
+def newest(out_dir: Path) -> Path:
+    candidates = sorted((p for p in out_dir.glob("*/" + MANIFEST)),
+                        key=lambda p: p.stat().st_mtime)
+    if not candidates:
+        raise BenchError(f"no campaign archive under {out_dir}", "run `invoke collect` first")
+    return candidates[-1].parent

@@ -1,0 +1,176 @@
+"""Campaign files (YAML) → a validated Campaign. Every error names the file, the key and the fix."""
+
+import random
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import BenchError
+from .hosts import Host, host_from_mapping, load_hosts
+
+CONFIGURATIONS: dict[str, tuple[str, ...]] = {
+    "bare": ("host-host",),
+    "container": ("container-container", "container-host", "host-container"),
+    "veth-control": ("host-host",),
+    "overlay": ("container-container",),
+}
+TOOL_TESTS: dict[str, tuple[str, ...]] = {"qperf": ("stream", "rr"), "iperf3": ("stream",)}
+SOCKET_BUFFER_MODES = ("auto", "message")
+ORDERS = ("shuffled", "sequential")
+
+
+@dataclass(frozen=True)
+class Campaign:
+    name: str
+    hosts: tuple[Host, Host]
+    configurations: tuple[str, ...]
+    directions: dict[str, tuple[str, ...]]
+    tools: tuple[str, ...]
+    tests: tuple[str, ...]
+    message_sizes: tuple[int, ...]
+    socket_buffer: tuple[str, ...]
+    mtus: tuple[int, ...]
+    repetitions: int
+    duration_s: int
+    warmup_s: int
+    order: str
+    seed: int
+    run_timeout_s: int
+    source: str = field(default="", compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["hosts"] = [asdict(h) for h in self.hosts]
+        return data
+
+
+DEFAULTS: dict[str, Any] = {
+    "configurations": list(CONFIGURATIONS),
+    "tools": list(TOOL_TESTS),
+    "tests": ["stream", "rr"],
+    "message_sizes": [1000, 20000],
+    "socket_buffer": ["auto"],
+    "mtus": [1500],
+    "repetitions": 5,
+    "duration_s": 10,
+    "warmup_s": 2,
+    "order": "shuffled",
+    "run_timeout_s": 120,
+}
+KEYS = {"name", "hosts", "directions", "seed", *DEFAULTS}
+
+
+def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign:
+    """Validate a campaign mapping; ``source`` (a file name) prefixes every error."""
+    if not isinstance(raw, dict):
+        raise BenchError(f"{source}: a campaign is a YAML mapping, got {type(raw).__name__}")
+    unknown = sorted(set(raw) - KEYS)
+    if unknown:
+        raise BenchError(f"{source}: unknown key(s) {', '.join(unknown)}",
+                         f"allowed: {', '.join(sorted(KEYS))} (see docs/campaign.md)")
+    v = {**DEFAULTS, **raw}
+
+    def bad(key: str, value: Any, allowed: str) -> BenchError:
+        return BenchError(f"{source}: {key}: {value!r} is not allowed", f"allowed: {allowed}")
+
+    def choices(key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        value = v[key]
+        if not isinstance(value, list) or not value:
+            raise bad(key, value, f"a non-empty list of {', '.join(allowed)}")
+        for item in value:
+            if item not in allowed:
+                raise bad(f"{key}[{value.index(item)}]", item, ", ".join(allowed))
+        return tuple(dict.fromkeys(value))
+
+    def integers(key: str, low: int, high: int) -> tuple[int, ...]:
+        value = v[key]
+        if not isinstance(value, list) or not value:
+            raise bad(key, value, f"a non-empty list of integers {low}-{high}")
+        for i, item in enumerate(value):
+            if not isinstance(item, int) or isinstance(item, bool) or not low <= item <= high:
+                raise bad(f"{key}[{i}]", item, f"integers {low}-{high}")
+        return tuple(dict.fromkeys(value))
+
+    def integer(key: str, low: int, high: int) -> int:
+        value = v[key]
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise bad(key, value, f"an integer {low}-{high}")
+        return value
+
+    configurations = choices("configurations", tuple(CONFIGURATIONS))
+    directions: dict[str, tuple[str, ...]] = {c: CONFIGURATIONS[c] for c in configurations}
+    chosen = v.get("directions") or {}
+    if not isinstance(chosen, dict):
+        raise bad("directions", chosen, "a mapping configuration → list of directions")
+    for cfg, dirs in chosen.items():
+        if cfg not in directions:
+            raise bad(f"directions.{cfg}", cfg, f"one of the campaign's configurations: "
+                      f"{', '.join(configurations)}")
+        if not isinstance(dirs, list) or not dirs or any(d not in CONFIGURATIONS[cfg]
+                                                         for d in dirs):
+            raise bad(f"directions.{cfg}", dirs, ", ".join(CONFIGURATIONS[cfg]))
+        directions[cfg] = tuple(dict.fromkeys(dirs))
+    name = str(v.get("name") or Path(source).stem)
+    if not name.replace("-", "").replace("_", "").isalnum():
+        raise bad("name", name, "letters, digits, - and _")
+    seed = v.get("seed")
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**31)
+    elif not isinstance(seed, int) or isinstance(seed, bool):
+        raise bad("seed", seed, "an integer")
+    return Campaign(
+        name=name, hosts=_hosts(v.get("hosts"), source, lab_hosts_file),
+        configurations=configurations, directions=directions,
+        tools=choices("tools", tuple(TOOL_TESTS)), tests=choices("tests", ("stream", "rr")),
+        message_sizes=integers("message_sizes", 1, 16 * 1024 * 1024),
+        socket_buffer=choices("socket_buffer", SOCKET_BUFFER_MODES),
+        mtus=integers("mtus", 576, 9000), repetitions=integer("repetitions", 1, 1000),
+        duration_s=integer("duration_s", 1, 3600), warmup_s=integer("warmup_s", 0, 600),
+        order=_one_of("order", v["order"], ORDERS, source),
+        seed=seed, run_timeout_s=integer("run_timeout_s", 5, 7200), source=source)
+
+
+def _one_of(key: str, value: Any, allowed: tuple[str, ...], source: str) -> str:
+    if value not in allowed:
+        raise BenchError(f"{source}: {key}: {value!r} is not allowed",
+                         f"allowed: {', '.join(allowed)}")
+    return str(value)
+
+
+def _hosts(raw: Any, source: str, lab_hosts_file: Path | None) -> tuple[Host, Host]:
+    if raw in (None, "lab"):
+        if lab_hosts_file is None:
+            raise BenchError(f"{source}: hosts: 'lab' but no lab is known",
+                             "bring it up with `invoke lab.up`, or list your two hosts")
+        hosts = load_hosts(lab_hosts_file)
+    elif isinstance(raw, str):
+        hosts = load_hosts(Path(raw).expanduser())
+    elif isinstance(raw, list):
+        hosts = [host_from_mapping(h, f"{source}: hosts[{i}]") for i, h in enumerate(raw)]
+    else:
+        raise BenchError(f"{source}: hosts: expected 'lab', a hosts file path or a list of two "
+                         f"host mappings, got {type(raw).__name__}")
+    if len(hosts) != 2:
+        raise BenchError(f"{source}: hosts: exactly two hosts are needed, got {len(hosts)}")
+    if hosts[0].name == hosts[1].name:
+        raise BenchError(f"{source}: hosts: both hosts are named {hosts[0].name!r}")
+    return hosts[0], hosts[1]
+
+
+def load(path: Path, lab_hosts_file: Path | None = None) -> Campaign:
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except FileNotFoundError as exc:
+        raise BenchError(f"{path}: no such campaign file") from exc
+    except yaml.YAMLError as exc:
+        raise BenchError(f"{path}: not valid YAML: {exc}") from exc
+    return parse(raw, str(path), lab_hosts_file)
+
+
+def lab_default(lab_hosts_file: Path) -> Campaign:
+    """The default campaign: the whole matrix on the embedded lab, in a few minutes."""
+    return parse({"name": "lab-default", "hosts": "lab", "message_sizes": [1000, 20000],
+                  "mtus": [1500, 9000], "repetitions": 2, "duration_s": 1, "warmup_s": 1,
+                  "run_timeout_s": 30}, "default lab campaign", lab_hosts_file)

@@ -1,0 +1,191 @@
+"""A campaign from start to finish: connect, prepare hosts, then per MTU and configuration build,
+verify, run, tear down; facts at start and end; MTUs restored; resumable at every point."""
+
+import contextlib
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict, dataclass
+from itertools import groupby
+from typing import Any
+
+from . import facts, plan
+from .archive import Archive, stamp
+from .campaign import Campaign
+from .errors import BenchError
+from .remote import Remote
+from .runner import RunContext, execute, kill_leftover_server, require_tools
+from .tools import TOOLS
+from .topology import TOPOLOGIES, Pair, Topology
+
+REQUIRED_TOOLS = ["ip", "ss", "ping", "sysctl", "timeout", "setsid", "sh"]
+PORT_BASE = 19300
+REMOTE_WORKDIR = "/run/dataplane-bench"  # root-owned, not world-writable like /tmp
+
+
+@dataclass
+class Progress:
+    """What the caller is told as the campaign goes (the CLI draws a rich progress bar)."""
+
+    total: int
+    on_start: Callable[[str, int], None] = lambda cell, done: None
+    on_done: Callable[[dict[str, Any], int], None] = lambda record, done: None
+    say: Callable[[str], None] = print
+
+
+def dry_run(c: Campaign) -> dict[str, Any]:
+    runs = plan.runs(c)
+    return {"campaign": c.name, "seed": c.seed, "hosts": [h.describe() for h in c.hosts],
+            "cells": len(plan.cells(c)), "runs": len(runs),
+            "measuring_s": sum(plan.measuring_seconds(c, r) for r in runs),
+            "estimated_s": plan.estimate_seconds(c, runs),
+            "builds": len({(r.cell.mtu, r.cell.configuration) for r in runs})}
+
+
+def _data_interface(remote: Remote) -> str:
+    out = remote.check(["ip", "-o", "addr", "show", "to", remote.host.data_address])
+    if not out.strip():
+        raise BenchError(f"{remote.host.describe()}: no interface has the data address "
+                         f"{remote.host.data_address}",
+                         "set data_address to an address configured on the host's data NIC")
+    return out.split()[1].split("@")[0]
+
+
+def _read_mtu(remote: Remote, netns: str | None, dev: str) -> int:
+    argv = ["cat", f"/sys/class/net/{dev}/mtu"]
+    if netns:
+        argv = ["ip", "netns", "exec", netns, *argv]
+    return int(remote.check(argv).strip())
+
+
+def _set_mtu(remote: Remote, dev: str, mtu: int) -> None:
+    remote.check(["ip", "link", "set", "dev", dev, "mtu", str(mtu)])
+    if _read_mtu(remote, None, dev) != mtu:
+        raise BenchError(f"{remote.host.describe()}: {dev} did not take MTU {mtu}")
+
+
+@contextmanager
+def _connected(c: Campaign) -> Iterator[tuple[Remote, Remote]]:
+    with ExitStack() as stack:
+        remotes = tuple(stack.enter_context(Remote(h)) for h in c.hosts)
+        yield remotes[0], remotes[1]
+
+
+def _facts(archive: Archive, pair: Pair, phase: str) -> None:
+    for i, remote in enumerate(pair.remotes):
+        text = remote.check(["sh", "-c", facts.script([pair.data_ifs[i]])], timeout=60)
+        archive.write(f"facts/{remote.host.name}/{phase}-{stamp()}.txt", text)
+
+
+def _remember_host_state(archive: Archive, pair: Pair) -> None:
+    """The hosts' original settings, recorded once (before any change) and restored at the end."""
+    state = archive.manifest["host_state"]
+    for i, remote in enumerate(pair.remotes):
+        if remote.host.name not in state:
+            forward = remote.check(["sysctl", "-n", "net.ipv4.ip_forward"]).strip()
+            state[remote.host.name] = {"data_if": pair.data_ifs[i],
+                                       "mtu": _read_mtu(remote, None, pair.data_ifs[i]),
+                                       "ip_forward": forward}
+    archive.save()
+
+
+def _restore_hosts(archive: Archive, pair: Pair) -> None:
+    """Best effort: a host that is gone cannot be restored, and must not hide the real error."""
+    for remote in pair.remotes:
+        orig = archive.manifest["host_state"].get(remote.host.name)
+        if not orig:
+            continue
+        with contextlib.suppress(BenchError):
+            remote.run(["ip", "link", "set", "dev", orig["data_if"], "mtu", str(orig["mtu"])])
+            remote.run(["sysctl", "-qw", f"net.ipv4.ip_forward={orig['ip_forward']}"])
+
+
+def _prepare(c: Campaign, archive: Archive, remotes: tuple[Remote, Remote]) -> tuple[Pair,
+                                                                                   tuple[str, str]]:
+    pair = Pair(remotes, (_data_interface(remotes[0]), _data_interface(remotes[1])))
+    for remote in remotes:
+        require_tools(remote, REQUIRED_TOOLS + list(c.tools))
+    workdirs = (f"{REMOTE_WORKDIR}/{archive.root.name}/{remotes[0].host.name}",
+                f"{REMOTE_WORKDIR}/{archive.root.name}/{remotes[1].host.name}")
+    for remote, wd in zip(remotes, workdirs, strict=True):
+        remote.check(["mkdir", "-p", wd])
+        kill_leftover_server(remote, wd)
+    _remember_host_state(archive, pair)
+    _facts(archive, pair, "start")
+    return pair, workdirs
+
+
+def _teardown(topo: Topology) -> None:
+    # A lost host cannot be cleaned now; every build starts with a teardown anyway.
+    with contextlib.suppress(BenchError):
+        topo.teardown()
+
+
+def _run_build(c: Campaign, archive: Archive, pair: Pair, workdirs: tuple[str, str],
+               mtu: int, cfg: str, group: list[plan.Run], progress: Progress,
+               done: int) -> int:
+    remotes = pair.remotes
+    topo: Topology = TOPOLOGIES[cfg](pair)
+    try:
+        for i, remote in enumerate(remotes):
+            _set_mtu(remote, pair.data_ifs[i], mtu)
+        topo.build(mtu)
+        topo.verify(c.directions[cfg])
+        mtus = {f"{remotes[i].host.name}:{ns + ':' if ns else ''}{dev}":
+                _read_mtu(remotes[i], ns, dev) for i, ns, dev in topo.path_interfaces()}
+        ctx = RunContext(archive, remotes, workdirs, mtus)
+        for run in group:
+            progress.on_start(run.cell.cell_id, done)
+            client, server = topo.endpoints(run.cell.direction)
+            port = PORT_BASE + 2 * (done % 50)
+            inv = TOOLS[run.cell.tool](run.cell, client, server, c.duration_s, c.warmup_s, port)
+            kernels = set(client.cpu_kernels) | set(server.cpu_kernels)
+            base = {"run_id": run.run_id, "cell_id": run.cell.cell_id, **asdict(run.cell),
+                    "repetition": run.repetition, "client": client.to_json(),
+                    "server": server.to_json(), "duration_s": c.duration_s,
+                    "warmup_s": inv.window_offset_s,
+                    "cpu_hosts": sorted(remotes[k].host.name for k in kernels)}
+            record = execute(ctx, run.run_id, run.cell.tool, inv, client, server,
+                             float(c.duration_s), c.run_timeout_s, base)
+            archive.record(run.run_id, record)
+            done += 1
+            progress.on_done(record, done)
+    finally:
+        _teardown(topo)
+    return done
+
+
+def run_campaign(c: Campaign, archive: Archive, progress: Progress) -> dict[str, int]:
+    """Run every unfinished run of the plan into the archive; return status counts."""
+    runs = plan.runs(c)
+    todo = [r for r in runs if not archive.finished(r.run_id)]
+    done = len(runs) - len(todo)
+    try:
+        with _connected(c) as remotes:
+            pair, workdirs = _prepare(c, archive, remotes)
+            try:
+                for (mtu, cfg), grouped in groupby(
+                        todo, key=lambda r: (r.cell.mtu, r.cell.configuration)):
+                    done = _run_build(c, archive, pair, workdirs, mtu, cfg, list(grouped),
+                                      progress, done)
+                _facts(archive, pair, "end")
+            finally:
+                _restore_hosts(archive, pair)
+        archive.set_state("complete")
+    except KeyboardInterrupt:
+        archive.set_state("stopped", "interrupted")
+        raise
+    except BenchError as exc:
+        archive.set_state("stopped", exc.message)
+        raise
+    counts: dict[str, int] = {}
+    for rec in archive.manifest["runs"].values():
+        counts[rec["status"]] = counts.get(rec["status"], 0) + 1
+    return counts
+
+
+def campaign_input(c: Campaign) -> dict[str, Any]:
+    """The campaign as a mapping that `campaign.parse` takes back (for resume)."""
+    data = c.to_json()
+    data.pop("source", None)
+    data["directions"] = {k: list(v) for k, v in c.directions.items()}
+    return data

@@ -1,0 +1,72 @@
+"""`invoke collect`: choose or resume a campaign, show progress, summarise. Library, not glue."""
+
+import signal
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from . import campaign as campaign_mod
+from . import lab
+from .archive import Archive
+from .collect import Progress as Hooks
+from .collect import campaign_input, dry_run, run_campaign
+from .console import console, say
+from .plan import runs as plan_runs
+
+
+def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def load_campaign(path: str, spec: lab.LabSpec) -> tuple[campaign_mod.Campaign, str | None]:
+    if path:
+        text = Path(path).read_text() if Path(path).is_file() else None
+        c = campaign_mod.load(Path(path), spec.hosts_file)
+        return c, text
+    return campaign_mod.lab_default(spec.hosts_file), None
+
+
+def uses_lab(c: campaign_mod.Campaign, spec: lab.LabSpec) -> bool:
+    return any(h.known_hosts == str(spec.state_dir / "known_hosts") for h in c.hosts)
+
+
+def collect(campaign_path: str, out: Path, resume: str, dry: bool,
+            spec: lab.LabSpec) -> tuple[Path | None, dict[str, Any]]:
+    if resume:
+        archive = Archive.open(Path(resume))
+        c = campaign_mod.parse(archive.manifest["campaign"], f"{resume}/manifest.json",
+                               spec.hosts_file)
+    else:
+        if not campaign_path and not spec.hosts_file.is_file() and not dry:
+            say("no campaign file: bringing the embedded lab up for the default campaign")
+            lab.up(spec, say=say)
+        elif not campaign_path and not dry:
+            lab.up(spec, say=say)
+        c, text = load_campaign(campaign_path, spec)
+    plan = dry_run(c)
+    if dry:
+        return None, plan
+    if not resume:
+        archive = Archive.create(out, c.name, campaign_input(c),
+                                 [r.run_id for r in plan_runs(c)], text)
+    elif uses_lab(c, spec):
+        lab.up(spec, say=say)
+    say(f"campaign {c.name}: {plan['runs']} runs in {plan['cells']} cells, "
+        f"{plan['builds']} builds, seed {c.seed}; archive {archive.root}")
+    previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn(), console=console, transient=False)
+    try:
+        with bar:
+            task = bar.add_task("starting", total=plan["runs"])
+            hooks = Hooks(total=plan["runs"],
+                          on_start=lambda cell, done: bar.update(task, description=cell,
+                                                                 completed=done),
+                          on_done=lambda rec, done: bar.update(task, completed=done),
+                          say=lambda m: bar.console.print(m, markup=False))
+            counts = run_campaign(c, archive, hooks)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    return archive.root, counts

@@ -1,0 +1,73 @@
+"""Expand a campaign into cells and runs, order them, and estimate how long they take."""
+
+import random
+from dataclasses import dataclass
+from itertools import groupby
+
+from .campaign import TOOL_TESTS, Campaign
+
+SETUP_ESTIMATE_S = 0.4  # server start, readiness, CPU snapshots, fetching output: per run
+
+
+@dataclass(frozen=True)
+class Cell:
+    configuration: str
+    direction: str
+    tool: str
+    test: str
+    message_size: int
+    socket_buffer: str
+    mtu: int
+
+    @property
+    def cell_id(self) -> str:
+        return (f"{self.configuration}.{self.direction}.{self.tool}.{self.test}."
+                f"{self.message_size}B.sb-{self.socket_buffer}.mtu{self.mtu}")
+
+
+@dataclass(frozen=True)
+class Run:
+    cell: Cell
+    repetition: int
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.cell.cell_id}.r{self.repetition:02d}"
+
+
+def cells(c: Campaign) -> list[Cell]:
+    out = []
+    for mtu in c.mtus:
+        for cfg in c.configurations:
+            for direction in c.directions[cfg]:
+                for tool in c.tools:
+                    for test in (t for t in c.tests if t in TOOL_TESTS[tool]):
+                        # Latency is a 1-byte ping-pong with autotuned buffers, whatever the sizes.
+                        sizes = (1,) if test == "rr" else c.message_sizes
+                        modes = ("auto",) if test == "rr" else c.socket_buffer
+                        out += [Cell(cfg, direction, tool, test, size, mode, mtu)
+                                for size in sizes for mode in modes]
+    return out
+
+
+def runs(c: Campaign) -> list[Run]:
+    """Every run, grouped by (MTU, configuration) — each group is one build of a topology — and
+    inside a group interleaved across cells: shuffled with the campaign's seed, or in order."""
+    rng = random.Random(c.seed)  # noqa: S311 -- a recorded, reproducible order, not a secret
+    ordered: list[Run] = []
+    for _, grouped in groupby(cells(c), key=lambda cell: (cell.mtu, cell.configuration)):
+        group = list(grouped)
+        group_runs = [Run(cell, rep) for rep in range(1, c.repetitions + 1) for cell in group]
+        if c.order == "shuffled":
+            rng.shuffle(group_runs)
+        ordered += group_runs
+    return ordered
+
+
+def measuring_seconds(c: Campaign, run: Run) -> float:
+    """Time the tool measures, warm-up included (qperf has no warm-up of its own)."""
+    return c.duration_s + (c.warmup_s if run.cell.tool == "iperf3" else 0)
+
+
+def estimate_seconds(c: Campaign, plan: list[Run]) -> float:
+    return sum(measuring_seconds(c, r) + SETUP_ESTIMATE_S for r in plan)

@@ -1,0 +1,11 @@
+"""One measurement: the server's and the client's command lines, and the port to wait for."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Invocation:
+    server: list[str]
+    client: list[str]
+    listen_port: int
+    window_offset_s: int  # where the measurement window starts after the client starts

@@ -1,0 +1,17 @@
+"""iperf3 3.x, always `-J`: `-l` bytes per write, `-w` both buffers on both sides (socket-buffer
+mode), `-O` omits the warm-up from its figures. The server binds to the endpoint's address and
+serves one test (`-1`)."""
+
+from ..endpoint import Endpoint
+from ..plan import Cell
+from .invocation import Invocation
+
+
+def invocation(cell: Cell, client: Endpoint, server: Endpoint, duration_s: int, warmup_s: int,
+               port: int) -> Invocation:
+    buffers = ["-w", str(cell.message_size)] if cell.socket_buffer == "message" else []
+    return Invocation(
+        server=["iperf3", "-s", "-1", "-J", "-B", server.address, "-p", str(port)],
+        client=["iperf3", "-c", server.address, "-p", str(port), "-J", "-t", str(duration_s),
+                "-O", str(warmup_s), "-l", str(cell.message_size), *buffers],
+        listen_port=port, window_offset_s=warmup_s)

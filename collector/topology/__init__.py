@@ -1,0 +1,16 @@
+"""The configurations the collector builds on the hosts, one module each."""
+
+from .bare import Bare
+from .base import Pair, Topology
+from .container import Container
+from .overlay import Overlay
+from .veth_control import VethControl
+
+TOPOLOGIES: dict[str, type[Topology]] = {
+    "bare": Bare,
+    "container": Container,
+    "veth-control": VethControl,
+    "overlay": Overlay,
+}
+
+__all__ = ["TOPOLOGIES", "Pair", "Topology"]

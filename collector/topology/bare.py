@@ -1,0 +1,11 @@
+"""bare: host → host over the data addresses. Nothing to build."""
+
+from ..endpoint import Endpoint
+from .base import Topology
+
+
+class Bare(Topology):
+    name = "bare"
+
+    def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
+        return self.pair.host(0), self.pair.host(1)

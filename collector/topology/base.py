@@ -1,0 +1,77 @@
+"""What every configuration shares: the two hosts, their data interfaces, scripted changes."""
+
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..endpoint import Endpoint
+from ..errors import BenchError
+from ..remote import Remote
+
+Script = list[list[str]]
+
+
+@dataclass
+class Pair:
+    """The two hosts of a campaign, connected, with what the collector learned about them."""
+
+    remotes: tuple[Remote, Remote]
+    data_ifs: tuple[str, str]
+
+    def host(self, i: int) -> Endpoint:
+        h = self.remotes[i].host
+        return Endpoint("host", i, h.name, h.data_address)
+
+    def data_address(self, i: int) -> str:
+        return self.remotes[i].host.data_address
+
+    def apply(self, i: int, script: Script, what: str) -> None:
+        """Run commands on host i in one SSH round trip; stop at the first that fails."""
+        line = " && ".join(shlex.join(argv) for argv in script)
+        res = self.remotes[i].run(["sh", "-c", line], timeout=60)
+        if not res.ok:
+            raise BenchError(f"{self.remotes[i].host.describe()}: {what} failed: "
+                             f"{(res.stderr or res.stdout).strip()}",
+                             "the configuration is torn down; the archive can be resumed")
+
+    def apply_tolerant(self, i: int, script: Script) -> None:
+        """Run commands on host i, ignoring failures (teardown of what may not exist)."""
+        if script:
+            line = "; ".join(shlex.join(argv) + " 2>/dev/null" for argv in script) + "; true"
+            self.remotes[i].run(["sh", "-c", line], timeout=60)
+
+
+class Topology:
+    """One configuration: build it for an MTU, verify it, give endpoints, tear it down."""
+
+    name = ""
+
+    def __init__(self, pair: Pair) -> None:
+        self.pair = pair
+
+    def build(self, mtu: int) -> None:
+        """Create the configuration (after a teardown of any leftovers)."""
+
+    def teardown(self) -> None:
+        """Remove everything build() may have created; safe to call at any time."""
+
+    def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
+        """(client, server): the client sends, the server receives."""
+        raise NotImplementedError
+
+    def path_interfaces(self) -> list[tuple[int, str | None, str]]:
+        """(host index, netns, device) of every interface on the path, for MTU read-back."""
+        return [(i, None, self.pair.data_ifs[i]) for i in (0, 1)]
+
+    def verify(self, directions: Sequence[str]) -> None:
+        """Every client endpoint reaches its server's address."""
+        for direction in directions:
+            client, server = self.endpoints(direction)
+            res = self.pair.remotes[client.host_index].run(
+                client.wrap(["ping", "-c", "1", "-W", "2", server.address]), timeout=15)
+            if not res.ok:
+                raise BenchError(f"{self.name} {direction}: {client.label} cannot reach "
+                                 f"{server.label} at {server.address}: "
+                                 f"{(res.stdout + res.stderr).strip()[-300:]}",
+                                 "check the hosts' firewalls and routes; the configuration is "
+                                 "torn down and the archive can be resumed")

@@ -1,0 +1,43 @@
+"""A network namespace on a host joined to it by a veth pair: the building block of containers,
+the veth control and overlay members. Names carry the host index: in the embedded lab both hosts
+share one kernel, so namespace names must not collide."""
+
+from dataclasses import dataclass
+
+from .base import Script
+
+PREFIX = "dpb"
+
+
+@dataclass(frozen=True)
+class VethNamespace:
+    host_index: int
+    kind: str  # one letter: c(ontainer), v(eth control), o(verlay)
+
+    @property
+    def netns(self) -> str:
+        return f"{PREFIX}{self.host_index}{self.kind}"
+
+    @property
+    def host_dev(self) -> str:
+        return f"{PREFIX}{self.host_index}{self.kind}h"
+
+    inner_dev = "eth0"
+
+    def create(self, mtu: int) -> Script:
+        ns, inner = self.netns, self.inner_dev
+        return [
+            ["ip", "netns", "add", ns],
+            ["ip", "-n", ns, "link", "set", "lo", "up"],
+            ["ip", "link", "add", self.host_dev, "type", "veth", "peer", "name", inner,
+             "netns", ns],
+            ["ip", "link", "set", self.host_dev, "mtu", str(mtu), "up"],
+            ["ip", "-n", ns, "link", "set", inner, "mtu", str(mtu), "up"],
+        ]
+
+    def delete(self) -> Script:
+        return [["ip", "link", "del", self.host_dev], ["ip", "netns", "del", self.netns]]
+
+
+def forwarding_on() -> Script:
+    return [["sysctl", "-qw", "net.ipv4.ip_forward=1"]]
