@@ -1,21 +1,24 @@
 """SSH to a host with Fabric: strict host-key checking, quoted arguments, clear errors.
 
+Commands run in persistent shells (collector/shell.py) over the Fabric connection's transport.
+
 Fabric's Connection accepts any unknown host key (AutoAddPolicy); every connection made here
 replaces that with paramiko's RejectPolicy and loads only the host's own known_hosts file.
 """
 
+import contextlib
 import shlex
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from io import StringIO
 from pathlib import Path
 
 import paramiko
 from fabric import Config, Connection
-from invoke.exceptions import CommandTimedOut
 
 from .errors import BenchError, HostKeyRejectedError, HostUnreachableError
 from .hosts import Host
+from .shell import Shell, ShellTimeout
 
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
 
@@ -60,6 +63,8 @@ class Remote:
             config=Config(overrides={"load_ssh_configs": False, "run": {"warn": True}}))
         self.connection.client.set_missing_host_key_policy(paramiko.RejectPolicy())
         self.connection.client.load_host_keys(str(known_hosts))
+        self._idle: list[Shell] = []
+        self._lock = threading.Lock()
 
     def open(self) -> "Remote":
         try:
@@ -82,26 +87,36 @@ class Remote:
                 "check that the host is up and sshd listens there") from exc
         return self
 
-    def run(self, argv: Sequence[str] | str, *, timeout: float | None = None,
-            stdin: str | None = None) -> Result:
+    def run(self, argv: Sequence[str] | str, *, timeout: float | None = None) -> Result:
         """Run a command (an argv list is quoted; a string is taken as a shell line)."""
         command = argv if isinstance(argv, str) else quote(argv)
-        if self.host.sudo and self.host.user != "root":
-            command = "sudo -n -- sh -c " + shlex.quote(command)
-        kwargs: dict[str, object] = {"hide": True, "warn": True, "in_stream": False}
-        if timeout is not None:
-            kwargs["timeout"] = timeout
-        if stdin is not None:
-            kwargs["in_stream"] = StringIO(stdin)
+        shell = self._acquire()
         try:
-            res = self.connection.run(command, **kwargs)
-        except CommandTimedOut as exc:
-            out = exc.result
-            return Result(command, -1, out.stdout, out.stderr, timed_out=True)
+            code, out, err = shell.run(command, timeout=timeout)
+        except ShellTimeout:
+            return Result(command, -1, "", "", timed_out=True)
+        finally:
+            self._release(shell)
+        return Result(command, code, out, err)
+
+    def _acquire(self) -> Shell:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        transport = self.connection.transport
+        if transport is None or not transport.is_active():
+            raise HostUnreachableError(f"{self.host.describe()}: not connected")
+        try:
+            return Shell(transport, self.host.describe(),
+                         sudo=self.host.sudo and self.host.user != "root")
         except (OSError, EOFError, paramiko.SSHException) as exc:
-            raise HostUnreachableError(f"{self.host.describe()}: connection lost while running "
-                                       f"{command!r}: {exc}") from exc
-        return Result(command, res.exited, res.stdout, res.stderr)
+            raise HostUnreachableError(f"{self.host.describe()}: cannot open a session: "
+                                       f"{exc}") from exc
+
+    def _release(self, shell: Shell) -> None:
+        if shell.alive:
+            with self._lock:
+                self._idle.append(shell)
 
     def check(self, argv: Sequence[str] | str, *, timeout: float | None = 60.0) -> str:
         """Run a command that must succeed; return its stdout."""
@@ -113,6 +128,12 @@ class Remote:
         return res.stdout
 
     def close(self) -> None:
+        with self._lock:
+            shells, self._idle = self._idle, []
+        for shell in shells:
+            with contextlib.suppress(HostUnreachableError, ShellTimeout):
+                shell.run(f"rm -rf {shlex.quote(shell.scratch)}", timeout=5)
+            shell.close()
         self.connection.close()
 
     def __enter__(self) -> "Remote":

@@ -17,6 +17,9 @@ from .tools import Invocation
 READY_TIMEOUT_S = 10
 SERVER_EXIT_WAIT_S = {"iperf3": 3.0, "qperf": 0.0}
 TIMEOUT_EXIT_CODES = (124, 137)  # coreutils timeout: TERM, then KILL
+# Alive and not a zombie: an orphaned server is reaped by PID 1, which may take its time.
+ALIVE = ("alive() { s=$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -c1); "
+         "[ -n \"$s\" ] && [ \"$s\" != Z ]; }; ")
 
 
 @dataclass(frozen=True)
@@ -37,9 +40,9 @@ def _start_server(remote: Remote, workdir: str, ep: Endpoint, argv: list[str]) -
 def _wait_listening(remote: Remote, ep: Endpoint, port: int, pid: int) -> str | None:
     """None once the port listens; else why not (the server died, or it took too long)."""
     tries = int(READY_TIMEOUT_S / 0.02)
-    loop = (f"i=0; while [ $i -lt {tries} ]; do "
+    loop = (f"{ALIVE}i=0; while [ $i -lt {tries} ]; do "
             f"ss -Hltn 'sport = :{port}' | grep -q . && exit 0; "
-            f"kill -0 {pid} 2>/dev/null || exit 3; sleep 0.02; i=$((i+1)); done; exit 4")
+            f"alive {pid} || exit 3; sleep 0.02; i=$((i+1)); done; exit 4")
     res = remote.run(ep.wrap(["sh", "-c", loop]), timeout=READY_TIMEOUT_S + 10)
     if res.exit_code == 0:
         return None
@@ -52,7 +55,7 @@ def _stop_server(remote: Remote, workdir: str, pid: int, wait_s: float) -> tuple
     tries = int(wait_s / 0.02)
     # Servers that serve one test (iperf3 -1) get wait_s to exit and flush their output; the
     # rest (qperf loops forever) are killed at once: they hold no state worth a clean exit.
-    line = (f"i=0; while [ $i -lt {tries} ] && kill -0 {pid} 2>/dev/null; do sleep 0.02; "
+    line = (f"{ALIVE}i=0; while [ $i -lt {tries} ] && alive {pid}; do sleep 0.02; "
             f"i=$((i+1)); done; kill -9 {pid} 2>/dev/null; "
             f"cd {shlex.quote(workdir)} && rm -f server.pid && cat server.out; "
             f"echo; echo {shlex.quote(marker)}; cat server.err")

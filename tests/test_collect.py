@@ -1,0 +1,191 @@
+"""`invoke collect` through the real path: real sshd, namespaces, qperf and iperf3 on the lab."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from collector import plan
+from collector.archive import SCHEMA_VERSION, verify_sums
+from collector.campaign import load
+from collector.exit import ExitStatus
+from collector.hosts import Host
+from collector.lab import LabSpec
+
+pytestmark = pytest.mark.lab
+REPO = Path(__file__).resolve().parent.parent
+CONFIG_NETNS = ("dpb0c", "dpb1c", "dpb0v", "dpb1v", "dpb0o", "dpb1o")
+
+
+def collect_argv(spec: LabSpec, *args: str) -> list[str]:
+    return [sys.executable, "-m", "invoke", "--search-root", str(REPO), "collect",
+            "--lab-id", spec.lab_id, "--state-root", spec.state_root, *args]
+
+
+def write_campaign(path: Path, **overrides: Any) -> Path:
+    body = {"name": "t", "hosts": "lab", "message_sizes": [1000], "mtus": [1500],
+            "repetitions": 1, "duration_s": 1, "warmup_s": 1, "run_timeout_s": 20,
+            "seed": 7, **overrides}
+    path.write_text(yaml.safe_dump(body))
+    return path
+
+
+def only_archive(out: Path) -> Path:
+    found = [p.parent for p in out.glob("*/manifest.json")]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def host_state(spec: LabSpec) -> dict[str, Any]:
+    """What a campaign may leave behind on the lab hosts: namespaces, links, servers, MTUs."""
+    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
+                           check=True).stdout
+    state: dict[str, Any] = {"config_netns": sorted(n for n in CONFIG_NETNS if n in netns)}
+    for letter in ("a", "b"):
+        ns = spec.netns(letter)
+        links = json.loads(subprocess.run(["ip", "-n", ns, "-j", "link", "show"],
+                                          capture_output=True, text=True, check=True).stdout)
+        state[f"{letter}-links"] = sorted((link["ifname"], link["mtu"]) for link in links)
+        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True,
+                              check=True).stdout.split()
+        state[f"{letter}-tools"] = sorted(
+            Path(f"/proc/{p}/comm").read_text().strip() for p in pids
+            if Path(f"/proc/{p}/comm").exists()
+            and Path(f"/proc/{p}/comm").read_text().strip() in ("qperf", "iperf3"))
+        state[f"{letter}-forward"] = subprocess.run(
+            ["ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.ip_forward"],
+            capture_output=True, text=True, check=True).stdout.strip()
+    return state
+
+
+def test_the_whole_matrix_end_to_end(lab_spec: LabSpec, tmp_path: Path) -> None:
+    before = host_state(lab_spec)
+    campaign = write_campaign(tmp_path / "full.yaml", message_sizes=[1000, 20000],
+                              mtus=[1500, 9000], repetitions=2, duration_s=1, warmup_s=1,
+                              socket_buffer=["auto"])
+    proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign),
+                                       "--out", str(tmp_path / "out")),
+                          capture_output=True, text=True, timeout=1200, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    root = only_archive(tmp_path / "out")
+    manifest = json.loads((root / "manifest.json").read_text())
+    expected = {r.run_id for r in plan.runs(load(campaign, lab_spec.hosts_file))}
+    assert manifest["schema_version"] == SCHEMA_VERSION
+    assert manifest["state"] == "complete"
+    assert set(manifest["runs"]) == expected == set(manifest["plan"])
+    bad = {k: r["reason"] for k, r in manifest["runs"].items() if r["status"] != "ok"}
+    assert not bad
+    seen = {(r["configuration"], r["direction"], r["tool"], r["test"], r["mtu"])
+            for r in manifest["runs"].values()}
+    assert ("container", "host-container", "iperf3", "stream", 9000) in seen
+    assert ("overlay", "container-container", "qperf", "rr", 1500) in seen
+    assert len({s[:2] for s in seen}) == 6  # every configuration and direction
+    for record in manifest["runs"].values():
+        for rel in record["files"].values():
+            assert (root / rel).is_file(), rel
+        assert record["path_mtus"]["lab-a:wire0"] == record["mtu"]
+        if record["configuration"] == "overlay":
+            assert record["path_mtus"]["lab-a:dpbxvx"] == record["mtu"] - 50
+        assert record["commands"]["client"].startswith("timeout ")
+    sample = manifest["runs"][sorted(expected)[0]]
+    assert "### dataplane-bench cpu snapshot" in (root / sample["files"]["cpu:lab-a"]).read_text()
+    assert sorted(p.name for p in (root / "facts").iterdir()) == ["lab-a", "lab-b"]
+    facts = next((root / "facts" / "lab-a").glob("start-*.txt")).read_text()
+    assert "### boot_id" in facts and "### ethtool-offloads wire0" in facts
+    assert verify_sums(root) == []
+    assert host_state(lab_spec) == before
+
+
+def test_kill_9_then_resume_completes_exactly_the_plan(lab_spec: LabSpec,
+                                                       tmp_path: Path) -> None:
+    before = host_state(lab_spec)
+    campaign = write_campaign(tmp_path / "k.yaml", configurations=["bare", "container"],
+                              tools=["qperf"], repetitions=2)
+    out = tmp_path / "out"
+    proc = subprocess.Popen(collect_argv(lab_spec, "--campaign", str(campaign), "--out",
+                                         str(out)), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        done = 0
+        while time.monotonic() < deadline and done < 5:
+            time.sleep(0.2)
+            manifests = list(out.glob("*/manifest.json"))
+            if manifests:
+                try:
+                    done = len(json.loads(manifests[0].read_text())["runs"])
+                except json.JSONDecodeError:
+                    continue
+        assert done >= 5, "the campaign did not get going"
+        os.killpg(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    root = only_archive(out)
+    killed = json.loads((root / "manifest.json").read_text())
+    assert killed["state"] == "running"
+    resumed = subprocess.run(collect_argv(lab_spec, "--resume", str(root)), capture_output=True,
+                             text=True, timeout=600, check=False)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    manifest = json.loads((root / "manifest.json").read_text())
+    expected = {r.run_id for r in plan.runs(load(campaign, lab_spec.hosts_file))}
+    assert set(manifest["runs"]) == expected
+    assert all(r["status"] == "ok" for r in manifest["runs"].values())
+    for run_id, record in killed["runs"].items():  # nothing collected before the kill changed
+        assert manifest["runs"][run_id] == record
+    assert sorted(p.name for p in (root / "runs").iterdir()) == sorted(expected)
+    assert verify_sums(root) == []
+    assert host_state(lab_spec) == before
+
+
+def test_a_failing_tool_is_recorded_and_the_rest_completes(lab_spec: LabSpec,
+                                                           tmp_path: Path) -> None:
+    # iperf3 refuses writes larger than 1 MiB: a real failure of a real tool.
+    campaign = write_campaign(tmp_path / "f.yaml", configurations=["bare"],
+                              message_sizes=[1000, 2_000_000], tests=["stream"])
+    proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--out",
+                                       str(tmp_path / "out")),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "1 failed" in proc.stdout
+    manifest = json.loads((only_archive(tmp_path / "out") / "manifest.json").read_text())
+    runs = manifest["runs"]
+    failed = runs["bare.host-host.iperf3.stream.2000000B.sb-auto.mtu1500.r01"]
+    assert failed["status"] == "failed"
+    assert "block size" in failed["reason"].lower()
+    assert failed["exit_codes"]["client"] == 1
+    assert sum(r["status"] == "ok" for r in runs.values()) == len(runs) - 1
+
+
+def test_an_unreachable_host_stops_with_its_name(lab_spec: LabSpec, lab_hosts: list[Host],
+                                                 tmp_path: Path) -> None:
+    a, b = (h.__dict__ for h in lab_hosts)
+    gone = {**b, "ssh_host": str(lab_spec.mgmt_gateway.network.network_address + 99)}
+    campaign = write_campaign(tmp_path / "u.yaml", hosts=[a, gone], configurations=["bare"])
+    proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--out",
+                                       str(tmp_path / "out")),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == ExitStatus.HOST_UNREACHABLE
+    assert f"lab-b (root@{gone['ssh_host']}:22)" in proc.stderr
+    manifest = json.loads((only_archive(tmp_path / "out") / "manifest.json").read_text())
+    assert manifest["state"] == "stopped" and "lab-b" in manifest["state_reason"]
+
+
+def test_dry_run_prints_the_plan_and_touches_nothing(lab_spec: LabSpec, tmp_path: Path) -> None:
+    campaign = write_campaign(tmp_path / "d.yaml", repetitions=3)
+    proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--dry-run",
+                                       "--out", str(tmp_path / "out")),
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    n = len(plan.runs(load(campaign, lab_spec.hosts_file)))
+    assert f"runs: {n}" in proc.stdout.replace("  ", " ")
+    assert "estimated_s" in proc.stdout
+    assert not (tmp_path / "out").exists()
