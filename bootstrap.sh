@@ -24,8 +24,8 @@ if ! command -v apt-get >/dev/null || ! command -v dpkg-query >/dev/null; then
 fi
 
 packages=(
-  openssh-server openssh-client qperf iperf3 sockperf iproute2 ethtool openvswitch-switch
-  build-essential procps python3 python3-venv python3-pip git ca-certificates
+  openssh-server openssh-client qperf iperf3 sockperf iproute2 iputils-ping ethtool
+  openvswitch-switch build-essential procps coreutils python3 python3-venv python3-pip git ca-certificates
 )
 [ "$want_tests" -eq 1 ] && packages+=(chromium fonts-dejavu-core)
 

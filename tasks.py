@@ -14,6 +14,7 @@ from invoke.tasks import task
 from rich.table import Table
 
 from collector import archive as archive_lib
+from collector import bench as bench_lib
 from collector import command as collect_command
 from collector import lab as lab_lib
 from collector.console import console, say, user_errors
@@ -115,6 +116,17 @@ def archive_pack(c: Context, path: str, out: str = "") -> None:
     say(f"packed: {archive_lib.pack(Path(path), Path(out) if out else None)}")
 
 
+@task(help={"lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"]})
+@user_errors
+def bench_collect(c: Context, lab_id: str = "dpb", state_root: str = "") -> None:
+    """Benchmark: default lab campaign wall time ÷ measuring time; writes docs/benchmarks.md."""
+    spec = _spec(lab_id, state_root=state_root or None)
+    result = bench_lib.collect_overhead(spec)
+    bench_lib.write_section("bench.collect", bench_lib.collect_section(result))
+    say(f"wall {result['wall_s']:.1f} s ÷ measuring {result['measuring_s']:.1f} s = "
+        f"{result['ratio']:.3f} (target ≤ 1.10); written to {bench_lib.BENCHMARKS_MD}")
+
+
 @task(help={"k": "only tests matching this pytest -k expression",
             "extra": "more pytest arguments, as one string"})
 def test(c: Context, k: str = "", extra: str = "") -> None:
@@ -132,11 +144,13 @@ def lint(c: Context) -> None:
     c.run(f"{PYTHON} -m mypy")
 
 
-@task
+@task(help={"out": "folder that receives the campaign archive (default: ./archive)"})
 @user_errors
-def demo(c: Context) -> None:
-    """The main job on this machine: bring the embedded lab up (collect and report follow)."""
-    lab_up(c)
+def demo(c: Context, out: str = "archive") -> None:
+    """The main job on this machine: embedded lab up → default campaign → archive."""
+    spec = _spec("dpb")
+    lab_lib.up(spec, say=say)
+    collect(c, out=out)
 
 
 lab = Collection("lab")
@@ -147,5 +161,8 @@ lab.add_task(lab_status, "status")
 archive = Collection("archive")
 archive.add_task(archive_pack, "pack")
 
-ns = Collection(demo, collect, test, lint, lab, archive)
+bench = Collection("bench")
+bench.add_task(bench_collect, "collect")
+
+ns = Collection(demo, collect, test, lint, lab, archive, bench)
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -2,6 +2,7 @@
 verify, run, tear down; facts at start and end; MTUs restored; resumable at every point."""
 
 import contextlib
+import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
@@ -187,5 +188,5 @@ def campaign_input(c: Campaign) -> dict[str, Any]:
     """The campaign as a mapping that `campaign.parse` takes back (for resume)."""
     data = c.to_json()
     data.pop("source", None)
-    data["directions"] = {k: list(v) for k, v in c.directions.items()}
-    return data
+    normalised: dict[str, Any] = json.loads(json.dumps(data))  # tuples → lists, as stored
+    return normalised

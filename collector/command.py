@@ -39,11 +39,9 @@ def collect(campaign_path: str, out: Path, resume: str, dry: bool,
         c = campaign_mod.parse(archive.manifest["campaign"], f"{resume}/manifest.json",
                                spec.hosts_file)
     else:
-        if not campaign_path and not spec.hosts_file.is_file() and not dry:
-            say("no campaign file: bringing the embedded lab up for the default campaign")
-            lab.up(spec, say=say)
-        elif not campaign_path and not dry:
-            lab.up(spec, say=say)
+        if not campaign_path and not dry:
+            say(f"no campaign file: the default campaign on the embedded lab {spec.lab_id}")
+            lab.up(spec, say=say)  # idempotent: builds only what is missing
         c, text = load_campaign(campaign_path, spec)
     plan = dry_run(c)
     if dry:

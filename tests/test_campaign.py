@@ -1,0 +1,74 @@
+"""Campaign validation and the plan: errors name the key; plans are deterministic."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector import campaign, plan
+from collector.collect import campaign_input
+from collector.errors import BenchError
+
+HOSTS = [{"name": "a", "ssh_host": "198.18.255.11", "data_address": "198.18.0.1"},
+         {"name": "b", "ssh_host": "198.18.255.12", "data_address": "198.18.0.2"}]
+
+
+def parse(**raw: Any) -> campaign.Campaign:
+    return campaign.parse({"hosts": HOSTS, **raw}, "c.yaml")
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ({"mtus": [1500, 12000]}, r"c\.yaml: mtus\[1\]: 12000 is not allowed"),
+    ({"configurations": ["bare", "vm"]}, r"configurations\[1\]: 'vm' is not allowed"),
+    ({"tools": []}, r"tools: \[\] is not allowed"),
+    ({"repetitions": 0}, r"repetitions: 0 is not allowed"),
+    ({"repetitions": True}, r"repetitions: True is not allowed"),
+    ({"order": "random"}, r"order: 'random' is not allowed"),
+    ({"colour": "red"}, r"unknown key\(s\) colour"),
+    ({"directions": {"container": ["host-host"]}}, r"directions\.container"),
+    ({"directions": {"overlay": ["container-container"]}, "configurations": ["bare"]},
+     r"directions\.overlay"),
+    ({"name": "a b"}, r"name: 'a b' is not allowed"),
+    ({"hosts": HOSTS[:1]}, r"exactly two hosts"),
+    ({"hosts": [HOSTS[0], HOSTS[0]]}, r"both hosts are named 'a'"),
+    ({"message_sizes": ["20k"]}, r"message_sizes\[0\]: '20k' is not allowed"),
+])
+def test_bad_values_name_the_key(raw: dict[str, Any], message: str) -> None:
+    with pytest.raises(BenchError, match=message):
+        parse(**raw)
+
+
+def test_lab_hosts_need_a_lab() -> None:
+    with pytest.raises(BenchError, match=r"lab\.up"):
+        campaign.parse({"hosts": "lab"}, "c.yaml", None)
+
+
+def test_the_plan_covers_the_matrix_and_is_reproducible() -> None:
+    c = parse(configurations=["bare", "container"], message_sizes=[100, 20000],
+              socket_buffer=["auto", "message"], mtus=[1500, 9000], repetitions=3, seed=42)
+    cells = plan.cells(c)
+    # per MTU: 4 directions x (qperf: 2 sizes x 2 modes + rr, iperf3: 2 sizes x 2 modes)
+    assert len(cells) == 2 * 4 * (4 + 1 + 4)
+    runs = plan.runs(c)
+    assert len(runs) == 3 * len(cells)
+    assert len({r.run_id for r in runs}) == len(runs)
+    assert [r.run_id for r in runs] == [r.run_id for r in plan.runs(c)]
+    builds = [(r.cell.mtu, r.cell.configuration) for r in runs]
+    assert builds == sorted(builds, key=lambda b: ([1500, 9000].index(b[0]),
+                                                   ["bare", "container"].index(b[1])))
+    assert [r.run_id for r in runs] != [r.run_id for r in plan.runs(
+        parse(**{**campaign_input(c), "seed": 43}))]
+
+
+def test_campaign_round_trips_through_the_manifest_form(tmp_path: Path) -> None:
+    c = parse(configurations=["container"], directions={"container": ["host-container"]},
+              seed=5)
+    again = campaign.parse(campaign_input(c), "manifest.json")
+    assert again == c
+    assert plan.runs(again) == plan.runs(c)
+
+
+def test_rr_cells_use_one_byte_and_autotuned_buffers() -> None:
+    c = parse(configurations=["bare"], tools=["qperf"], socket_buffer=["message"])
+    rr = [cell for cell in plan.cells(c) if cell.test == "rr"]
+    assert [(cell.message_size, cell.socket_buffer) for cell in rr] == [(1, "auto")]
