@@ -138,7 +138,7 @@ class Archive:
 
     def write_sums(self) -> None:
         lines = []
-        for path in sorted(p for p in self.root.rglob("*") if p.is_file()):
+        for path in sorted(p for p in self.root.rglob("*") if p.is_file() and not p.is_symlink()):
             rel = path.relative_to(self.root).as_posix()
             if rel == SUMS or path.name.startswith("."):
                 continue

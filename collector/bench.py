@@ -48,7 +48,7 @@ def collect_overhead(spec: lab.LabSpec) -> dict[str, float]:
         start = time.monotonic()
         archive = Archive.create(Path(out), c.name, campaign_input(c), [r.run_id for r in runs],
                                  None)
-        counts = run_campaign(c, archive, Progress(total=len(runs)))
+        counts = run_campaign(c, archive, Progress())
         wall = time.monotonic() - start
     return {"runs": len(runs), "ok": counts.get("ok", 0), "measuring_s": measuring,
             "wall_s": wall, "ratio": wall / measuring,

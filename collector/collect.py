@@ -27,10 +27,8 @@ REMOTE_WORKDIR = "/run/dataplane-bench"  # root-owned, not world-writable like /
 class Progress:
     """What the caller is told as the campaign goes (the CLI draws a rich progress bar)."""
 
-    total: int
     on_start: Callable[[str, int], None] = lambda cell, done: None
     on_done: Callable[[dict[str, Any], int], None] = lambda record, done: None
-    say: Callable[[str], None] = print
 
 
 def dry_run(c: Campaign) -> dict[str, Any]:

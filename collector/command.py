@@ -59,11 +59,9 @@ def collect(campaign_path: str, out: Path, resume: str, dry: bool,
     try:
         with bar:
             task = bar.add_task("starting", total=plan["runs"])
-            hooks = Hooks(total=plan["runs"],
-                          on_start=lambda cell, done: bar.update(task, description=cell,
+            hooks = Hooks(on_start=lambda cell, done: bar.update(task, description=cell,
                                                                  completed=done),
-                          on_done=lambda rec, done: bar.update(task, completed=done),
-                          say=lambda m: bar.console.print(m, markup=False))
+                          on_done=lambda rec, done: bar.update(task, completed=done))
             counts = run_campaign(c, archive, hooks)
     finally:
         signal.signal(signal.SIGTERM, previous)

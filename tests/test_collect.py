@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 import yaml
 
 from collector import plan
-from collector.archive import SCHEMA_VERSION, verify_sums
+from collector.archive import SCHEMA_VERSION, Archive, pack, verify_sums
 from collector.campaign import load
 from collector.exit import ExitStatus
 from collector.hosts import Host
@@ -189,3 +190,20 @@ def test_dry_run_prints_the_plan_and_touches_nothing(lab_spec: LabSpec, tmp_path
     assert f"runs: {n}" in proc.stdout.replace("  ", " ")
     assert "estimated_s" in proc.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_pack_makes_a_safe_tarball(tmp_path: Path) -> None:
+    archive = Archive.create(tmp_path, "p", {"name": "p"}, ["r1"], "name: p\n")
+    archive.write("runs/r1/client.stdout", "hello\n")
+    (archive.root / "runs" / "r1" / "link").symlink_to("/etc/passwd")
+    archive.set_state("complete")
+    with pytest.raises(Exception, match="outside the archive"):
+        archive.write("../escape.txt", "no")
+    target = pack(archive.root)
+    assert "runs/r1/link" not in (archive.root / "SHA256SUMS").read_text()
+    with tarfile.open(target) as tar:
+        names = tar.getnames()
+        assert all(n.startswith(archive.root.name) for n in names)
+        assert not any(m.issym() or m.islnk() for m in tar.getmembers())
+        assert f"{archive.root.name}/runs/r1/client.stdout" in names
+        assert f"{archive.root.name}/SHA256SUMS" in names
