@@ -3,8 +3,7 @@ route to the container on its host, proxy ARP on the host end, and the container
 via 169.254.1.1 (an address nobody has: proxy ARP answers for it)."""
 
 from ..endpoint import Endpoint
-from .base import Topology
-from .netns import VethNamespace, forwarding_on
+from .netns import NamespacePerHost, forwarding_on
 
 GATEWAY = "169.254.1.1"
 
@@ -13,11 +12,10 @@ def container_address(i: int) -> str:
     return f"198.19.{i + 1}.2"
 
 
-class Container(Topology):
+class Container(NamespacePerHost):
     name = "container"
 
-    def _ns(self, i: int) -> VethNamespace:
-        return VethNamespace(i, "c")
+    ns_kind = "c"
 
     def build(self, mtu: int) -> None:
         self.teardown()
@@ -56,8 +54,3 @@ class Container(Topology):
             "container-host": (self._container(0), self.pair.host(1)),
             "host-container": (self.pair.host(0), self._container(1)),
         }[direction]
-
-    def path_interfaces(self) -> list[tuple[int, str | None, str]]:
-        return [*super().path_interfaces(),
-                *((i, None, self._ns(i).host_dev) for i in (0, 1)),
-                *((i, self._ns(i).netns, self._ns(i).inner_dev) for i in (0, 1))]

@@ -4,7 +4,7 @@ share one kernel, so namespace names must not collide."""
 
 from dataclasses import dataclass
 
-from .base import Script
+from .base import Script, Topology
 
 PREFIX = "dpb"
 
@@ -41,3 +41,17 @@ class VethNamespace:
 
 def forwarding_on() -> Script:
     return [["sysctl", "-qw", "net.ipv4.ip_forward=1"]]
+
+
+class NamespacePerHost(Topology):
+    """A configuration with one VethNamespace per host, of kind ``ns_kind``."""
+
+    ns_kind = ""
+
+    def _ns(self, i: int) -> VethNamespace:
+        return VethNamespace(i, self.ns_kind)
+
+    def path_interfaces(self) -> list[tuple[int, str | None, str]]:
+        return [*super().path_interfaces(),
+                *((i, None, self._ns(i).host_dev) for i in (0, 1)),
+                *((i, self._ns(i).netns, self._ns(i).inner_dev) for i in (0, 1))]

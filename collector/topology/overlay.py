@@ -3,8 +3,7 @@ other host) and a bridge per host, the container's veth on that bridge. The over
 wire's less the 50 B of VXLAN encapsulation."""
 
 from ..endpoint import Endpoint
-from .base import Topology
-from .netns import PREFIX, VethNamespace
+from .netns import PREFIX, NamespacePerHost
 
 VXLAN_OVERHEAD = 50
 VNI = "4242"
@@ -16,11 +15,10 @@ def member_address(i: int) -> str:
     return f"198.19.4.{i + 1}"
 
 
-class Overlay(Topology):
+class Overlay(NamespacePerHost):
     name = "overlay"
 
-    def _ns(self, i: int) -> VethNamespace:
-        return VethNamespace(i, "o")
+    ns_kind = "o"
 
     def build(self, mtu: int) -> None:
         self.teardown()
@@ -51,5 +49,6 @@ class Overlay(Topology):
         return a, b
 
     def path_interfaces(self) -> list[tuple[int, str | None, str]]:
-        return [*super().path_interfaces(), *((i, None, VXLAN) for i in (0, 1)),
+        wire = [(i, None, self.pair.data_ifs[i]) for i in (0, 1)]
+        return [*wire, *((i, None, VXLAN) for i in (0, 1)),
                 *((i, self._ns(i).netns, self._ns(i).inner_dev) for i in (0, 1))]

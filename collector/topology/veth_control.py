@@ -3,8 +3,7 @@ veth pair and namespace on each side with plain routing (a /30 per side, no prox
 169.254.1.1 trick), isolating the cost of the veth crossing itself."""
 
 from ..endpoint import Endpoint
-from .base import Topology
-from .netns import VethNamespace, forwarding_on
+from .netns import NamespacePerHost, forwarding_on
 
 
 def subnet(i: int) -> tuple[str, str, str]:
@@ -13,11 +12,10 @@ def subnet(i: int) -> tuple[str, str, str]:
     return f"198.19.3.{base}/30", f"198.19.3.{base + 1}", f"198.19.3.{base + 2}"
 
 
-class VethControl(Topology):
+class VethControl(NamespacePerHost):
     name = "veth-control"
 
-    def _ns(self, i: int) -> VethNamespace:
-        return VethNamespace(i, "v")
+    ns_kind = "v"
 
     def build(self, mtu: int) -> None:
         self.teardown()
@@ -43,8 +41,3 @@ class VethControl(Topology):
         a, b = (Endpoint("veth namespace", i, self.pair.remotes[i].host.name, subnet(i)[2],
                          self._ns(i).netns) for i in (0, 1))
         return a, b
-
-    def path_interfaces(self) -> list[tuple[int, str | None, str]]:
-        return [*super().path_interfaces(),
-                *((i, None, self._ns(i).host_dev) for i in (0, 1)),
-                *((i, self._ns(i).netns, self._ns(i).inner_dev) for i in (0, 1))]
