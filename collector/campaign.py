@@ -15,6 +15,7 @@ CONFIGURATIONS: dict[str, tuple[str, ...]] = {
     "container": ("container-container", "container-host", "host-container"),
     "veth-control": ("host-host",),
     "overlay": ("container-container",),
+    "overlay-ovs": ("container-container",),
 }
 TOOL_TESTS: dict[str, tuple[str, ...]] = {"qperf": ("stream", "rr"), "iperf3": ("stream",)}
 SOCKET_BUFFER_MODES = ("auto", "message")
@@ -99,7 +100,9 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
             raise bad(key, value, f"an integer {low}-{high}")
         return value
 
-    configurations = choices("configurations", tuple(CONFIGURATIONS))
+    # Always in this order: overlay-ovs moves the data address onto OVS, so the others come first.
+    chosen_configurations = choices("configurations", tuple(CONFIGURATIONS))
+    configurations = tuple(c for c in CONFIGURATIONS if c in chosen_configurations)
     directions: dict[str, tuple[str, ...]] = {c: CONFIGURATIONS[c] for c in configurations}
     chosen = v.get("directions") or {}
     if not isinstance(chosen, dict):

@@ -16,7 +16,7 @@ from .errors import BenchError
 from .remote import Remote
 from .runner import RunContext, execute, kill_leftover_server, require_tools
 from .tools import TOOLS
-from .topology import TOPOLOGIES, Pair, Topology
+from .topology import TOPOLOGIES, Pair, Topology, overlay_ovs
 
 REQUIRED_TOOLS = ["ip", "ss", "ping", "sysctl", "timeout", "setsid", "sh"]
 PORT_BASE = 19300
@@ -100,9 +100,14 @@ def _restore_hosts(archive: Archive, pair: Pair) -> None:
 
 def _prepare(c: Campaign, archive: Archive, remotes: tuple[Remote, Remote]) -> tuple[Pair,
                                                                                    tuple[str, str]]:
+    tools = REQUIRED_TOOLS + list(c.tools)
+    if "overlay-ovs" in c.configurations:
+        tools += overlay_ovs.REQUIRED_TOOLS
+    for i, remote in enumerate(remotes):
+        require_tools(remote, tools)
+        if "overlay-ovs" in c.configurations:
+            overlay_ovs.restore_leftovers(remote, i)  # before the data NIC is looked up
     pair = Pair(remotes, (_data_interface(remotes[0]), _data_interface(remotes[1])))
-    for remote in remotes:
-        require_tools(remote, REQUIRED_TOOLS + list(c.tools))
     workdirs = (f"{REMOTE_WORKDIR}/{archive.root.name}/{remotes[0].host.name}",
                 f"{REMOTE_WORKDIR}/{archive.root.name}/{remotes[1].host.name}")
     for remote, wd in zip(remotes, workdirs, strict=True):
@@ -142,7 +147,8 @@ def _run_build(c: Campaign, archive: Archive, pair: Pair, workdirs: tuple[str, s
                     "repetition": run.repetition, "client": client.to_json(),
                     "server": server.to_json(), "duration_s": c.duration_s,
                     "warmup_s": inv.window_offset_s,
-                    "cpu_hosts": sorted(remotes[k].host.name for k in kernels)}
+                    "cpu_hosts": sorted(remotes[k].host.name for k in kernels),
+                    "topology": topo.details()}
             record = execute(ctx, run.run_id, run.cell.tool, inv, client, server,
                              float(c.duration_s), c.run_timeout_s, base)
             archive.record(run.run_id, record)
@@ -167,6 +173,8 @@ def run_campaign(c: Campaign, archive: Archive, progress: Progress) -> dict[str,
                     done = _run_build(c, archive, pair, workdirs, mtu, cfg, list(grouped),
                                       progress, done)
                 _facts(archive, pair, "end")
+                for remote in remotes:
+                    remote.run(["rm", "-rf", f"{REMOTE_WORKDIR}/{archive.root.name}"])
             finally:
                 _restore_hosts(archive, pair)
         archive.set_state("complete")

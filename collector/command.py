@@ -13,6 +13,7 @@ from .archive import Archive
 from .collect import Progress as Hooks
 from .collect import campaign_input, dry_run, run_campaign
 from .console import console, say
+from .lab.sshd import banner
 from .plan import runs as plan_runs
 
 
@@ -49,7 +50,9 @@ def collect(campaign_path: str, out: Path, resume: str, dry: bool,
     if not resume:
         archive = Archive.create(out, c.name, campaign_input(c),
                                  [r.run_id for r in plan_runs(c)], text)
-    elif uses_lab(c, spec):
+    elif uses_lab(c, spec) and not all(banner(h.ssh_host, h.port) for h in c.hosts):
+        # Only when the lab is down (a reboot): a lab that answers may hold a killed
+        # campaign's state (OVS owning the wire), which the collector itself undoes.
         lab.up(spec, say=say)
     say(f"campaign {c.name}: {plan['runs']} runs in {plan['cells']} cells, "
         f"{plan['builds']} builds, seed {c.seed}; archive {archive.root}")

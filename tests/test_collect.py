@@ -22,7 +22,7 @@ from collector.lab import LabSpec
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parent.parent
-CONFIG_NETNS = ("dpb0c", "dpb1c", "dpb0v", "dpb1v", "dpb0o", "dpb1o")
+CONFIG_NETNS = ("dpb0c", "dpb1c", "dpb0v", "dpb1v", "dpb0o", "dpb1o", "dpb0s", "dpb1s")
 
 
 def collect_argv(spec: LabSpec, *args: str) -> list[str]:
@@ -53,13 +53,21 @@ def host_state(spec: LabSpec) -> dict[str, Any]:
         ns = spec.netns(letter)
         links = json.loads(subprocess.run(["ip", "-n", ns, "-j", "link", "show"],
                                           capture_output=True, text=True, check=True).stdout)
-        state[f"{letter}-links"] = sorted((link["ifname"], link["mtu"]) for link in links)
+        state[f"{letter}-links"] = sorted((link["ifname"], link["mtu"], *sorted(link["flags"]))
+                                          for link in links)
+        state[f"{letter}-addrs"] = subprocess.run(["ip", "-n", ns, "-br", "addr"],
+                                                  capture_output=True, text=True,
+                                                  check=True).stdout
+        state[f"{letter}-routes"] = subprocess.run(["ip", "-n", ns, "route"],
+                                                   capture_output=True, text=True,
+                                                   check=True).stdout
         pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True,
                               check=True).stdout.split()
         state[f"{letter}-tools"] = sorted(
             Path(f"/proc/{p}/comm").read_text().strip() for p in pids
             if Path(f"/proc/{p}/comm").exists()
-            and Path(f"/proc/{p}/comm").read_text().strip() in ("qperf", "iperf3"))
+            and Path(f"/proc/{p}/comm").read_text().strip() in ("qperf", "iperf3",
+                                                                 "ovs-vswitchd", "ovsdb-server"))
         state[f"{letter}-forward"] = subprocess.run(
             ["ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.ip_forward"],
             capture_output=True, text=True, check=True).stdout.strip()
@@ -87,13 +95,16 @@ def test_the_whole_matrix_end_to_end(lab_spec: LabSpec, tmp_path: Path) -> None:
             for r in manifest["runs"].values()}
     assert ("container", "host-container", "iperf3", "stream", 9000) in seen
     assert ("overlay", "container-container", "qperf", "rr", 1500) in seen
-    assert len({s[:2] for s in seen}) == 6  # every configuration and direction
+    assert len({s[:2] for s in seen}) == 7  # every configuration and direction
     for record in manifest["runs"].values():
         for rel in record["files"].values():
             assert (root / rel).is_file(), rel
         assert record["path_mtus"]["lab-a:wire0"] == record["mtu"]
         if record["configuration"] == "overlay":
             assert record["path_mtus"]["lab-a:dpbxvx"] == record["mtu"] - 50
+        if record["configuration"] == "overlay-ovs":
+            assert record["topology"] == {"ovs_datapath": "netdev"}  # no openvswitch module
+            assert record["path_mtus"]["lab-b:dpb1s:eth0"] == record["mtu"] - 50
         assert record["commands"]["client"].startswith("timeout ")
     sample = manifest["runs"][sorted(expected)[0]]
     assert "### dataplane-bench cpu snapshot" in (root / sample["files"]["cpu:lab-a"]).read_text()
@@ -106,25 +117,28 @@ def test_the_whole_matrix_end_to_end(lab_spec: LabSpec, tmp_path: Path) -> None:
 
 def test_kill_9_then_resume_completes_exactly_the_plan(lab_spec: LabSpec,
                                                        tmp_path: Path) -> None:
+    """Killed while OVS holds the wire address: resume must give it back and finish the plan."""
     before = host_state(lab_spec)
-    campaign = write_campaign(tmp_path / "k.yaml", configurations=["bare", "container"],
+    campaign = write_campaign(tmp_path / "k.yaml",
+                              configurations=["bare", "container", "overlay-ovs"],
                               tools=["qperf"], repetitions=2)
     out = tmp_path / "out"
     proc = subprocess.Popen(collect_argv(lab_spec, "--campaign", str(campaign), "--out",
                                          str(out)), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, start_new_session=True)
     try:
-        deadline = time.monotonic() + 120
-        done = 0
-        while time.monotonic() < deadline and done < 5:
-            time.sleep(0.2)
+        deadline = time.monotonic() + 180
+        in_ovs = False
+        while time.monotonic() < deadline and not in_ovs and proc.poll() is None:
+            time.sleep(0.1)
             manifests = list(out.glob("*/manifest.json"))
             if manifests:
                 try:
-                    done = len(json.loads(manifests[0].read_text())["runs"])
+                    runs = json.loads(manifests[0].read_text())["runs"]
                 except json.JSONDecodeError:
                     continue
-        assert done >= 5, "the campaign did not get going"
+                in_ovs = any(k.startswith("overlay-ovs.") for k in runs)
+        assert in_ovs, "the campaign did not reach overlay-ovs"
         os.killpg(proc.pid, signal.SIGKILL)
     finally:
         if proc.poll() is None:

@@ -4,6 +4,7 @@ from .bare import Bare
 from .base import Pair, Topology
 from .container import Container
 from .overlay import Overlay
+from .overlay_ovs import OverlayOvs
 from .veth_control import VethControl
 
 TOPOLOGIES: dict[str, type[Topology]] = {
@@ -11,6 +12,7 @@ TOPOLOGIES: dict[str, type[Topology]] = {
     "container": Container,
     "veth-control": VethControl,
     "overlay": Overlay,
+    "overlay-ovs": OverlayOvs,
 }
 
 __all__ = ["TOPOLOGIES", "Pair", "Topology"]

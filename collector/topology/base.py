@@ -59,6 +59,10 @@ class Topology:
         """(client, server): the client sends, the server receives."""
         raise NotImplementedError
 
+    def details(self) -> dict[str, str]:
+        """Facts about the build worth keeping in every run's record (e.g. the OVS datapath)."""
+        return {}
+
     def path_interfaces(self) -> list[tuple[int, str | None, str]]:
         """(host index, netns, device) of every interface on the path, for MTU read-back."""
         return [(i, None, self.pair.data_ifs[i]) for i in (0, 1)]
