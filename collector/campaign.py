@@ -17,7 +17,8 @@ CONFIGURATIONS: dict[str, tuple[str, ...]] = {
     "overlay": ("container-container",),
     "overlay-ovs": ("container-container",),
 }
-TOOL_TESTS: dict[str, tuple[str, ...]] = {"qperf": ("stream", "rr"), "iperf3": ("stream",)}
+TOOL_TESTS: dict[str, tuple[str, ...]] = {"qperf": ("stream", "rr"), "iperf3": ("stream",),
+                                          "csrc": ("stream", "rr")}
 SOCKET_BUFFER_MODES = ("auto", "message")
 ORDERS = ("shuffled", "sequential")
 

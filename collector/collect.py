@@ -12,10 +12,11 @@ from typing import Any
 from . import facts, plan
 from .archive import Archive, stamp
 from .campaign import Campaign
+from .csrc_build import ship_and_build
 from .errors import BenchError
 from .remote import Remote
 from .runner import RunContext, execute, kill_leftover_server, require_tools
-from .tools import TOOLS
+from .tools import TOOLS, ToolContext
 from .topology import TOPOLOGIES, Pair, Topology, overlay_ovs
 
 REQUIRED_TOOLS = ["ip", "ss", "ping", "sysctl", "timeout", "setsid", "sh"]
@@ -98,9 +99,17 @@ def _restore_hosts(archive: Archive, pair: Pair) -> None:
             remote.run(["sysctl", "-qw", f"net.ipv4.ip_forward={orig['ip_forward']}"])
 
 
-def _prepare(c: Campaign, archive: Archive, remotes: tuple[Remote, Remote]) -> tuple[Pair,
-                                                                                   tuple[str, str]]:
-    tools = REQUIRED_TOOLS + list(c.tools)
+@dataclass(frozen=True)
+class Prepared:
+    """The hosts, ready: connected, checked, their state recorded, csrc built if needed."""
+
+    pair: Pair
+    workdirs: tuple[str, str]
+    bindirs: tuple[str, str]
+
+
+def _prepare(c: Campaign, archive: Archive, remotes: tuple[Remote, Remote]) -> Prepared:
+    tools = REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"]  # csrc is built there
     if "overlay-ovs" in c.configurations:
         tools += overlay_ovs.REQUIRED_TOOLS
     for i, remote in enumerate(remotes):
@@ -115,7 +124,15 @@ def _prepare(c: Campaign, archive: Archive, remotes: tuple[Remote, Remote]) -> t
         kill_leftover_server(remote, wd)
     _remember_host_state(archive, pair)
     _facts(archive, pair, "start")
-    return pair, workdirs
+    bindirs = ("", "")
+    if "csrc" in c.tools:
+        built = []
+        for remote, wd in zip(remotes, workdirs, strict=True):
+            bindir, log = ship_and_build(remote, wd)
+            archive.write(f"build/{remote.host.name}-{stamp()}.log", log)
+            built.append(bindir)
+        bindirs = (built[0], built[1])
+    return Prepared(pair, workdirs, bindirs)
 
 
 def _teardown(topo: Topology) -> None:
@@ -124,9 +141,9 @@ def _teardown(topo: Topology) -> None:
         topo.teardown()
 
 
-def _run_build(c: Campaign, archive: Archive, pair: Pair, workdirs: tuple[str, str],
-               mtu: int, cfg: str, group: list[plan.Run], progress: Progress,
-               done: int) -> int:
+def _run_build(c: Campaign, archive: Archive, hosts: Prepared, mtu: int, cfg: str,
+               group: list[plan.Run], progress: Progress, done: int) -> int:
+    pair = hosts.pair
     remotes = pair.remotes
     topo: Topology = TOPOLOGIES[cfg](pair)
     try:
@@ -136,12 +153,13 @@ def _run_build(c: Campaign, archive: Archive, pair: Pair, workdirs: tuple[str, s
         topo.verify(c.directions[cfg])
         mtus = {f"{remotes[i].host.name}:{ns + ':' if ns else ''}{dev}":
                 _read_mtu(remotes[i], ns, dev) for i, ns, dev in topo.path_interfaces()}
-        ctx = RunContext(archive, remotes, workdirs, mtus)
+        ctx = RunContext(archive, remotes, hosts.workdirs, mtus)
         for run in group:
             progress.on_start(run.cell.cell_id, done)
             client, server = topo.endpoints(run.cell.direction)
             port = PORT_BASE + 2 * (done % 50)
-            inv = TOOLS[run.cell.tool](run.cell, client, server, c.duration_s, c.warmup_s, port)
+            inv = TOOLS[run.cell.tool](run.cell, client, server,
+                                       ToolContext(c.duration_s, c.warmup_s, port, hosts.bindirs))
             kernels = set(client.cpu_kernels) | set(server.cpu_kernels)
             base = {"run_id": run.run_id, "cell_id": run.cell.cell_id, **asdict(run.cell),
                     "repetition": run.repetition, "client": client.to_json(),
@@ -149,7 +167,7 @@ def _run_build(c: Campaign, archive: Archive, pair: Pair, workdirs: tuple[str, s
                     "warmup_s": inv.window_offset_s,
                     "cpu_hosts": sorted(remotes[k].host.name for k in kernels),
                     "topology": topo.details()}
-            record = execute(ctx, run.run_id, run.cell.tool, inv, client, server,
+            record = execute(ctx, run.run_id, inv, client, server,
                              float(c.duration_s), c.run_timeout_s, base)
             archive.record(run.run_id, record)
             done += 1
@@ -166,17 +184,17 @@ def run_campaign(c: Campaign, archive: Archive, progress: Progress) -> dict[str,
     done = len(runs) - len(todo)
     try:
         with _connected(c) as remotes:
-            pair, workdirs = _prepare(c, archive, remotes)
+            hosts = _prepare(c, archive, remotes)
             try:
                 for (mtu, cfg), grouped in groupby(
                         todo, key=lambda r: (r.cell.mtu, r.cell.configuration)):
-                    done = _run_build(c, archive, pair, workdirs, mtu, cfg, list(grouped),
-                                      progress, done)
-                _facts(archive, pair, "end")
+                    done = _run_build(c, archive, hosts, mtu, cfg, list(grouped), progress,
+                                      done)
+                _facts(archive, hosts.pair, "end")
                 for remote in remotes:
                     remote.run(["rm", "-rf", f"{REMOTE_WORKDIR}/{archive.root.name}"])
             finally:
-                _restore_hosts(archive, pair)
+                _restore_hosts(archive, hosts.pair)
         archive.set_state("complete")
     except KeyboardInterrupt:
         archive.set_state("stopped", "interrupted")

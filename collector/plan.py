@@ -66,7 +66,7 @@ def runs(c: Campaign) -> list[Run]:
 
 def measuring_seconds(c: Campaign, run: Run) -> float:
     """Time the tool measures, warm-up included (qperf has no warm-up of its own)."""
-    return c.duration_s + (c.warmup_s if run.cell.tool == "iperf3" else 0)
+    return c.duration_s + (0 if run.cell.tool == "qperf" else c.warmup_s)
 
 
 def estimate_seconds(c: Campaign, plan: list[Run]) -> float:

@@ -15,7 +15,7 @@ from .remote import Remote, Result
 from .tools import Invocation
 
 READY_TIMEOUT_S = 10
-SERVER_EXIT_WAIT_S = {"iperf3": 3.0, "qperf": 0.0}
+SERVER_EXIT_WAIT_S = 3.0  # for servers that serve one test: time to exit and flush output
 TIMEOUT_EXIT_CODES = (124, 137)  # coreutils timeout: TERM, then KILL
 # Alive and not a zombie: an orphaned server is reaped by PID 1, which may take its time.
 ALIVE = ("alive() { s=$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -c1); "
@@ -81,7 +81,7 @@ def _reason(res: Result) -> str:
     return (text.splitlines()[0][:300] if text else f"exit code {res.exit_code}")
 
 
-def execute(ctx: RunContext, run_id: str, tool: str, inv: Invocation, client: Endpoint,
+def execute(ctx: RunContext, run_id: str, inv: Invocation, client: Endpoint,
             server: Endpoint, window_s: float, timeout_s: int,
             base_record: dict[str, Any]) -> dict[str, Any]:
     """Run one measurement and archive it; return the run's record."""
@@ -112,7 +112,7 @@ def execute(ctx: RunContext, run_id: str, tool: str, inv: Invocation, client: En
                 ctx.archive.write(f"{rel}/cpu-{name}.txt", snap.stdout)
                 record["files"][f"cpu:{name}"] = f"{rel}/cpu-{name}.txt"
     srv_out, srv_err = _stop_server(srv_remote, ctx.workdirs[server.host_index], pid,
-                                    SERVER_EXIT_WAIT_S.get(tool, 0.0))
+                                    SERVER_EXIT_WAIT_S if inv.server_exits else 0.0)
     for name, text in (("server.stdout", srv_out), ("server.stderr", srv_err)):
         ctx.archive.write(f"{rel}/{name}", text)
         record["files"][name.replace(".", "_")] = f"{rel}/{name}"

@@ -180,6 +180,30 @@ def test_a_failing_tool_is_recorded_and_the_rest_completes(lab_spec: LabSpec,
     assert sum(r["status"] == "ok" for r in runs.values()) == len(runs) - 1
 
 
+def test_csrc_is_shipped_built_and_run_on_the_hosts(lab_spec: LabSpec, tmp_path: Path) -> None:
+    campaign = write_campaign(tmp_path / "c.yaml", configurations=["bare", "container"],
+                              directions={"container": ["container-container"]},
+                              tools=["csrc"], socket_buffer=["auto", "message"])
+    proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--out",
+                                       str(tmp_path / "out")),
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    root = only_archive(tmp_path / "out")
+    manifest = json.loads((root / "manifest.json").read_text())
+    runs = manifest["runs"]
+    assert len(runs) == 2 * 3 and all(r["status"] == "ok" for r in runs.values())
+    logs = sorted(p.name.split("-20")[0] for p in (root / "build").iterdir())
+    assert logs == ["lab-a", "lab-b"]
+    stream = runs["container.container-container.csrc.stream.1000B.sb-message.mtu1500.r01"]
+    receiver = json.loads((root / stream["files"]["server_stdout"]).read_text())
+    assert receiver["role"] == "receiver" and receiver["goodput_bps"] > 0
+    assert receiver["sockbuf_requested"] == 1000 and receiver["rcvbuf_applied"] > 0
+    assert "--sockbuf 1000" in stream["commands"]["client"]
+    rr = runs["bare.host-host.csrc.rr.1B.sb-auto.mtu1500.r01"]
+    latency = json.loads((root / rr["files"]["client_stdout"]).read_text())
+    assert latency["one_way_ns"]["p50"] > 0
+
+
 def test_an_unreachable_host_stops_with_its_name(lab_spec: LabSpec, lab_hosts: list[Host],
                                                  tmp_path: Path) -> None:
     a, b = (h.__dict__ for h in lab_hosts)

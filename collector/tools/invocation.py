@@ -4,8 +4,19 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
+class ToolContext:
+    """What a tool's command lines depend on besides the cell and the endpoints."""
+
+    duration_s: int
+    warmup_s: int
+    port: int
+    bindirs: tuple[str, str] = ("", "")  # where the csrc programs were built, per host
+
+
+@dataclass(frozen=True)
 class Invocation:
     server: list[str]
     client: list[str]
     listen_port: int
     window_offset_s: int  # where the measurement window starts after the client starts
+    server_exits: bool = False  # serves one test and exits on its own (wait for its output)

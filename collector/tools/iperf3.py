@@ -4,14 +4,14 @@ serves one test (`-1`)."""
 
 from ..endpoint import Endpoint
 from ..plan import Cell
-from .invocation import Invocation
+from .invocation import Invocation, ToolContext
 
 
-def invocation(cell: Cell, client: Endpoint, server: Endpoint, duration_s: int, warmup_s: int,
-               port: int) -> Invocation:
+def invocation(cell: Cell, client: Endpoint, server: Endpoint, ctx: ToolContext) -> Invocation:
     buffers = ["-w", str(cell.message_size)] if cell.socket_buffer == "message" else []
     return Invocation(
-        server=["iperf3", "-s", "-1", "-J", "-B", server.address, "-p", str(port)],
-        client=["iperf3", "-c", server.address, "-p", str(port), "-J", "-t", str(duration_s),
-                "-O", str(warmup_s), "-l", str(cell.message_size), *buffers],
-        listen_port=port, window_offset_s=warmup_s)
+        server=["iperf3", "-s", "-1", "-J", "-B", server.address, "-p", str(ctx.port)],
+        client=["iperf3", "-c", server.address, "-p", str(ctx.port), "-J",
+                "-t", str(ctx.duration_s), "-O", str(ctx.warmup_s),
+                "-l", str(cell.message_size), *buffers],
+        listen_port=ctx.port, window_offset_s=ctx.warmup_s, server_exits=True)

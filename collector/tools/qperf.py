@@ -7,12 +7,11 @@ digits, and qperf's own CPU figures — parsed, never computed here. qperf has n
 
 from ..endpoint import Endpoint
 from ..plan import Cell
-from .invocation import Invocation
+from .invocation import Invocation, ToolContext
 
 
-def invocation(cell: Cell, client: Endpoint, server: Endpoint, duration_s: int, warmup_s: int,
-               port: int) -> Invocation:
-    common = ["-lp", str(port), "-ip", str(port + 1)]
+def invocation(cell: Cell, client: Endpoint, server: Endpoint, ctx: ToolContext) -> Invocation:
+    common = ["-lp", str(ctx.port), "-ip", str(ctx.port + 1)]
     if cell.test == "rr":
         test = ["-m", "1", "tcp_lat"]
     else:
@@ -21,7 +20,7 @@ def invocation(cell: Cell, client: Endpoint, server: Endpoint, duration_s: int, 
             test += ["-sb", str(cell.message_size)]
         test.append("tcp_bw")
     return Invocation(
-        server=["qperf", "-lp", str(port)],
-        client=["qperf", server.address, *common, "-uu", "-e", "6", "-vv", "-t", str(duration_s),
-                *test],
-        listen_port=port, window_offset_s=0)
+        server=["qperf", "-lp", str(ctx.port)],
+        client=["qperf", server.address, *common, "-uu", "-e", "6", "-vv",
+                "-t", str(ctx.duration_s), *test],
+        listen_port=ctx.port, window_offset_s=0)

@@ -1,0 +1,41 @@
+/* Shared helpers of the dataplane-bench measurement programs: errors, time, sockets, JSON. */
+#ifndef DPB_COMMON_H
+#define DPB_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/resource.h>
+
+#define EXIT_USAGE 2
+
+/* Print "PROG: message" (and strerror when errnum != 0) on stderr and exit 1. */
+void die(const char *prog, int errnum, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 3, 4)));
+
+/* Print the usage text on stderr (or stdout for --help) and exit with code. */
+void usage_exit(const char *usage, int code) __attribute__((noreturn));
+
+uint64_t now_ns(void); /* CLOCK_MONOTONIC */
+
+/* Parse a non-negative integer (plain decimal, no suffix); return -1 when invalid. */
+long long parse_count(const char *text, long long max);
+/* Parse seconds as a decimal number (e.g. "2" or "0.5"); return -1 when invalid. */
+double parse_seconds(const char *text);
+
+/* A TCP socket bound to addr:port and listening (backlog 1). */
+int listen_on(const char *prog, const char *addr, const char *port, int sockbuf);
+/* A TCP socket connected to addr:port. */
+int connect_to(const char *prog, const char *addr, const char *port, int sockbuf);
+/* Accept one connection and close the listening socket. */
+int accept_one(const char *prog, int lfd);
+
+/* SO_SNDBUF and SO_RCVBUF of a socket, as the kernel reports them. */
+void socket_buffers(int fd, int *sndbuf, int *rcvbuf);
+
+/* Stop flag set by SIGALRM / SIGINT / SIGTERM handlers; install_stop_handlers arms them. */
+extern volatile int stop_requested;
+void install_stop_handlers(void);
+void arm_timer(double seconds); /* SIGALRM after seconds (0 = disarm) */
+
+void json_rusage(const struct rusage *ru);
+#endif

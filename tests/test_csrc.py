@@ -1,0 +1,217 @@
+"""csrc programs built with AddressSanitizer + UBSan, run for real on loopback."""
+
+import json
+import math
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+REPO = Path(__file__).resolve().parent.parent
+CSRC = REPO / "csrc"
+SCHEMA = json.loads((CSRC / "schema.json").read_text())
+SANITIZE = "-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+PORTS = iter(range(19700, 19800))
+
+
+@pytest.fixture(scope="module")
+def bindir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("csrc-san")
+    proc = subprocess.run(["make", "-C", str(CSRC), f"OUT={out}", f"CFLAGS={SANITIZE}"],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+def run(argv: list[str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def validate(text: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(text)
+    jsonschema.validate(doc, SCHEMA)
+    return doc
+
+
+@pytest.fixture
+def port() -> str:
+    return str(next(PORTS))
+
+
+def start_server(argv: list[str]) -> subprocess.Popen[str]:
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.3)  # loopback test only; the collector polls the listening socket instead
+    return proc
+
+
+@pytest.fixture
+def servers() -> Iterator[list[subprocess.Popen[str]]]:
+    procs: list[subprocess.Popen[str]] = []
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+
+
+def test_stream_measures_goodput_with_buffers_on_both_sides(
+        bindir: Path, port: str, servers: list[subprocess.Popen[str]]) -> None:
+    servers.append(start_server([str(bindir / "dpb-stream"), "server", "--bind", "127.0.0.1",
+                                 "--port", port, "--duration", "1", "--warmup", "0.3",
+                                 "--sockbuf", "65536"]))
+    client = run([str(bindir / "dpb-stream"), "client", "--host", "127.0.0.1", "--port", port,
+                  "--size", "20000", "--duration", "1", "--warmup", "0.3", "--sockbuf", "65536"])
+    assert client.returncode == 0, client.stderr
+    out, err = servers[0].communicate(timeout=10)
+    assert servers[0].returncode == 0, err
+    sender, receiver = validate(client.stdout), validate(out)
+    assert sender["messages"] > 0 and sender["bytes"] >= sender["messages"] * 20000
+    assert receiver["bytes"] == sender["bytes"]
+    assert 0 < receiver["window_bytes"] < receiver["bytes"]
+    assert receiver["window_s"] == pytest.approx(1.0, abs=0.05)
+    assert receiver["goodput_bps"] == pytest.approx(
+        receiver["window_bytes"] * 8 / receiver["window_s"], rel=1e-6)
+    # Linux doubles the requested buffer; both sides report what the kernel applied.
+    for side in (sender, receiver):
+        assert side["sockbuf_requested"] == 65536
+        assert side["sndbuf_applied"] == side["rcvbuf_applied"] == 131072
+
+
+def test_pingpong_reports_rtt_and_one_way(bindir: Path, port: str,
+                                          servers: list[subprocess.Popen[str]]) -> None:
+    servers.append(start_server([str(bindir / "dpb-pingpong"), "server", "--bind", "127.0.0.1",
+                                 "--port", port]))
+    client = run([str(bindir / "dpb-pingpong"), "client", "--host", "127.0.0.1", "--port", port,
+                  "--count", "2000", "--warmup", "0.1"])
+    assert client.returncode == 0, client.stderr
+    out, _ = servers[0].communicate(timeout=10)
+    result, server = validate(client.stdout), validate(out)
+    rtt, one_way = result["rtt_ns"], result["one_way_ns"]
+    assert rtt["count"] == one_way["count"] == 2000
+    assert server["exchanges"] >= 2000
+    assert rtt["min"] <= rtt["p50"] <= rtt["p90"] <= rtt["p99"] <= rtt["p99.9"] <= rtt["max"]
+    for key in ("mean", "p50", "p99", "max"):
+        assert one_way[key] == pytest.approx(rtt[key] / 2, rel=1e-6)
+    assert result["one_way_is"] == "rtt / 2"
+
+
+def test_cpusnap_prints_stat_lines_with_timestamps(bindir: Path) -> None:
+    proc = run([str(bindir / "dpb-cpusnap"), "--count", "2", "--interval", "0.1"])
+    assert proc.returncode == 0, proc.stderr
+    snaps = proc.stdout.split("### dataplane-bench cpu snapshot\n")[1:]
+    assert len(snaps) == 2
+    walls = [float(s.splitlines()[0]) for s in snaps]
+    monos = [float(s.splitlines()[2].split()[1]) for s in snaps]
+    assert 0.09 < monos[1] - monos[0] < 1.0 and walls[1] > walls[0]
+    ncpu = len([line for line in Path("/proc/stat").read_text().splitlines()
+                if line.startswith("cpu")])
+    assert all(sum(line.startswith("cpu") for line in s.splitlines()) == ncpu for s in snaps)
+
+
+@pytest.mark.parametrize("program", ["dpb-stream", "dpb-pingpong", "dpb-cpusnap",
+                                     "dpb-histtest"])
+def test_help_and_bad_arguments(bindir: Path, program: str) -> None:
+    help_ = run([str(bindir / program), "--help"])
+    assert help_.returncode == 0 and help_.stdout.startswith("usage:")
+    bad = run([str(bindir / program), "--no-such-option"])
+    assert bad.returncode == 2 and bad.stderr.startswith("usage:") and not bad.stdout
+
+
+@pytest.mark.parametrize("argv", [
+    ["dpb-stream", "client", "--host", "127.0.0.1", "--port", "1"],          # no --size
+    ["dpb-stream", "server", "--port", "5000"],                             # no --bind
+    ["dpb-stream", "client", "--host", "127.0.0.1", "--port", "0", "--size", "1"],
+    ["dpb-stream", "client", "--host", "127.0.0.1", "--port", "1", "--size", "20k"],
+    ["dpb-pingpong", "client", "--host", "127.0.0.1", "--port", "1", "--duration", "-1"],
+    ["dpb-cpusnap", "--count", "0"],
+])
+def test_invalid_values_are_usage_errors(bindir: Path, argv: list[str]) -> None:
+    proc = run([str(bindir / argv[0]), *argv[1:]])
+    assert proc.returncode == 2, proc.stderr
+    assert "usage:" in proc.stderr
+
+
+def test_bad_address_is_a_usage_error(bindir: Path) -> None:
+    proc = run([str(bindir / "dpb-stream"), "client", "--host", "not-an-ip", "--port", "9",
+                "--size", "1"])
+    assert proc.returncode == 2 and "bad address not-an-ip" in proc.stderr
+
+
+@pytest.mark.parametrize("program", ["dpb-stream", "dpb-pingpong"])
+def test_refused_connection_is_a_clear_error(bindir: Path, program: str, port: str) -> None:
+    proc = run([str(bindir / program), "client", "--host", "127.0.0.1", "--port", port,
+                "--size", "100"])
+    assert proc.returncode == 1
+    assert f"{program}: connect to 127.0.0.1 port {port}: Connection refused" in proc.stderr
+
+
+@pytest.mark.parametrize("program", ["dpb-stream", "dpb-pingpong"])
+def test_peer_killed_mid_test_is_a_clear_error(bindir: Path, program: str, port: str,
+                                                servers: list[subprocess.Popen[str]]) -> None:
+    servers.append(start_server([str(bindir / program), "server", "--bind", "127.0.0.1",
+                                 "--port", port]))
+    client = subprocess.Popen([str(bindir / program), "client", "--host", "127.0.0.1",
+                               "--port", port, "--size", "1000", "--duration", "20",
+                               "--warmup", "0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.5)
+        servers[0].send_signal(signal.SIGKILL)
+        _, err = client.communicate(timeout=20)
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    assert client.returncode == 1
+    assert "went away" in err
+
+
+def test_server_binds_only_the_given_address(bindir: Path, port: str,
+                                             servers: list[subprocess.Popen[str]]) -> None:
+    servers.append(start_server([str(bindir / "dpb-stream"), "server", "--bind", "127.0.0.2",
+                                 "--port", port]))
+    refused = run([str(bindir / "dpb-stream"), "client", "--host", "127.0.0.1", "--port", port,
+                   "--size", "1", "--duration", "0.1", "--warmup", "0"])
+    assert refused.returncode == 1 and "Connection refused" in refused.stderr
+
+
+def test_a_signal_stops_a_waiting_server(bindir: Path, port: str) -> None:
+    server = start_server([str(bindir / "dpb-pingpong"), "server", "--bind", "127.0.0.1",
+                           "--port", port])
+    server.send_signal(signal.SIGTERM)
+    _, err = server.communicate(timeout=10)
+    assert server.returncode == 1 and "stopped by a signal" in err
+
+
+def reference_percentile(values: list[int], p: float) -> int:
+    ordered = sorted(values)
+    rank = max(1, math.ceil(p / 100 * len(ordered)))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(st.integers(0, 300), st.integers(0, 10**7),
+                          st.integers(0, 2**62)), min_size=1, max_size=400))
+def test_histogram_percentiles_within_its_relative_error(bindir: Path,
+                                                         values: list[int]) -> None:
+    proc = subprocess.run([str(bindir / "dpb-histtest")], input="".join(f"{v}\n" for v in values),
+                          capture_output=True, text=True, timeout=30, check=True)
+    summary = json.loads(proc.stdout)
+    assert summary["count"] == len(values)
+    # Printed as doubles: exact below 2**53, the ns range that matters.
+    assert summary["min"] == pytest.approx(min(values), rel=1e-15)
+    assert summary["max"] == pytest.approx(max(values), rel=1e-15)
+    assert summary["mean"] == pytest.approx(sum(values) / len(values), rel=1e-9, abs=1e-3)
+    for key, p in (("p50", 50), ("p90", 90), ("p99", 99), ("p99.9", 99.9)):
+        ref = reference_percentile(values, p)
+        if ref < 256:
+            assert summary[key] == ref
+        else:
+            assert abs(summary[key] - ref) <= ref * 0.01, (key, ref, summary[key])
