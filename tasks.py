@@ -15,6 +15,7 @@ from rich.table import Table
 
 from collector import archive as archive_lib
 from collector import bench as bench_lib
+from collector import bench_tools as bench_tools_lib
 from collector import command as collect_command
 from collector import lab as lab_lib
 from collector.console import console, say, user_errors
@@ -127,6 +128,21 @@ def bench_collect(c: Context, lab_id: str = "dpb", state_root: str = "") -> None
         f"{result['ratio']:.3f} (target ≤ 1.10); written to {bench_lib.BENCHMARKS_MD}")
 
 
+@task(help={"pairs": "alternating pairs per comparison (default 7)",
+            "duration": "seconds per run (default 2)",
+            "lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"]})
+@user_errors
+def bench_tools(c: Context, pairs: int = 7, duration: int = 2, lab_id: str = "dpb",
+                state_root: str = "") -> None:
+    """Benchmark: csrc programs vs qperf and sockperf; writes docs/benchmarks.md."""
+    spec = _spec(lab_id, state_root=state_root or None)
+    results = bench_tools_lib.run(spec, pairs, duration)
+    bench_tools_lib.write(results, bench_lib.BENCHMARKS_MD, bench_lib.machine(),
+                          archive_lib.utc_now()[:16] + "Z", pairs, duration)
+    for name, median, q1, q3, verdict in bench_tools_lib.summary(results):
+        say(f"{name}: median {median:.3f} (IQR {q1:.3f}-{q3:.3f}) {verdict}")
+
+
 @task(help={"k": "only tests matching this pytest -k expression",
             "extra": "more pytest arguments, as one string"})
 def test(c: Context, k: str = "", extra: str = "") -> None:
@@ -163,6 +179,7 @@ archive.add_task(archive_pack, "pack")
 
 bench = Collection("bench")
 bench.add_task(bench_collect, "collect")
+bench.add_task(bench_tools, "tools")
 
 ns = Collection(demo, collect, test, lint, lab, archive, bench)
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -61,8 +61,9 @@ def collect_section(result: dict[str, float]) -> str:
 Reproduce: `.venv/bin/invoke bench.collect` (as root; brings the lab up).
 
 The default lab campaign (`invoke collect` with no file: every configuration and direction,
-qperf and iperf3, 2 message sizes, MTU 1500 and 9000, 2 repetitions, 1 s runs, 1 s iperf3
-warm-up), from archive creation to the last teardown, facts and MTU restore included.
+qperf, iperf3 and csrc, 2 message sizes, MTU 1500 and 9000, 2 repetitions, 1 s runs, 1 s
+warm-up for iperf3 and csrc), from archive creation to the last teardown, csrc build, facts and
+MTU restore included.
 
 | measured {utc_now()[:16]}Z on {machine()} | value |
 | --- | --- |

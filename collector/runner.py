@@ -30,14 +30,14 @@ class RunContext:
     path_mtus: dict[str, int]
 
 
-def _start_server(remote: Remote, workdir: str, ep: Endpoint, argv: list[str]) -> int:
+def start_server(remote: Remote, workdir: str, ep: Endpoint, argv: list[str]) -> int:
     line = (f"cd {shlex.quote(workdir)} && rm -f server.out server.err && "
             f"setsid {shlex.join(ep.wrap(argv))} >server.out 2>server.err </dev/null & "
             f"echo $! > {shlex.quote(workdir)}/server.pid; echo $!")
     return int(remote.check(["sh", "-c", line], timeout=15).strip())
 
 
-def _wait_listening(remote: Remote, ep: Endpoint, port: int, pid: int) -> str | None:
+def wait_listening(remote: Remote, ep: Endpoint, port: int, pid: int) -> str | None:
     """None once the port listens; else why not (the server died, or it took too long)."""
     tries = int(READY_TIMEOUT_S / 0.02)
     loop = (f"{ALIVE}i=0; while [ $i -lt {tries} ]; do "
@@ -50,7 +50,7 @@ def _wait_listening(remote: Remote, ep: Endpoint, port: int, pid: int) -> str | 
             else f"the server did not listen on port {port} within {READY_TIMEOUT_S} s")
 
 
-def _stop_server(remote: Remote, workdir: str, pid: int, wait_s: float) -> tuple[str, str]:
+def stop_server(remote: Remote, workdir: str, pid: int, wait_s: float) -> tuple[str, str]:
     marker = f"--- dataplane-bench {secrets.token_hex(8)} ---"
     tries = int(wait_s / 0.02)
     # Servers that serve one test (iperf3 -1) get wait_s to exit and flush their output; the
@@ -94,8 +94,8 @@ def execute(ctx: RunContext, run_id: str, inv: Invocation, client: Endpoint,
     record["commands"] = {"server": shlex.join(server.wrap(inv.server)),
                           "client": shlex.join(client_argv)}
 
-    pid = _start_server(srv_remote, ctx.workdirs[server.host_index], server, inv.server)
-    problem = _wait_listening(srv_remote, server, inv.listen_port, pid)
+    pid = start_server(srv_remote, ctx.workdirs[server.host_index], server, inv.server)
+    problem = wait_listening(srv_remote, server, inv.listen_port, pid)
     client_res: Result | None = None
     if problem is None:
         kernels = sorted(set(client.cpu_kernels) | set(server.cpu_kernels))
@@ -111,7 +111,7 @@ def execute(ctx: RunContext, run_id: str, inv: Invocation, client: Endpoint,
                 snap = fut.result()
                 ctx.archive.write(f"{rel}/cpu-{name}.txt", snap.stdout)
                 record["files"][f"cpu:{name}"] = f"{rel}/cpu-{name}.txt"
-    srv_out, srv_err = _stop_server(srv_remote, ctx.workdirs[server.host_index], pid,
+    srv_out, srv_err = stop_server(srv_remote, ctx.workdirs[server.host_index], pid,
                                     SERVER_EXIT_WAIT_S if inv.server_exits else 0.0)
     for name, text in (("server.stdout", srv_out), ("server.stderr", srv_err)):
         ctx.archive.write(f"{rel}/{name}", text)

@@ -78,7 +78,7 @@ def test_the_whole_matrix_end_to_end(lab_spec: LabSpec, tmp_path: Path) -> None:
     before = host_state(lab_spec)
     campaign = write_campaign(tmp_path / "full.yaml", message_sizes=[1000, 20000],
                               mtus=[1500, 9000], repetitions=2, duration_s=1, warmup_s=1,
-                              socket_buffer=["auto"])
+                              socket_buffer=["auto"], tools=["qperf", "iperf3"])
     proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign),
                                        "--out", str(tmp_path / "out")),
                           capture_output=True, text=True, timeout=1200, check=False)

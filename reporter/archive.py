@@ -1,0 +1,79 @@
+"""Read campaign archives: folders or .tar.gz, schema version checked, never modified.
+
+A .tar.gz is extracted into a temporary folder member by member: only regular files and folders,
+only relative paths that stay inside it (no `..`, no absolute paths, no links or devices)."""
+
+import json
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from collector.errors import BenchError
+
+SCHEMA_VERSIONS = (1,)
+
+
+@dataclass(frozen=True)
+class Campaign:
+    root: Path
+    manifest: dict[str, Any]
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    def read(self, relative: str) -> str:
+        """A raw file of the archive; refuses paths that leave it."""
+        path = (self.root / relative).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise BenchError(f"{self.root}: {relative!r} points outside the archive")
+        return path.read_text(errors="replace")
+
+
+def safe_extract(tarball: Path, into: Path) -> Path:
+    try:
+        tar = tarfile.open(tarball, "r:gz")
+    except (OSError, tarfile.TarError) as exc:
+        raise BenchError(f"{tarball}: not a readable .tar.gz ({exc})") from exc
+    with tar:
+        for member in tar.getmembers():
+            name = PurePosixPath(member.name)
+            if name.is_absolute() or ".." in name.parts or not name.parts:
+                raise BenchError(f"{tarball}: member {member.name!r} would land outside the "
+                                 "extraction folder", "this archive is not from dataplane-bench")
+            if not (member.isfile() or member.isdir()):
+                raise BenchError(f"{tarball}: member {member.name!r} is a link or a device",
+                                 "archives from dataplane-bench contain files only")
+        tar.extractall(into, filter="data")
+    manifests = list(into.glob("*/manifest.json"))
+    if len(manifests) != 1:
+        raise BenchError(f"{tarball}: expected one campaign folder with a manifest.json")
+    return manifests[0].parent
+
+
+def load(path: Path, scratch: Path | None = None) -> Campaign:
+    if path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
+        scratch = scratch or Path(tempfile.mkdtemp(prefix="dpb-report-"))
+        path = safe_extract(path, scratch)
+    manifest_path = path / "manifest.json"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except FileNotFoundError as exc:
+        raise BenchError(f"{path}: no manifest.json", "name a campaign archive folder or "
+                         ".tar.gz made by `invoke collect`") from exc
+    except json.JSONDecodeError as exc:
+        raise BenchError(f"{manifest_path}: not valid JSON ({exc.msg}, line {exc.lineno})",
+                         "the archive is damaged; `invoke collect --resume` cannot fix this "
+                         "file, restore it from a copy") from exc
+    if not isinstance(manifest, dict):
+        raise BenchError(f"{manifest_path}: not a JSON object")
+    version = manifest.get("schema_version")
+    if version not in SCHEMA_VERSIONS:
+        raise BenchError(f"{manifest_path}: schema_version {version!r} is unknown to this "
+                         f"reporter (it reads {', '.join(map(str, SCHEMA_VERSIONS))})",
+                         "use the dataplane-bench version that wrote the archive")
+    if not isinstance(manifest.get("runs"), dict):
+        raise BenchError(f"{manifest_path}: no `runs` mapping")
+    return Campaign(path, manifest)

@@ -1,0 +1,64 @@
+"""CPU snapshots (the collector's sampler and dpb-cpusnap): marker, wall clock, /proc/uptime,
+optionally `monotonic S`, then /proc/stat lines. CPU % of one CPU between two snapshots =
+100 · Δbusy ÷ (USER_HZ · Δt); busy = user + nice + system + irq + softirq + steal (guest time
+is already inside user and nice; iowait is idle)."""
+
+from dataclasses import dataclass
+
+from . import ParseError
+
+MARK = "### dataplane-bench cpu snapshot"
+USER_HZ = 100  # Linux's fixed USER_HZ on every architecture the project supports
+BUSY = (0, 1, 2, 5, 6, 7)  # user nice system irq softirq steal
+IDLE = (3, 4)  # idle iowait
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    wall_s: float
+    cpus: dict[str, tuple[int, ...]]  # "cpu" (aggregate), "cpu0", …
+
+
+def parse(text: str) -> list[Snapshot]:
+    snaps = []
+    for block in text.split(MARK + "\n")[1:]:
+        lines = block.splitlines()
+        try:
+            wall = float(lines[0])
+        except (IndexError, ValueError) as exc:
+            raise ParseError("procstat: a snapshot without a wall-clock line") from exc
+        cpus: dict[str, tuple[int, ...]] = {}
+        for line in lines[1:]:
+            fields = line.split()
+            if fields and fields[0].startswith("cpu"):
+                try:
+                    cpus[fields[0]] = tuple(int(x) for x in fields[1:])
+                except ValueError as exc:
+                    raise ParseError(f"procstat: bad line {line[:80]!r}") from exc
+        if "cpu" not in cpus or any(len(v) < 8 for v in cpus.values()):
+            raise ParseError("procstat: a snapshot without complete cpu lines")
+        snaps.append(Snapshot(wall, cpus))
+    if len(snaps) != 2:
+        raise ParseError(f"procstat: expected 2 snapshots, found {len(snaps)}")
+    return snaps
+
+
+def busy_pct(before: Snapshot, after: Snapshot, cpu: str = "cpu") -> float:
+    """Busy time between the snapshots as % of one CPU (100 = one CPU pegged)."""
+    dt = after.wall_s - before.wall_s
+    if dt <= 0:
+        raise ParseError("procstat: snapshots out of order")
+    a, b = before.cpus[cpu], after.cpus[cpu]
+    busy = sum(b[i] - a[i] for i in BUSY)
+    if busy < 0:
+        raise ParseError("procstat: counters went backwards (a reboot in between?)")
+    return 100.0 * busy / (USER_HZ * dt)
+
+
+def window_cpu(text: str) -> dict[str, float]:
+    """Aggregate and busiest-single-CPU busy % over the window."""
+    before, after = parse(text)
+    per_cpu = [busy_pct(before, after, c) for c in before.cpus if c != "cpu" and c in after.cpus]
+    return {"cpu_pct": busy_pct(before, after),
+            "cpu_busiest_core_pct": max(per_cpu) if per_cpu else 0.0,
+            "ncpu": float(len(per_cpu))}
