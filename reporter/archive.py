@@ -34,23 +34,26 @@ class Campaign:
 
 def safe_extract(tarball: Path, into: Path) -> Path:
     try:
-        tar = tarfile.open(tarball, "r:gz")
-    except (OSError, tarfile.TarError) as exc:
+        with tarfile.open(tarball, "r:gz") as tar:
+            _extract_checked(tar, tarball, into)
+    except (OSError, tarfile.TarError, EOFError) as exc:
         raise BenchError(f"{tarball}: not a readable .tar.gz ({exc})") from exc
-    with tar:
-        for member in tar.getmembers():
-            name = PurePosixPath(member.name)
-            if name.is_absolute() or ".." in name.parts or not name.parts:
-                raise BenchError(f"{tarball}: member {member.name!r} would land outside the "
-                                 "extraction folder", "this archive is not from dataplane-bench")
-            if not (member.isfile() or member.isdir()):
-                raise BenchError(f"{tarball}: member {member.name!r} is a link or a device",
-                                 "archives from dataplane-bench contain files only")
-        tar.extractall(into, filter="data")
     manifests = list(into.glob("*/manifest.json"))
     if len(manifests) != 1:
         raise BenchError(f"{tarball}: expected one campaign folder with a manifest.json")
     return manifests[0].parent
+
+
+def _extract_checked(tar: tarfile.TarFile, tarball: Path, into: Path) -> None:
+    for member in tar.getmembers():
+        name = PurePosixPath(member.name)
+        if name.is_absolute() or ".." in name.parts or not name.parts:
+            raise BenchError(f"{tarball}: member {member.name!r} would land outside the "
+                             "extraction folder", "this archive is not from dataplane-bench")
+        if not (member.isfile() or member.isdir()):
+            raise BenchError(f"{tarball}: member {member.name!r} is a link or a device",
+                             "archives from dataplane-bench contain files only")
+    tar.extractall(into, filter="data")
 
 
 def load(path: Path, scratch: Path | None = None) -> Campaign:
