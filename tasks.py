@@ -20,6 +20,7 @@ from collector import command as collect_command
 from collector import lab as lab_lib
 from collector.console import console, say, user_errors
 from collector.exit import ExitStatus
+from reporter import command as report_command
 
 PYTHON = sys.executable
 
@@ -110,6 +111,29 @@ def collect(c: Context, campaign: str = "", out: str = "archive", resume: str = 
             "`invoke report` lists them under Problems")
 
 
+@task(iterable=["archive"], help={
+    "archive": "a campaign archive folder or .tar.gz (repeatable; default: the newest in "
+               "./archive)",
+    "out": "where the site goes (default: ./site)"})
+@user_errors
+def report(c: Context, archive: list[str] | None = None, out: str = "site") -> None:
+    """Parse archives, compute statistics and build the offline site."""
+    result = report_command.report(archive or [], Path(out), Path("archive"))
+    say(f"runs: {result['runs']} ({result['ok']} ok, {result['problems']} listed under "
+        f"Problems), charts: {result['charts']}")
+    index = Path(out).resolve() / "index.html"
+    say(f"your site is at {index}")
+    say(f"open it as file://{index}, or serve it with `.venv/bin/invoke serve` "
+        f"(http://127.0.0.1:8000/) or any static web server")
+
+
+@task(help={"out": "the site folder (default: ./site)", "port": "TCP port (default 8000)"})
+def serve(c: Context, out: str = "site", port: int = 8000) -> None:
+    """Serve the site on 127.0.0.1 (Ctrl-C stops it)."""
+    say(f"serving {Path(out).resolve()} on http://127.0.0.1:{port}/")
+    c.run(f"{PYTHON} -m http.server --bind 127.0.0.1 --directory {out} {port}", pty=False)
+
+
 @task(help={"path": "the campaign archive folder", "out": "the .tar.gz (default: beside it)"})
 @user_errors
 def archive_pack(c: Context, path: str, out: str = "") -> None:
@@ -163,10 +187,11 @@ def lint(c: Context) -> None:
 @task(help={"out": "folder that receives the campaign archive (default: ./archive)"})
 @user_errors
 def demo(c: Context, out: str = "archive") -> None:
-    """The main job on this machine: embedded lab up → default campaign → archive."""
+    """The main job on this machine: embedded lab up → default campaign → report → site."""
     spec = _spec("dpb")
     lab_lib.up(spec, say=say)
     collect(c, out=out)
+    report(c)
 
 
 lab = Collection("lab")
@@ -181,5 +206,5 @@ bench = Collection("bench")
 bench.add_task(bench_collect, "collect")
 bench.add_task(bench_tools, "tools")
 
-ns = Collection(demo, collect, test, lint, lab, archive, bench)
+ns = Collection(demo, collect, report, serve, test, lint, lab, archive, bench)
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

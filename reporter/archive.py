@@ -59,6 +59,7 @@ def _extract_checked(tar: tarfile.TarFile, tarball: Path, into: Path) -> None:
 def load(path: Path, scratch: Path | None = None) -> Campaign:
     if path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
         scratch = scratch or Path(tempfile.mkdtemp(prefix="dpb-report-"))
+        scratch.mkdir(parents=True, exist_ok=True)
         path = safe_extract(path, scratch)
     manifest_path = path / "manifest.json"
     try:

@@ -2,13 +2,15 @@
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import yaml
 
 from collector import lab
 from collector.hosts import Host, load_hosts
 
-from .helpers import make_spec
+from .helpers import invoke, make_spec, tree_digest
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +28,29 @@ def lab_spec() -> Iterator[lab.LabSpec]:
 @pytest.fixture(scope="session")
 def lab_hosts(lab_spec: lab.LabSpec) -> list[Host]:
     return load_hosts(lab_spec.hosts_file)
+
+
+@pytest.fixture(scope="session")
+def campaign(lab_spec: lab.LabSpec, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A real, small campaign on the lab: every tool, two configurations, two sizes."""
+    work = tmp_path_factory.mktemp("report")
+    body = {"name": "rep", "hosts": "lab", "configurations": ["bare", "container"],
+            "directions": {"container": ["container-container"]},
+            "tools": ["qperf", "iperf3", "csrc"], "message_sizes": [1000, 20000],
+            "repetitions": 2, "duration_s": 1, "warmup_s": 1, "run_timeout_s": 20, "seed": 3}
+    (work / "c.yaml").write_text(yaml.safe_dump(body))
+    proc = invoke("collect", "--lab-id", lab_spec.lab_id, "--state-root", lab_spec.state_root,
+                  "--campaign", str(work / "c.yaml"), "--out", str(work / "archive"))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    yield next(p.parent for p in (work / "archive").glob("*/manifest.json"))
+
+
+@pytest.fixture(scope="session")
+def site(campaign: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    before = tree_digest(campaign)
+    proc = invoke("report", "--archive", str(campaign), "--out", str(out))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert f"your site is at {out.resolve()}/index.html" in proc.stdout.replace("\n", "")
+    assert tree_digest(campaign) == before, "the report must never modify the archive"
+    return out

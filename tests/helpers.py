@@ -1,8 +1,11 @@
 """Helpers shared by the tests."""
 
+import hashlib
 import os
 import secrets
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -25,3 +28,20 @@ def make_spec(wire_octet: int, mtu: int = 1500) -> lab.LabSpec:
     return lab.LabSpec(lab_id="t" + secrets.token_hex(2), mgmt_subnet=mgmt,
                        wire_subnet=f"198.18.{wire_octet}.0/24", mtu=mtu,
                        state_root=TEST_STATE_ROOT)
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def invoke(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    """The project's CLI as a user runs it."""
+    return subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO), *args],
+                          capture_output=True, text=True, timeout=900, check=False, cwd=cwd)
+
+
+def tree_digest(root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(root).as_posix().encode() + p.read_bytes())
+    return h.hexdigest()

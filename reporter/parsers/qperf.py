@@ -47,8 +47,8 @@ def parse(text: str) -> dict[str, tuple[float, str]]:
             raise ParseError(f"qperf: {name}: {number!r} is not a number") from exc
         results[name] = (value * factor, base)
     if not test_seen or not results:
-        first = text.strip().splitlines()[0] if text.strip() else "(empty output)"
-        raise ParseError(f"qperf: no results: {first[:200]}")
+        said = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.endswith(":")]
+        raise ParseError(f"qperf: no results: {said[0][:200] if said else '(empty output)'}")
     return results
 
 

@@ -1,0 +1,57 @@
+"""Host facts from the archive's facts/<host>/*.txt: sections `### name` → text."""
+
+from .archive import Campaign
+
+KEY_FACTS = ("uname", "boot_id", "cpu-model", "cpu-count", "cmdline", "version-qperf",
+             "version-iperf3", "version-ovs")
+
+
+def parse(text: str) -> dict[str, str]:
+    sections: dict[str, str] = {}
+    name = None
+    for line in text.splitlines():
+        if line.startswith("### "):
+            name = line[4:].strip()
+            sections[name] = ""
+        elif name is not None:
+            sections[name] += line + "\n"
+    return {k: v.strip() for k, v in sections.items()}
+
+
+def by_host(campaign: Campaign) -> dict[str, dict[str, dict[str, str]]]:
+    """host → phase file name (start-…, end-…) → sections."""
+    out: dict[str, dict[str, dict[str, str]]] = {}
+    facts_dir = campaign.root / "facts"
+    if not facts_dir.is_dir():
+        return out
+    for host_dir in sorted(p for p in facts_dir.iterdir() if p.is_dir()):
+        out[host_dir.name] = {f.stem: parse(f.read_text(errors="replace"))
+                              for f in sorted(host_dir.glob("*.txt"))}
+    return out
+
+
+def warnings(hosts: dict[str, dict[str, dict[str, str]]]) -> list[str]:
+    """What a reader must know: hosts sharing a kernel, facts that changed or differ."""
+    out = []
+    boot_ids = {h: next(iter(p.values())).get("boot_id", "") for h, p in hosts.items() if p}
+    if len(boot_ids) > 1 and len(set(boot_ids.values())) == 1:
+        out.append(f"Hosts {', '.join(boot_ids)} share one kernel (same boot_id): this is the "
+                   "embedded lab, so each host's CPU figure is the same machine's, and sender "
+                   "and receiver compete for the same cores.")
+    for host, phases in hosts.items():
+        names = list(phases)
+        for key in ("uname", "cmdline", "sysctl"):
+            values = {phases[n].get(key, "") for n in names}
+            if len(values) > 1:
+                out.append(f"{host}: `{key}` changed during the campaign.")
+        for key in phases[names[0]] if names else {}:
+            if key.startswith("ethtool-offloads") and len({phases[n].get(key) for n in names}) > 1:
+                out.append(f"{host}: offloads ({key.split(' ', 1)[1]}) changed during the "
+                           "campaign.")
+    firsts = {h: next(iter(p.values())) for h, p in hosts.items() if p}
+    if len(firsts) == 2:
+        (ha, fa), (hb, fb) = firsts.items()
+        for key in ("uname", "sysctl", "version-qperf", "version-iperf3"):
+            if fa.get(key) != fb.get(key):
+                out.append(f"`{key}` differs between {ha} and {hb}.")
+    return out

@@ -1,0 +1,153 @@
+"""Archives → Markdown pages (Jinja2 templates/) → `mkdocs build --strict` → a static site that
+works offline, behind any web server or from file://: charts are drawn by a Vega bundle shipped
+with the site (plus a static SVG of each), raw files are copied in, nothing is fetched."""
+
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import vl_convert as vlc
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from collector.errors import BenchError
+
+from . import aggregate, charts, facts, findings
+from .archive import Campaign
+from .tidy import table
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+PAGES = ["index", "throughput", "cpu", "cpu-per-gbps", "latency", "mtu", "veth-control",
+         "environment", "methodology", "runs", "problems"]
+VEGA_GLOBALS = "window.vegaEmbed = vegaEmbed; window.vegaLite = vegaLite; window.vega = vega;"
+CHART_JS = """document.querySelectorAll('.dpb-chart').forEach(function (el) {
+  var spec = JSON.parse(document.getElementById(el.dataset.spec).textContent);
+  vegaEmbed(el, spec, {actions: false, renderer: 'svg'}).catch(function (e) {
+    el.textContent = 'chart failed: ' + e;
+  });
+});
+"""
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}g}" if abs(value) < 1e5 else f"{value:,.0f}"
+    return str(value)
+
+
+class Renderer:
+    def __init__(self, docs: Path) -> None:
+        self.docs = docs
+        self.charts = 0
+        self.env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                               autoescape=select_autoescape(default=True, default_for_string=True),
+                               trim_blocks=True, lstrip_blocks=True)
+        self.env.filters["fmt"] = _fmt
+        self.env.globals["chart"] = self.chart
+        self.env.globals["rows"] = rows
+        self.env.globals["cells_for"] = cells_for
+
+    def chart(self, spec: dict[str, Any], caption: str) -> Markup:
+        """A chart's HTML: the spec inline (file:// cannot fetch), a div Vega draws into, and a
+        link to the static SVG."""
+        self.charts += 1
+        name = f"chart-{self.charts}"
+        (self.docs / "charts").mkdir(exist_ok=True)
+        (self.docs / "charts" / f"{name}.svg").write_text(vlc.vegalite_to_svg(spec))
+        payload = json.dumps(spec).replace("</", "<\\/")
+        # Safe: the name is ours, the caption is escaped, the spec is JSON with "</" escaped.
+        return Markup(  # noqa: S704
+            f'<div class="dpb-chart" data-spec="{name}-spec" role="img" '
+            f'aria-label="{Markup.escape(caption)}"></div>\n'
+            f'<script type="application/json" id="{name}-spec">{payload}</script>\n'
+            f'<p><a href="charts/{name}.svg">Static SVG of this chart</a></p>\n')
+
+    def page(self, name: str, **context: Any) -> None:
+        text = self.env.get_template(f"{name}.md.j2").render(**context)
+        (self.docs / f"{name}.md").write_text(text)
+
+
+def _mkdocs_yml(work: Path, docs: Path, title: str) -> Path:
+    nav = [{"Summary": "index.md"}, {"Throughput": "throughput.md"}, {"CPU": "cpu.md"},
+           {"CPU per Gb/s": "cpu-per-gbps.md"}, {"Latency": "latency.md"},
+           {"MTU 1500 vs 9000": "mtu.md"}, {"veth control": "veth-control.md"},
+           {"Environment": "environment.md"}, {"Methodology": "methodology.md"},
+           {"Runs": "runs.md"}, {"Problems": "problems.md"}]
+    config = {"site_name": title, "docs_dir": str(docs), "use_directory_urls": False,
+              "strict": True, "theme": {"name": "material", "font": False},
+              "plugins": ["search"], "nav": nav,
+              "extra_javascript": ["assets/vega-bundle.js", "assets/charts.js"],
+              "markdown_extensions": ["tables", "attr_list", "md_in_html", "admonition",
+                                      "pymdownx.details", "pymdownx.superfences"]}
+    path = work / "mkdocs.yml"
+    path.write_text(json.dumps(config, indent=1))  # JSON is YAML
+    return path
+
+
+def _copy_raw(campaigns: list[Campaign], docs: Path) -> None:
+    for c in campaigns:
+        for rec in c.manifest["runs"].values():
+            for rel in (rec.get("files") or {}).values():
+                src = (c.root / rel).resolve()
+                if src.is_relative_to(c.root.resolve()) and src.is_file():
+                    dest = docs / "raw" / c.name / rel
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(src, dest.with_name(dest.name + ".txt"))
+
+
+def build(campaigns: list[Campaign], out: Path, work: Path) -> dict[str, Any]:
+    """Write the site into ``out``; return what it contains (counts, problems)."""
+    problems: list[dict[str, str]] = []
+    df = table(campaigns, lambda c, r, why: problems.append(
+        {"campaign": c, "run_id": r, "reason": why}))
+    if work.exists():
+        shutil.rmtree(work)
+    docs = work / "docs"
+    (docs / "assets").mkdir(parents=True)
+    (docs / "data").mkdir()
+    (docs / "assets" / "vega-bundle.js").write_text(vlc.javascript_bundle(VEGA_GLOBALS))
+    (docs / "assets" / "charts.js").write_text(CHART_JS)
+    df.to_csv(docs / "data" / "runs.csv", index=False)
+    _copy_raw(campaigns, docs)
+    cells = {m: aggregate.with_ratios(aggregate.cells(df, m)) for m in aggregate.METRICS}
+    hosts = {c.name: facts.by_host(c) for c in campaigns}
+    context = {"campaigns": campaigns, "df": df, "cells": cells, "hosts": hosts,
+               "warnings": {n: facts.warnings(h) for n, h in hosts.items()},
+               "problems": problems, "metrics": aggregate.METRICS, "charts": charts,
+               "key_facts": facts.KEY_FACTS, "study": charts.STUDY_LATENCY_US,
+               "findings": findings.sentences(cells),
+               "emulated": any(any(r.get("topology", {}).get("ovs_datapath") == "netdev"
+                                   for r in c.manifest["runs"].values()) for c in campaigns)}
+    renderer = Renderer(docs)
+    for name in PAGES:
+        renderer.page(name, **context)
+    config = _mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(c.name for c in campaigns))
+    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f",
+                           str(config), "-d", str(out.resolve())], capture_output=True,
+                          text=True, timeout=1800, check=False,
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    if proc.returncode != 0:
+        raise BenchError(f"mkdocs build failed:\n{proc.stderr[-3000:]}")
+    return {"runs": len(df), "ok": int((df["status"] == "ok").sum()) if not df.empty else 0,
+            "problems": len(problems), "charts": renderer.charts, "site": out}
+
+
+def rows(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return [] if df.empty else [{str(k): v for k, v in r.items()} for r in df.to_dict("records")]
+
+
+def cells_for(cells: pd.DataFrame, **where: Any) -> pd.DataFrame:
+    if cells.empty:
+        return cells
+    mask = pd.Series(True, index=cells.index)
+    for key, value in where.items():
+        mask &= cells[key] == value
+    return cells[mask]

@@ -1,0 +1,89 @@
+"""Parsers on fixtures captured from the real tools (tests/fixtures/capture.sh made them)."""
+
+from pathlib import Path
+
+import pytest
+
+from reporter.parsers import ParseError, csrc, iperf3, procstat, qperf
+
+FIX = Path(__file__).resolve().parent / "fixtures"
+
+
+def text(name: str) -> str:
+    return (FIX / name).read_text()
+
+
+def test_qperf_tcp_bw_unified_units() -> None:
+    r = qperf.parse(text("qperf-tcp_bw-uu-vv.txt"))
+    assert r["msg_size"] == (20000, "bytes")
+    assert qperf.throughput_bps(r) > 1e8
+    assert r["send_cpus_used"][1] == "%"
+    assert r["time"][0] == pytest.approx(1.0, rel=0.05)
+
+
+def test_qperf_scaled_units_agree_with_their_magnitude() -> None:
+    scaled = qperf.parse(text("qperf-tcp_bw-v-scaled.txt"))
+    assert scaled["msg_size"] == (65536, "bytes")  # printed as "64 KiB (65,536)"
+    assert 1e8 < qperf.throughput_bps(scaled) < 1e12
+    lat = qperf.latency_s(qperf.parse(text("qperf-tcp_lat-scaled.txt")))
+    assert 1e-7 < lat < 1e-2
+
+
+def test_qperf_latency_is_one_way_seconds() -> None:
+    r = qperf.parse(text("qperf-tcp_lat-uu-vv.txt"))
+    assert 1e-7 < qperf.latency_s(r) < 1e-2
+    with pytest.raises(ParseError, match="no bw line"):
+        qperf.throughput_bps(r)
+
+
+def test_qperf_error_output() -> None:
+    with pytest.raises(ParseError, match="failed to connect"):
+        qperf.parse(text("qperf-failed-to-connect.txt"))
+
+
+def test_iperf3_stream_and_reverse_mapping() -> None:
+    fwd = iperf3.parse(text("iperf3-stream.json"))
+    assert fwd["goodput_bps"] > 1e8 and fwd["reverse"] is False
+    rev = iperf3.parse(text("iperf3-reverse.json"))
+    assert rev["reverse"] is True
+    import json
+
+    doc = json.loads(text("iperf3-reverse.json"))
+    cpu = doc["end"]["cpu_utilization_percent"]
+    assert rev["iperf3_sender_cpu_pct"] == cpu["remote_total"]  # the server sent
+
+
+def test_iperf3_error_json() -> None:
+    with pytest.raises(ParseError, match="unable to connect"):
+        iperf3.parse(text("iperf3-error-refused.json"))
+
+
+def test_csrc_outputs() -> None:
+    rx = csrc.stream_receiver(text("csrc-stream-receiver.json"))
+    assert rx["goodput_bps"] > 1e8 and rx["ended_early"] is False
+    pp = csrc.pingpong_client(text("csrc-pingpong-client.json"))
+    assert 0 < pp["lat_p50_us"] <= pp["lat_p99_us"]
+    assert pp["rtt_p50_us"] == pytest.approx(2 * pp["lat_p50_us"], rel=1e-6)
+    with pytest.raises(ParseError, match="expected dpb-stream receiver"):
+        csrc.stream_receiver(text("csrc-stream-sender.json"))
+
+
+@pytest.mark.parametrize("name", ["cpu-sampler.txt", "cpu-dpb-cpusnap.txt"])
+def test_cpu_snapshots(name: str) -> None:
+    cpu = procstat.window_cpu(text(name))
+    assert 0 <= cpu["cpu_pct"] <= 100 * cpu["ncpu"] * 1.05
+    assert 0 <= cpu["cpu_busiest_core_pct"] <= 105
+
+
+@pytest.mark.parametrize(("name", "parse"), [
+    ("qperf-tcp_bw-uu-vv.txt", qperf.parse), ("iperf3-stream.json", iperf3.parse),
+    ("csrc-stream-receiver.json", csrc.stream_receiver),
+    ("csrc-pingpong-client.json", csrc.pingpong_client),
+    ("cpu-sampler.txt", procstat.window_cpu)])
+@pytest.mark.parametrize("damage", ["truncate", "empty", "garbage"])
+def test_damaged_files_raise_parse_errors_only(name: str, parse: object, damage: str) -> None:
+    original = text(name)
+    bad = {"truncate": original[: len(original) // 3], "empty": "",
+           "garbage": "\x00\xff<script>alert(1)</script>\n" * 3}[damage]
+    with pytest.raises(ParseError):
+        parse(bad)  # type: ignore[operator]

@@ -1,0 +1,106 @@
+"""`invoke report` on a real lab campaign: the site builds, stays offline, survives bad input."""
+
+import io
+import json
+import re
+import shutil
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from collector.errors import BenchError
+from reporter import archive as reader
+
+from .helpers import invoke
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+PAGES = ["index", "throughput", "cpu", "cpu-per-gbps", "latency", "mtu", "veth-control",
+         "environment", "methodology", "runs", "problems"]
+
+
+def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
+    for page in PAGES:
+        assert (site / f"{page}.html").is_file(), page
+    assert len(list((site / "charts").glob("*.svg"))) >= 6
+    for svg in (site / "charts").glob("*.svg"):
+        assert "<svg" in svg.read_text()[:500]
+    csv = (site / "data" / "runs.csv").read_text().splitlines()
+    assert csv[0].startswith("campaign,run_id") and "gbps" in csv[0] and "cpu_per_gbps" in csv[0]
+    assert len(csv) == 1 + 2 * 2 * (2 + 1 + 2 + 2 + 1)  # runs: 2 paths x 2 reps x cells
+    index = (site / "index.html").read_text()
+    assert "reaches" in index and "bare-metal throughput" in index
+    assert "share one kernel" in index  # the lab's hosts share a kernel
+
+
+def test_nothing_leaves_the_origin(site: Path) -> None:
+    for page in site.rglob("*.html"):
+        html = page.read_text()
+        for url in re.findall(r'(?:src|href)=["\'](https?:)?//[^"\']+', html):
+            pytest.fail(f"{page.name} refers off the origin: {url}")
+        assert "fonts.googleapis" not in html
+    assert (site / "assets" / "vega-bundle.js").stat().st_size > 100_000
+
+
+def test_runs_page_links_raw_files(site: Path, campaign: Path) -> None:
+    runs = (site / "runs.html").read_text()
+    manifest = json.loads((campaign / "manifest.json").read_text())
+    some = next(iter(manifest["runs"].values()))
+    rel = some["files"]["client_stdout"]
+    assert f"raw/{campaign.name}/{rel}.txt" in runs
+    assert (site / "raw" / campaign.name / f"{rel}.txt").read_text() == (
+        campaign / rel).read_text()
+
+
+def test_bad_raw_files_are_listed_and_the_rest_builds(campaign: Path, tmp_path: Path) -> None:
+    broken = tmp_path / campaign.name
+    shutil.copytree(campaign, broken)
+    manifest = json.loads((broken / "manifest.json").read_text())
+    victims = sorted(manifest["runs"])[:2]
+    (broken / manifest["runs"][victims[0]]["files"]["client_stdout"]).write_text("{trunc")
+    (broken / manifest["runs"][victims[1]]["files"]["cpu:lab-a"]).write_text("<script>x")
+    out = tmp_path / "site"
+    proc = invoke("report", "--archive", str(broken), "--out", str(out))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    problems = (out / "problems.html").read_text()
+    for run_id in victims:
+        assert run_id in problems
+    assert "<script>x" not in problems
+
+
+def test_unknown_schema_version_is_a_clear_error(campaign: Path, tmp_path: Path) -> None:
+    copy = tmp_path / campaign.name
+    shutil.copytree(campaign, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["schema_version"] = 99
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    proc = invoke("report", "--archive", str(copy), "--out", str(tmp_path / "s"))
+    assert proc.returncode == 1
+    assert "schema_version 99 is unknown" in proc.stderr
+
+
+def test_packed_archive_reports_the_same(campaign: Path, tmp_path: Path) -> None:
+    proc = invoke("archive.pack", "--path", str(campaign), "--out", str(tmp_path / "a.tar.gz"))
+    assert proc.returncode == 0, proc.stderr
+    loaded = reader.load(tmp_path / "a.tar.gz", tmp_path / "x")
+    assert loaded.manifest == json.loads((campaign / "manifest.json").read_text())
+
+
+@pytest.mark.parametrize("member", ["../evil.txt", "/abs/evil.txt", "link"])
+def test_hostile_tarballs_are_refused(tmp_path: Path, member: str) -> None:
+    tarball = tmp_path / "hostile.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tar:
+        info = tarfile.TarInfo(member)
+        if member == "link":
+            info.type = tarfile.SYMTYPE
+            info.linkname = "/etc/passwd"
+            tar.addfile(info)
+        else:
+            data = b"x"
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(BenchError, match=r"outside the extraction folder|link or a device"):
+        reader.load(tarball, tmp_path / "x")
+    assert not (tmp_path / "evil.txt").exists()
