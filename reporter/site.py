@@ -83,7 +83,7 @@ def _mkdocs_yml(work: Path, docs: Path, title: str) -> Path:
            {"Runs": "runs.md"}, {"Problems": "problems.md"}]
     config = {"site_name": title, "docs_dir": str(docs), "use_directory_urls": False,
               "strict": True, "theme": {"name": "material", "font": False},
-              "plugins": ["search"], "nav": nav,
+              "plugins": ["search"], "nav": nav, "extra": {"generator": False},
               "extra_javascript": ["assets/vega-bundle.js", "assets/charts.js"],
               "markdown_extensions": ["tables", "attr_list", "md_in_html", "admonition",
                                       "pymdownx.details", "pymdownx.superfences"]}
