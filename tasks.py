@@ -20,6 +20,7 @@ from collector import command as collect_command
 from collector import lab as lab_lib
 from collector.console import console, say, user_errors
 from collector.exit import ExitStatus
+from reporter import bench as report_bench
 from reporter import command as report_command
 
 PYTHON = sys.executable
@@ -167,6 +168,16 @@ def bench_tools(c: Context, pairs: int = 7, duration: int = 2, lab_id: str = "dp
         say(f"{name}: median {median:.3f} (IQR {q1:.3f}-{q3:.3f}) {verdict}")
 
 
+@task(help={})
+@user_errors
+def bench_report(c: Context) -> None:
+    """Benchmark: report build time for 1,000 and 10,000 synthetic runs; docs/benchmarks.md."""
+    times = report_bench.run()
+    report_bench.write(times, bench_lib.BENCHMARKS_MD)
+    for n, t in sorted(times.items()):
+        say(f"{n:>6} runs: {t:.1f} s")
+
+
 @task(help={"k": "only tests matching this pytest -k expression",
             "extra": "more pytest arguments, as one string"})
 def test(c: Context, k: str = "", extra: str = "") -> None:
@@ -205,6 +216,7 @@ archive.add_task(archive_pack, "pack")
 bench = Collection("bench")
 bench.add_task(bench_collect, "collect")
 bench.add_task(bench_tools, "tools")
+bench.add_task(bench_report, "report")
 
 ns = Collection(demo, collect, report, serve, test, lint, lab, archive, bench)
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -2,12 +2,14 @@
 works offline, behind any web server or from file://: charts are drawn by a Vega bundle shipped
 with the site (plus a static SVG of each), raw files are copied in, nothing is fetched."""
 
+import contextlib
 import json
 import math
 import os
 import shutil
 import subprocess
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,16 @@ CHART_JS = """document.querySelectorAll('.dpb-chart').forEach(function (el) {
   var spec = JSON.parse(document.getElementById(el.dataset.spec).textContent);
   vegaEmbed(el, spec, {actions: false, renderer: 'svg'}).catch(function (e) {
     el.textContent = 'chart failed: ' + e;
+  });
+});
+document.querySelectorAll('.dpb-filter').forEach(function (box) {
+  var rows = document.getElementById(box.dataset.table).tBodies[0].rows;
+  box.addEventListener('input', function () {
+    var words = box.value.toLowerCase().split(/\\s+/).filter(Boolean);
+    for (var i = 0; i < rows.length; i++) {
+      var text = rows[i].textContent.toLowerCase();
+      rows[i].hidden = !words.every(function (w) { return text.indexOf(w) >= 0; });
+    }
   });
 });
 """
@@ -93,14 +105,33 @@ def _mkdocs_yml(work: Path, docs: Path, title: str) -> Path:
 
 
 def _copy_raw(campaigns: list[Campaign], docs: Path) -> None:
+    """Raw files as .txt, so that any web server shows them instead of offering a download."""
     for c in campaigns:
+        made: set[Path] = set()
         for rec in c.manifest["runs"].values():
             for rel in (rec.get("files") or {}).values():
-                src = (c.root / rel).resolve()
-                if src.is_relative_to(c.root.resolve()) and src.is_file():
-                    dest = docs / "raw" / c.name / rel
+                try:
+                    src = c.path(rel)
+                except BenchError:
+                    continue  # the run is listed under Problems by the tidy table
+                dest = docs / "raw" / c.name / f"{rel}.txt"
+                if dest.parent not in made:
                     dest.parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copyfile(src, dest.with_name(dest.name + ".txt"))
+                    made.add(dest.parent)
+                with contextlib.suppress(FileNotFoundError, IsADirectoryError):
+                    shutil.copyfile(src, dest)
+
+
+def _vega_bundle() -> str:
+    """The Vega bundle, built once per vl-convert version and kept in the user's cache."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "dataplane-bench"
+    path = cache / f"vega-bundle-{version('vl-convert-python')}.js"
+    if not path.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}")
+        tmp.write_text(vlc.javascript_bundle(VEGA_GLOBALS))
+        tmp.replace(path)
+    return path.read_text()
 
 
 def build(campaigns: list[Campaign], out: Path, work: Path) -> dict[str, Any]:
@@ -113,7 +144,7 @@ def build(campaigns: list[Campaign], out: Path, work: Path) -> dict[str, Any]:
     docs = work / "docs"
     (docs / "assets").mkdir(parents=True)
     (docs / "data").mkdir()
-    (docs / "assets" / "vega-bundle.js").write_text(vlc.javascript_bundle(VEGA_GLOBALS))
+    (docs / "assets" / "vega-bundle.js").write_text(_vega_bundle())
     (docs / "assets" / "charts.js").write_text(CHART_JS)
     df.to_csv(docs / "data" / "runs.csv", index=False)
     _copy_raw(campaigns, docs)

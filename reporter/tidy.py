@@ -3,14 +3,20 @@
 A raw file that cannot be parsed marks its run `unparseable` (with the reason) and the rest
 goes on: bad input never breaks the report."""
 
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from collector.errors import BenchError
+
 from .archive import Campaign
 from .parsers import ParseError, csrc, iperf3, procstat, qperf
 
+PARALLEL_FROM = 2000  # runs; below this, worker start-up costs more than it saves
 CELL_COLUMNS = ["configuration", "direction", "tool", "test", "message_size", "socket_buffer",
                 "mtu"]
 
@@ -58,21 +64,57 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+Outcome = tuple[str, dict[str, Any] | None, str]  # run id, figures or None, why not
+
+
+def _chunk(root: str, manifest_stub: dict[str, Any], items: list[tuple[str, dict[str, Any]]]
+           ) -> list[Outcome]:
+    campaign = Campaign(Path(root), manifest_stub)
+    out: list[Outcome] = []
+    for run_id, rec in items:
+        try:
+            out.append((run_id, _figures(campaign, rec), ""))
+        except (ParseError, BenchError, KeyError, TypeError, ValueError, AttributeError) as exc:
+            out.append((run_id, None, str(exc) or type(exc).__name__))
+    return out
+
+
+def _outcomes(campaign: Campaign, items: list[tuple[str, dict[str, Any]]]) -> list[Outcome]:
+    """Parse every ok run's raw files; in worker processes when there are many."""
+    stub = {"schema_version": campaign.manifest.get("schema_version")}
+    workers = min(os.cpu_count() or 1, 8)
+    if len(items) < PARALLEL_FROM or workers < 2:
+        return _chunk(str(campaign.root), stub, items)
+    size = max(100, len(items) // (workers * 4))
+    chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        results = pool.map(_chunk, [str(campaign.root)] * len(chunks), [stub] * len(chunks),
+                           chunks)
+        return [o for chunk in results for o in chunk]
+
+
 def table(campaigns: list[Campaign],
           on_problem: Callable[[str, str, str], None] = lambda c, r, why: None) -> pd.DataFrame:
     rows = []
     for campaign in campaigns:
-        for run_id, rec in sorted(campaign.manifest["runs"].items()):
+        runs = sorted(campaign.manifest["runs"].items())
+        ok = [(run_id, rec) for run_id, rec in runs
+              if isinstance(rec, dict) and rec.get("status") == "ok"]
+        figures = {run_id: (fig, why) for run_id, fig, why in _outcomes(campaign, ok)}
+        for run_id, rec in runs:
+            if not isinstance(rec, dict):
+                rec = {"status": "unparseable", "reason": "the run's record is not a mapping"}
             row: dict[str, Any] = {"campaign": campaign.name, "run_id": run_id,
                                    "repetition": rec.get("repetition"),
                                    "status": rec.get("status", "unknown"),
                                    "reason": rec.get("reason", ""),
                                    **{k: rec.get(k) for k in CELL_COLUMNS}}
-            if row["status"] == "ok":
-                try:
-                    row.update(_figures(campaign, rec))
-                except (ParseError, KeyError, TypeError, ValueError) as exc:
-                    row["status"], row["reason"] = "unparseable", str(exc)
+            if run_id in figures:
+                fig, why = figures[run_id]
+                if fig is None:
+                    row["status"], row["reason"] = "unparseable", why
+                else:
+                    row.update(fig)
             if row["status"] != "ok":
                 on_problem(campaign.name, run_id, f"{row['status']}: {row['reason']}")
             rows.append(row)

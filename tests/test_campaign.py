@@ -47,8 +47,8 @@ def test_the_plan_covers_the_matrix_and_is_reproducible() -> None:
     c = parse(configurations=["bare", "container"], message_sizes=[100, 20000],
               socket_buffer=["auto", "message"], mtus=[1500, 9000], repetitions=3, seed=42)
     cells = plan.cells(c)
-    # per MTU: 4 directions x (qperf: 2 sizes x 2 modes + rr, iperf3: 2 sizes x 2 modes)
-    assert len(cells) == 2 * 4 * (4 + 1 + 4)
+    # per MTU: 4 directions x (qperf and csrc: 2 sizes x 2 modes + rr; iperf3: 2 sizes x 2 modes)
+    assert len(cells) == 2 * 4 * ((4 + 1) * 2 + 4)
     runs = plan.runs(c)
     assert len(runs) == 3 * len(cells)
     assert len({r.run_id for r in runs}) == len(runs)
