@@ -27,6 +27,8 @@ from .tidy import table
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 PAGES = ["index", "throughput", "cpu", "cpu-per-gbps", "latency", "mtu", "veth-control",
          "environment", "methodology", "runs", "problems"]
+# Material's bundle names mermaid on unpkg, loaded only for pages with mermaid diagrams (none).
+PRIVACY_EXCLUDE = ["unpkg.com/mermaid@*"]
 VEGA_GLOBALS = "window.vegaEmbed = vegaEmbed; window.vegaLite = vegaLite; window.vega = vega;"
 CHART_JS = """document.querySelectorAll('.dpb-chart').forEach(function (el) {
   var spec = JSON.parse(document.getElementById(el.dataset.spec).textContent);
@@ -87,15 +89,22 @@ class Renderer:
         (self.docs / f"{name}.md").write_text(text)
 
 
-def _mkdocs_yml(work: Path, docs: Path, title: str) -> Path:
-    nav = [{"Summary": "index.md"}, {"Throughput": "throughput.md"}, {"CPU": "cpu.md"},
+def _mkdocs_yml(work: Path, docs: Path, title: str,
+                nav: list[dict[str, str]] | None = None) -> Path:
+    default = [{"Summary": "index.md"}, {"Throughput": "throughput.md"}, {"CPU": "cpu.md"},
            {"CPU per Gb/s": "cpu-per-gbps.md"}, {"Latency": "latency.md"},
            {"MTU 1500 vs 9000": "mtu.md"}, {"veth control": "veth-control.md"},
            {"Environment": "environment.md"}, {"Methodology": "methodology.md"},
            {"Runs": "runs.md"}, {"Problems": "problems.md"}]
+    nav = nav if nav is not None else default
     config = {"site_name": title, "docs_dir": str(docs), "use_directory_urls": False,
               "strict": True, "theme": {"name": "material", "font": False},
-              "plugins": ["search"], "nav": nav, "extra": {"generator": False},
+              # privacy with assets_fetch off: any external asset is a warning, which --strict
+              # turns into a failed build.
+              "plugins": ["search", {"privacy": {"assets_fetch": False,
+                                                 "assets_exclude": PRIVACY_EXCLUDE}}],
+              "nav": nav,
+              "extra": {"generator": False},
               "extra_javascript": ["assets/vega-bundle.js", "assets/charts.js"],
               "markdown_extensions": ["tables", "attr_list", "md_in_html", "admonition",
                                       "pymdownx.details", "pymdownx.superfences"]}
@@ -160,15 +169,19 @@ def build(campaigns: list[Campaign], out: Path, work: Path) -> dict[str, Any]:
     renderer = Renderer(docs)
     for name in PAGES:
         renderer.page(name, **context)
-    config = _mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(c.name for c in campaigns))
+    mkdocs_build(_mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(
+        c.name for c in campaigns)), out)
+    return {"runs": len(df), "ok": int((df["status"] == "ok").sum()) if not df.empty else 0,
+            "problems": len(problems), "charts": renderer.charts, "site": out}
+
+
+def mkdocs_build(config: Path, out: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f",
                            str(config), "-d", str(out.resolve())], capture_output=True,
                           text=True, timeout=1800, check=False,
                           env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
     if proc.returncode != 0:
         raise BenchError(f"mkdocs build failed:\n{proc.stderr[-3000:]}")
-    return {"runs": len(df), "ok": int((df["status"] == "ok").sum()) if not df.empty else 0,
-            "problems": len(problems), "charts": renderer.charts, "site": out}
 
 
 def rows(df: pd.DataFrame) -> list[dict[str, Any]]:

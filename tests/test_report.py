@@ -11,6 +11,7 @@ import pytest
 
 from collector.errors import BenchError
 from reporter import archive as reader
+from reporter import site
 
 from .helpers import invoke
 
@@ -107,3 +108,13 @@ def test_hostile_tarballs_are_refused(tmp_path: Path, member: str) -> None:
     with pytest.raises(BenchError, match=r"outside the extraction folder|link or a device"):
         reader.load(tarball, tmp_path / "x")
     assert not (tmp_path / "evil.txt").exists()
+
+
+def test_an_external_asset_fails_the_build(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "index.md").write_text('# x\n\n<script src="https://cdn.example.invalid/x.js">'
+                                   "</script>\n")
+    config = site._mkdocs_yml(tmp_path, docs, "t", nav=[{"x": "index.md"}])
+    with pytest.raises(BenchError, match=r"External file: https://cdn\.example\.invalid/x\.js"):
+        site.mkdocs_build(config, tmp_path / "out")
