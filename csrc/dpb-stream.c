@@ -20,7 +20,7 @@ static const char *USAGE =
     "       dpb-stream client --host ADDR --port PORT --size BYTES [options]\n"
     "options:\n"
     "  --size BYTES      bytes per send() (client; required)\n"
-    "  --recv-size BYTES bytes per recv() (server; default 131072)\n"
+    "  --recv-size BYTES bytes per recv() (server; default 65536)\n"
     "  --sockbuf BYTES   SO_SNDBUF and SO_RCVBUF on this side (default: kernel autotuning)\n"
     "  --duration S      measurement window in seconds (default 10)\n"
     "  --warmup S        seconds excluded before the window (default 2)\n"
@@ -38,7 +38,7 @@ struct opts {
 
 static void parse(int argc, char **argv, struct opts *o) {
     memset(o, 0, sizeof *o);
-    o->recv_size = 131072;
+    o->recv_size = 65536;
     o->duration = 10;
     o->warmup = 2;
     if (argc >= 2 && strcmp(argv[1], "--help") == 0)
