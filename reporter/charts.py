@@ -21,7 +21,8 @@ def versus_size(cells: pd.DataFrame, title: str, y_title: str) -> Spec:
     """A line per configuration and direction across message sizes, with its 95 % CI band;
     one panel per tool."""
     data = cells[["path", "tool", "message_size", "mean", "ci_low", "ci_high", "n"]].copy()
-    data["ci_low"] = data["ci_low"].fillna(data["mean"])
+    # Every figure here is non-negative: a band below zero (few runs, wide t) says nothing more.
+    data["ci_low"] = data["ci_low"].fillna(data["mean"]).clip(lower=0)
     data["ci_high"] = data["ci_high"].fillna(data["mean"])
     base = alt.Chart(data).encode(
         x=alt.X("message_size:Q", scale=alt.Scale(type="log"), title="message size (bytes)"),
@@ -30,15 +31,15 @@ def versus_size(cells: pd.DataFrame, title: str, y_title: str) -> Spec:
     line = base.mark_line(point=True).encode(
         y=alt.Y("mean:Q", title=y_title),
         tooltip=_tooltip("mean:Q", "ci_low:Q", "ci_high:Q", "n:Q"))
-    chart = alt.layer(band, line).facet(column=alt.Column("tool:N", title=None)).properties(
-        title=title)
+    panels = alt.layer(band, line).properties(width=240, height=240)
+    chart = panels.facet(column=alt.Column("tool:N", title=None)).properties(title=title)
     return dict(chart.to_dict())
 
 
 def latency_bars(cells: pd.DataFrame, title: str) -> Spec:
     """Mean one-way latency per configuration and direction, with the study's figures as rules."""
     data = cells[["path", "tool", "mean", "ci_low", "ci_high", "n"]].copy()
-    data["ci_low"] = data["ci_low"].fillna(data["mean"])
+    data["ci_low"] = data["ci_low"].fillna(data["mean"]).clip(lower=0)
     data["ci_high"] = data["ci_high"].fillna(data["mean"])
     bars = alt.Chart(data).mark_bar().encode(
         y=alt.Y("path:N", title=None), x=alt.X("mean:Q", title="one-way latency (µs)"),
