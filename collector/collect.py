@@ -2,6 +2,7 @@
 verify, run, tear down; facts at start and end; MTUs restored; resumable at every point."""
 
 import contextlib
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -109,14 +110,15 @@ class Prepared:
 
 
 def _prepare(c: Campaign, archive: Archive, remotes: tuple[Remote, Remote]) -> Prepared:
+    tag = hashlib.sha256(archive.root.name.encode()).hexdigest()[:4]
     tools = REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"]  # csrc is built there
     if "overlay-ovs" in c.configurations:
         tools += overlay_ovs.REQUIRED_TOOLS
     for i, remote in enumerate(remotes):
         require_tools(remote, tools)
         if "overlay-ovs" in c.configurations:
-            overlay_ovs.restore_leftovers(remote, i)  # before the data NIC is looked up
-    pair = Pair(remotes, (_data_interface(remotes[0]), _data_interface(remotes[1])))
+            overlay_ovs.restore_leftovers(remote, tag, i)  # before the data NIC is looked up
+    pair = Pair(remotes, (_data_interface(remotes[0]), _data_interface(remotes[1])), tag)
     workdirs = (f"{REMOTE_WORKDIR}/{archive.root.name}/{remotes[0].host.name}",
                 f"{REMOTE_WORKDIR}/{archive.root.name}/{remotes[1].host.name}")
     for remote, wd in zip(remotes, workdirs, strict=True):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,7 +23,7 @@ from collector.lab import LabSpec
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parent.parent
-CONFIG_NETNS = ("dpb0c", "dpb1c", "dpb0v", "dpb1v", "dpb0o", "dpb1o", "dpb0s", "dpb1s")
+CONFIG_NETNS = re.compile(r"^dpb[0-9a-f]{4}[01][cvos]$")  # dpb<campaign tag><host><kind>
 
 
 def collect_argv(spec: LabSpec, *args: str) -> list[str]:
@@ -48,7 +49,8 @@ def host_state(spec: LabSpec) -> dict[str, Any]:
     """What a campaign may leave behind on the lab hosts: namespaces, links, servers, MTUs."""
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
                            check=True).stdout
-    state: dict[str, Any] = {"config_netns": sorted(n for n in CONFIG_NETNS if n in netns)}
+    state: dict[str, Any] = {"config_netns": sorted(n for n in netns.split()
+                                                    if CONFIG_NETNS.match(n))}
     for letter in ("a", "b"):
         ns = spec.netns(letter)
         links = json.loads(subprocess.run(["ip", "-n", ns, "-j", "link", "show"],

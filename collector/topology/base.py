@@ -17,6 +17,9 @@ class Pair:
 
     remotes: tuple[Remote, Remote]
     data_ifs: tuple[str, str]
+    # Namespace names are global to a kernel (and both lab hosts share one): a campaign's own
+    # tag keeps two campaigns on one machine apart, and stays the same when it is resumed.
+    tag: str = "0000"
 
     def host(self, i: int) -> Endpoint:
         h = self.remotes[i].host

@@ -12,11 +12,12 @@ PREFIX = "dpb"
 @dataclass(frozen=True)
 class VethNamespace:
     host_index: int
-    kind: str  # one letter: c(ontainer), v(eth control), o(verlay)
+    kind: str  # one letter: c(ontainer), v(eth control), o(verlay), s (OVS overlay)
+    tag: str = "0000"
 
     @property
     def netns(self) -> str:
-        return f"{PREFIX}{self.host_index}{self.kind}"
+        return f"{PREFIX}{self.tag}{self.host_index}{self.kind}"
 
     @property
     def host_dev(self) -> str:
@@ -49,7 +50,7 @@ class NamespacePerHost(Topology):
     ns_kind = ""
 
     def _ns(self, i: int) -> VethNamespace:
-        return VethNamespace(i, self.ns_kind)
+        return VethNamespace(i, self.ns_kind, self.pair.tag)
 
     def path_interfaces(self) -> list[tuple[int, str | None, str]]:
         return [*super().path_interfaces(),

@@ -28,20 +28,19 @@ REQUIRED_TOOLS = ["ovsdb-tool", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ov
                   "ethtool"]
 
 
-def run_dir(i: int) -> str:
-    return f"/run/dataplane-bench/ovs-{i}"
+def run_dir(tag: str, i: int) -> str:
+    return f"/run/dataplane-bench/ovs-{tag}-{i}"
 
 
 def member_address(i: int) -> str:
     return f"198.19.5.{i + 1}"
 
 
-def _vsctl(i: int, *args: str) -> list[str]:
-    return ["ovs-vsctl", f"--db=unix:{run_dir(i)}/db.sock", "--timeout=10", *args]
+def _vsctl(r: str, *args: str) -> list[str]:
+    return ["ovs-vsctl", f"--db=unix:{r}/db.sock", "--timeout=10", *args]
 
 
-def _daemons(i: int) -> Script:
-    r = run_dir(i)
+def _daemons(r: str) -> Script:
     common = ["--detach", "--no-chdir"]
     return [
         ["mkdir", "-p", r],
@@ -49,16 +48,16 @@ def _daemons(i: int) -> Script:
         ["ovsdb-server", f"{r}/conf.db", f"--remote=punix:{r}/db.sock",
          f"--pidfile={r}/ovsdb-server.pid", f"--unixctl={r}/ovsdb-server.ctl",
          f"--log-file={r}/ovsdb-server.log", *common],
-        _vsctl(i, "--no-wait", "init"),
+        _vsctl(r, "--no-wait", "init"),
         ["ovs-vswitchd", f"unix:{r}/db.sock", f"--pidfile={r}/ovs-vswitchd.pid",
          f"--unixctl={r}/ovs-vswitchd.ctl", f"--log-file={r}/ovs-vswitchd.log", *common],
     ]
 
 
-def restore_leftovers(remote: Remote, i: int) -> None:
+def restore_leftovers(remote: Remote, tag: str, i: int) -> None:
     """Undo what an earlier build left (a crash, a kill -9): stop our OVS, give the data NIC its
     address and routes back. Does nothing when no build of ours is on the host."""
-    r = run_dir(i)
+    r = run_dir(tag, i)
     saved = remote.run(["cat", f"{r}/restore.json"])
     # Only where our run directory exists: a host's own OVS (and its ovs-netdev) is not ours.
     stop = (f"[ -d {r} ] || exit 0; "
@@ -95,6 +94,9 @@ class OverlayOvs(NamespacePerHost):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.datapath = "netdev"
 
+    def _run_dir(self, i: int) -> str:
+        return run_dir(self.pair.tag, i)
+
     def _choose_datapath(self, i: int) -> str:
         remote = self.pair.remotes[i]
         if remote.run(["sh", "-c", "pidof ovs-vswitchd"]).ok:
@@ -128,12 +130,13 @@ class OverlayOvs(NamespacePerHost):
                   if r.get("protocol") != "kernel"]
         address = f"{remote.host.data_address}/{prefix}"
         state = json.dumps({"data_if": dev, "address": address, "routes": routes})
-        remote.check(["sh", "-c", f"mkdir -p {run_dir(i)} && printf '%s' "
-                      f"{shlex.quote(state)} > {run_dir(i)}/restore.json"])
+        r = self._run_dir(i)
+        remote.check(["sh", "-c", f"mkdir -p {r} && printf '%s' "
+                      f"{shlex.quote(state)} > {r}/restore.json"])
         return [
-            _vsctl(i, "add-br", UNDERLAY_BR, "--", "set", "bridge", UNDERLAY_BR,
+            _vsctl(self._run_dir(i), "add-br", UNDERLAY_BR, "--", "set", "bridge", UNDERLAY_BR,
                    "datapath_type=netdev"),
-            _vsctl(i, "add-port", UNDERLAY_BR, dev),
+            _vsctl(self._run_dir(i), "add-port", UNDERLAY_BR, dev),
             ["ip", "addr", "del", address, "dev", dev],
             ["ip", "addr", "add", address, "dev", UNDERLAY_BR],
             ["ip", "link", "set", UNDERLAY_BR, "up"],
@@ -145,17 +148,17 @@ class OverlayOvs(NamespacePerHost):
     def _build_host(self, i: int, inner: int) -> None:
         ns = self._ns(i)
         me, peer = self.pair.data_address(i), self.pair.data_address(1 - i)
-        self.pair.apply(i, _daemons(i), "starting a private Open vSwitch")
+        self.pair.apply(i, _daemons(self._run_dir(i)), "starting a private Open vSwitch")
         underlay = self._underlay(i) if self.datapath == "netdev" else []
         self.pair.apply(i, [
             *underlay,
-            _vsctl(i, "add-br", OVERLAY_BR, "--", "set", "bridge", OVERLAY_BR,
+            _vsctl(self._run_dir(i), "add-br", OVERLAY_BR, "--", "set", "bridge", OVERLAY_BR,
                    f"datapath_type={self.datapath}"),
-            _vsctl(i, "add-port", OVERLAY_BR, VXLAN_PORT, "--", "set", "interface",
+            _vsctl(self._run_dir(i), "add-port", OVERLAY_BR, VXLAN_PORT, "--", "set", "interface",
                    VXLAN_PORT, "type=vxlan", f"options:remote_ip={peer}",
                    f"options:local_ip={me}", "options:key=4242"),
             *ns.create(inner),
-            _vsctl(i, "add-port", OVERLAY_BR, ns.host_dev),
+            _vsctl(self._run_dir(i), "add-port", OVERLAY_BR, ns.host_dev),
             ["ip", "-n", ns.netns, "addr", "add", f"{member_address(i)}/24",
              "dev", ns.inner_dev],
             ["ip", "netns", "exec", ns.netns, "ethtool", "-K", ns.inner_dev, "tx", "off"],
@@ -165,7 +168,7 @@ class OverlayOvs(NamespacePerHost):
     def teardown(self) -> None:
         for i in (0, 1):
             self.pair.apply_tolerant(i, self._ns(i).delete())
-            restore_leftovers(self.pair.remotes[i], i)
+            restore_leftovers(self.pair.remotes[i], self.pair.tag, i)
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
         a, b = (Endpoint("OVS overlay member", i, self.pair.remotes[i].host.name,
