@@ -88,19 +88,7 @@ class Archive:
 
     @classmethod
     def open(cls, root: Path) -> "Archive":
-        path = root / MANIFEST
-        try:
-            manifest = json.loads(path.read_text())
-        except FileNotFoundError as exc:
-            raise BenchError(f"{root}: no {MANIFEST} here", "name a campaign archive folder "
-                             "made by `invoke collect`") from exc
-        except json.JSONDecodeError as exc:
-            raise BenchError(f"{path}: not valid JSON ({exc})") from exc
-        version = manifest.get("schema_version")
-        if version != SCHEMA_VERSION:
-            raise BenchError(f"{path}: schema_version {version!r}, this collector writes "
-                             f"{SCHEMA_VERSION}", "use the dataplane-bench version that made it")
-        return cls(root, manifest)
+        return cls(root, read_manifest(root))
 
     def save(self) -> None:
         self.manifest["updated_utc"] = utc_now()
@@ -144,6 +132,29 @@ class Archive:
                 continue
             lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {rel}\n")
         write_atomic(self.root / SUMS, "".join(lines))
+
+
+def read_manifest(root: Path) -> dict[str, Any]:
+    """A campaign's manifest, checked: present, JSON, an object, a known schema_version."""
+    path = root / MANIFEST
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise BenchError(f"{root}: no {MANIFEST}", "name a campaign archive folder or .tar.gz "
+                         "made by `invoke collect`") from exc
+    except json.JSONDecodeError as exc:
+        raise BenchError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})",
+                         "the archive is damaged: restore this file from a copy") from exc
+    if not isinstance(manifest, dict):
+        raise BenchError(f"{path}: not a JSON object")
+    version = manifest.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise BenchError(f"{path}: schema_version {version!r} is unknown to this "
+                         f"dataplane-bench (it reads {SCHEMA_VERSION})",
+                         "use the dataplane-bench version that wrote the archive")
+    if not isinstance(manifest.get("runs"), dict):
+        raise BenchError(f"{path}: no `runs` mapping")
+    return manifest
 
 
 def verify_sums(root: Path) -> list[str]:

@@ -80,11 +80,17 @@ static void parse(int argc, char **argv, struct opts *o) {
         usage_exit(USAGE, EXIT_USAGE);
 }
 
-static void json_buffers(int fd, long long requested) {
+/* The fields both roles end with: the socket buffers as applied, the rusage; then close. */
+static void json_tail_and_close(int fd, long long requested) {
     int snd, rcv;
+    struct rusage ru;
     socket_buffers(fd, &snd, &rcv);
-    printf("\"sockbuf_requested\": %lld, \"sndbuf_applied\": %d, \"rcvbuf_applied\": %d", requested,
-           snd, rcv);
+    getrusage(RUSAGE_SELF, &ru);
+    printf("\"sockbuf_requested\": %lld, \"sndbuf_applied\": %d, \"rcvbuf_applied\": %d, ",
+           requested, snd, rcv);
+    json_rusage(&ru);
+    printf("}\n");
+    close(fd);
 }
 
 static int run_client(const struct opts *o) {
@@ -120,19 +126,13 @@ static int run_client(const struct opts *o) {
     char drain[256];
     while (recv(fd, drain, sizeof drain, 0) > 0) {
     }
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("{\"tool\": \"dpb-stream\", \"role\": \"sender\", \"message_size\": %lld, "
            "\"nodelay\": %s, \"bytes\": %llu, \"messages\": %llu, \"send_calls\": %llu, "
            "\"seconds\": %.9f, \"warmup_s\": %g, \"duration_s\": %g, ",
            o->size, o->nodelay ? "true" : "false", bytes, messages, calls, (double)(t1 - t0) / 1e9,
            o->warmup, o->duration);
-    json_buffers(fd, o->sockbuf);
-    printf(", ");
-    json_rusage(&ru);
-    printf("}\n");
+    json_tail_and_close(fd, o->sockbuf);
     free(buf);
-    close(fd);
     return 0;
 }
 
@@ -174,8 +174,6 @@ static int run_server(const struct opts *o) {
     if (first == 0 || last_in_window == 0)
         die(PROG, 0, "the sender closed after %llu bytes, before the measurement window", total);
     double window_s = (double)((ended_early ? last_in_window : we) - ws) / 1e9;
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
     printf("{\"tool\": \"dpb-stream\", \"role\": \"receiver\", \"recv_size\": %lld, "
            "\"bytes\": %llu, \"recv_calls\": %llu, \"window_bytes\": %llu, "
            "\"window_s\": %.9f, \"goodput_bps\": %.1f, \"ended_early\": %s, "
@@ -183,12 +181,8 @@ static int run_server(const struct opts *o) {
            o->recv_size, total, calls, window_bytes, window_s,
            window_s > 0 ? (double)window_bytes * 8.0 / window_s : 0.0,
            ended_early ? "true" : "false", o->warmup, o->duration);
-    json_buffers(fd, o->sockbuf);
-    printf(", ");
-    json_rusage(&ru);
-    printf("}\n");
+    json_tail_and_close(fd, o->sockbuf);
     free(buf);
-    close(fd);
     return 0;
 }
 

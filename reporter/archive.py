@@ -3,16 +3,14 @@
 A .tar.gz is extracted into a temporary folder member by member: only regular files and folders,
 only relative paths that stay inside it (no `..`, no absolute paths, no links or devices)."""
 
-import json
 import tarfile
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from collector.archive import read_manifest
 from collector.errors import BenchError
-
-SCHEMA_VERSIONS = (1,)
 
 
 @dataclass(frozen=True)
@@ -65,23 +63,5 @@ def load(path: Path, scratch: Path | None = None) -> Campaign:
         scratch = scratch or Path(tempfile.mkdtemp(prefix="dpb-report-"))
         scratch.mkdir(parents=True, exist_ok=True)
         path = safe_extract(path, scratch)
-    manifest_path = path / "manifest.json"
-    try:
-        manifest = json.loads(manifest_path.read_text())
-    except FileNotFoundError as exc:
-        raise BenchError(f"{path}: no manifest.json", "name a campaign archive folder or "
-                         ".tar.gz made by `invoke collect`") from exc
-    except json.JSONDecodeError as exc:
-        raise BenchError(f"{manifest_path}: not valid JSON ({exc.msg}, line {exc.lineno})",
-                         "the archive is damaged; `invoke collect --resume` cannot fix this "
-                         "file, restore it from a copy") from exc
-    if not isinstance(manifest, dict):
-        raise BenchError(f"{manifest_path}: not a JSON object")
-    version = manifest.get("schema_version")
-    if version not in SCHEMA_VERSIONS:
-        raise BenchError(f"{manifest_path}: schema_version {version!r} is unknown to this "
-                         f"reporter (it reads {', '.join(map(str, SCHEMA_VERSIONS))})",
-                         "use the dataplane-bench version that wrote the archive")
-    if not isinstance(manifest.get("runs"), dict):
-        raise BenchError(f"{manifest_path}: no `runs` mapping")
+    manifest = read_manifest(path)
     return Campaign(path, manifest)
