@@ -100,6 +100,11 @@ def _restore_hosts(archive: Archive, pair: Pair) -> None:
             remote.run(["sysctl", "-qw", f"net.ipv4.ip_forward={orig['ip_forward']}"])
 
 
+def campaign_tag(archive_name: str) -> str:
+    """Four hex digits naming a campaign's namespaces and OVS run dirs (stable across resume)."""
+    return hashlib.sha256(archive_name.encode()).hexdigest()[:4]
+
+
 @dataclass(frozen=True)
 class Prepared:
     """The hosts, ready: connected, checked, their state recorded, csrc built if needed."""
@@ -110,7 +115,7 @@ class Prepared:
 
 
 def _prepare(c: Campaign, archive: Archive, remotes: tuple[Remote, Remote]) -> Prepared:
-    tag = hashlib.sha256(archive.root.name.encode()).hexdigest()[:4]
+    tag = campaign_tag(archive.root.name)
     tools = REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"]  # csrc is built there
     if "overlay-ovs" in c.configurations:
         tools += overlay_ovs.REQUIRED_TOOLS

@@ -17,13 +17,19 @@ import yaml
 from collector import plan
 from collector.archive import SCHEMA_VERSION, Archive, pack, verify_sums
 from collector.campaign import load
+from collector.collect import campaign_tag
 from collector.exit import ExitStatus
 from collector.hosts import Host
 from collector.lab import LabSpec
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parent.parent
-CONFIG_NETNS = re.compile(r"^dpb[0-9a-f]{4}[01][cvos]$")  # dpb<campaign tag><host><kind>
+def campaign_netns(root: Path) -> list[str]:
+    """Namespaces this campaign built that still exist: dpb<its tag><host><kind>."""
+    tag = campaign_tag(root.name)
+    names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
+                           check=True).stdout.split()
+    return [n for n in names if re.fullmatch(rf"dpb{tag}[01][cvos]", n)]
 
 
 def collect_argv(spec: LabSpec, *args: str) -> list[str]:
@@ -46,11 +52,9 @@ def only_archive(out: Path) -> Path:
 
 
 def host_state(spec: LabSpec) -> dict[str, Any]:
-    """What a campaign may leave behind on the lab hosts: namespaces, links, servers, MTUs."""
-    netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
-                           check=True).stdout
-    state: dict[str, Any] = {"config_netns": sorted(n for n in netns.split()
-                                                    if CONFIG_NETNS.match(n))}
+    """What a campaign may leave behind inside the lab hosts: links, addresses, routes, tool
+    servers, MTUs, forwarding (its own namespaces: campaign_netns)."""
+    state: dict[str, Any] = {}
     for letter in ("a", "b"):
         ns = spec.netns(letter)
         links = json.loads(subprocess.run(["ip", "-n", ns, "-j", "link", "show"],
@@ -117,6 +121,7 @@ def test_the_whole_matrix_end_to_end(lab_spec: LabSpec, tmp_path: Path) -> None:
     assert "### boot_id" in facts and "### ethtool-offloads wire0" in facts
     assert verify_sums(root) == []
     assert host_state(lab_spec) == before
+    assert campaign_netns(root) == []
 
 
 def test_kill_9_then_resume_completes_exactly_the_plan(lab_spec: LabSpec,
@@ -163,6 +168,7 @@ def test_kill_9_then_resume_completes_exactly_the_plan(lab_spec: LabSpec,
     assert sorted(p.name for p in (root / "runs").iterdir()) == sorted(expected)
     assert verify_sums(root) == []
     assert host_state(lab_spec) == before
+    assert campaign_netns(root) == []
 
 
 def test_a_failing_tool_is_recorded_and_the_rest_completes(lab_spec: LabSpec,
