@@ -27,10 +27,6 @@ def run(argv: Sequence[str], *, check: bool = True, timeout: float = 30.0,
     return proc
 
 
-def succeeds(argv: Sequence[str], timeout: float = 30.0) -> bool:
-    return run(argv, check=False, timeout=timeout).returncode == 0
-
-
 def require_root(what: str) -> None:
     if os.geteuid() != 0:
         raise NotRootError(f"{what} needs root (network namespaces, veth links and sshd)",
@@ -46,8 +42,9 @@ def require_netns() -> None:
         raise UnsupportedSystemError("this kernel has no network namespaces (/proc/self/ns/net "
                                      "is missing)", "use a kernel built with CONFIG_NET_NS")
     probe = f"dpb-probe-{os.getpid()}"
-    if not succeeds(["ip", "netns", "add", probe]):
-        detail = run(["ip", "netns", "add", probe], check=False).stderr.strip()
-        raise UnsupportedSystemError(f"cannot create a network namespace: {detail}",
+    attempt = run(["ip", "netns", "add", probe], check=False)
+    if attempt.returncode != 0:
+        raise UnsupportedSystemError(f"cannot create a network namespace: "
+                                     f"{attempt.stderr.strip()}",
                                      "run on a host or a privileged container with CAP_SYS_ADMIN")
     run(["ip", "netns", "del", probe], check=False)

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .. import local
-from ..errors import BenchError, LabBrokenError
+from ..errors import BenchError
 from ..hosts import load_hosts
 from ..remote import Remote
 from .credentials import Credentials
@@ -123,11 +123,3 @@ def status(spec: LabSpec) -> LabStatus:
             except BenchError as exc:
                 checks.append(Check(f"SSH login to {host.describe()}", exc.message))
     return LabStatus(spec, checks, present)
-
-
-def require_up(spec: LabSpec) -> None:
-    broken = [c for c in status(spec).checks if c.problem]
-    if broken:
-        raise LabBrokenError(f"lab {spec.lab_id} is not up: "
-                             + "; ".join(f"{c.component}: {c.problem}" for c in broken),
-                             "run `invoke lab.up`")
