@@ -27,12 +27,13 @@ PYTHON = sys.executable
 
 
 def _spec(lab_id: str, mtu: int | None = None, mgmt_subnet: str | None = None,
-          wire_subnet: str | None = None, state_root: str | None = None) -> lab_lib.LabSpec:
+          wire_subnet: str | None = None, state_root: str | None = None,
+          vms: bool = False) -> lab_lib.LabSpec:
     recorded = lab_lib.LabSpec.recorded(lab_id, state_root)
     return lab_lib.LabSpec(lab_id=lab_id, mtu=mtu or recorded.mtu,
                            mgmt_subnet=mgmt_subnet or recorded.mgmt_subnet,
                            wire_subnet=wire_subnet or recorded.wire_subnet,
-                           state_root=recorded.state_root)
+                           state_root=recorded.state_root, vms=vms or recorded.vms)
 
 
 LAB_HELP = {
@@ -41,15 +42,16 @@ LAB_HELP = {
     "mgmt-subnet": "management subnet inside 198.18.0.0/15 (default 198.18.255.0/24)",
     "wire-subnet": "data subnet inside 198.18.0.0/15 (default 198.18.0.0/24)",
     "state-root": "where lab state lives (default /var/lib/dataplane-bench, or $DPB_STATE_ROOT)",
+    "vms": "also boot one qemu guest (TCG) per host; kept until `lab.down`",
 }
 
 
 @task(help=LAB_HELP)
 @user_errors
 def lab_up(c: Context, lab_id: str = "dpb", mtu: int = 0, mgmt_subnet: str = "",
-           wire_subnet: str = "", state_root: str = "") -> None:
+           wire_subnet: str = "", state_root: str = "", vms: bool = False) -> None:
     """Build the embedded two-host lab (idempotent: a second call changes nothing)."""
-    spec = _spec(lab_id, mtu, mgmt_subnet, wire_subnet, state_root or None)
+    spec = _spec(lab_id, mtu, mgmt_subnet, wire_subnet, state_root or None, vms)
     changed = lab_lib.up(spec, say=say)
     if changed:
         say(f"lab {spec.lab_id} is up ({len(changed)} part(s) built)")
@@ -57,6 +59,8 @@ def lab_up(c: Context, lab_id: str = "dpb", mtu: int = 0, mgmt_subnet: str = "",
         say(f"lab {spec.lab_id} is already up; nothing changed")
     say(f"hosts file: {spec.hosts_file}")
     say(f"ssh into a host: ssh -F {spec.state_dir / 'ssh_config'} {spec.host_name('a')}")
+    if spec.vms:
+        say(f"ssh into a VM: ssh -F {spec.state_dir / 'ssh_config'} {spec.vm_name('a')}")
 
 
 @task(help={"lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"],
@@ -199,7 +203,7 @@ def lint(c: Context) -> None:
 @user_errors
 def demo(c: Context, out: str = "archive") -> None:
     """The main job on this machine: embedded lab up → default campaign → report → site."""
-    spec = _spec("dpb")
+    spec = _spec("dpb", vms=True)
     lab_lib.up(spec, say=say)
     collect(c, out=out)
     report(c)

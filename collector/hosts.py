@@ -63,14 +63,73 @@ def _opt_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def save_hosts(path: Path, hosts: list[Host]) -> None:
-    document = {"version": HOSTS_FILE_VERSION, "hosts": [asdict(h) for h in hosts]}
+@dataclass(frozen=True)
+class Vm:
+    """A VM the campaign measures: its own SSH target, and the host it runs on."""
+
+    target: Host                       # how to reach it; its data_address is the VM's own
+    host: str                          # the name of the host it runs on
+    jump: bool = False                 # SSH through that host (a VM only the host can route to)
+    host_interface: str | None = None  # the host's end of the VM's NIC (a tap), when known
+
+    @property
+    def name(self) -> str:
+        return self.target.name
+
+    def describe(self) -> str:
+        via = f" via {self.host}" if self.jump else ""
+        return f"VM {self.target.describe()}{via} on {self.host}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self.target), "host": self.host, "jump": self.jump,
+                "host_interface": self.host_interface}
+
+
+_VM_KEYS = {"host", "jump", "host_interface"}
+
+
+def vm_from_mapping(raw: Any, where: str) -> Vm:
+    """A VM from YAML: a host's keys plus `host` (where it runs), `jump`, `host_interface`."""
+    if not isinstance(raw, dict):
+        raise BenchError(f"{where}: expected a mapping with keys {', '.join(_REQUIRED)}, host")
+    if "host" not in raw:
+        raise BenchError(f"{where}: missing key host",
+                         "name the host (from hosts) this VM runs on")
+    target = host_from_mapping({k: v for k, v in raw.items() if k not in _VM_KEYS}, where)
+    jump = raw.get("jump", False)
+    if not isinstance(jump, bool):
+        raise BenchError(f"{where}.jump: {jump!r} is not true or false")
+    return Vm(target=target, host=str(raw["host"]), jump=jump,
+              host_interface=_opt_str(raw.get("host_interface")))
+
+
+def hosts_text(hosts: list[Host], vms: list[Vm] | None = None) -> str:
+    """A hosts file's YAML."""
+    document: dict[str, Any] = {"version": HOSTS_FILE_VERSION, "hosts": [asdict(h) for h in hosts]}
+    if vms:
+        document["vms"] = [vm.to_json() for vm in vms]
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+def save_hosts(path: Path, hosts: list[Host], vms: list[Vm] | None = None) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(yaml.safe_dump(document, sort_keys=False))
+    tmp.write_text(hosts_text(hosts, vms))
     tmp.replace(path)
 
 
 def load_hosts(path: Path) -> list[Host]:
+    return [host_from_mapping(h, f"{path}: hosts[{i}]")
+            for i, h in enumerate(_document(path)["hosts"])]
+
+
+def load_vms(path: Path) -> list[Vm]:
+    raw = _document(path).get("vms") or []
+    if not isinstance(raw, list):
+        raise BenchError(f"{path}: vms: expected a list of VMs")
+    return [vm_from_mapping(v, f"{path}: vms[{i}]") for i, v in enumerate(raw)]
+
+
+def _document(path: Path) -> dict[str, Any]:
     try:
         document = yaml.safe_load(path.read_text())
     except FileNotFoundError as exc:
@@ -81,4 +140,4 @@ def load_hosts(path: Path) -> list[Host]:
         raise BenchError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(document, dict) or not isinstance(document.get("hosts"), list):
         raise BenchError(f"{path}: expected a mapping with a `hosts` list")
-    return [host_from_mapping(h, f"{path}: hosts[{i}]") for i, h in enumerate(document["hosts"])]
+    return document

@@ -10,11 +10,12 @@ from .errors import CommandError, NotRootError, UnsupportedSystemError
 
 
 def run(argv: Sequence[str], *, check: bool = True, timeout: float = 30.0,
-        input_text: str | None = None) -> subprocess.CompletedProcess[str]:
+        input_text: str | None = None, cwd: str | None = None
+        ) -> subprocess.CompletedProcess[str]:
     """Run ``argv`` (never through a shell); raise CommandError with its stderr when it fails."""
     try:
         proc = subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout,
-                              input=input_text, check=False)
+                              input=input_text, check=False, cwd=cwd)
     except FileNotFoundError as exc:
         raise CommandError(f"command not found: {argv[0]}",
                            "run ./bootstrap.sh to install the system packages") from exc

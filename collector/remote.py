@@ -9,7 +9,7 @@ replaces that with paramiko's RejectPolicy and loads only the host's own known_h
 import contextlib
 import shlex
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +17,7 @@ import paramiko
 from fabric import Config, Connection
 
 from .errors import BenchError, HostKeyRejectedError, HostUnreachableError
-from .hosts import Host
+from .hosts import Host, Vm
 from .shell import Shell, ShellTimeout
 
 DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
@@ -44,7 +44,8 @@ def quote(argv: Sequence[str]) -> str:
 class Remote:
     """One long-lived SSH connection to a host."""
 
-    def __init__(self, host: Host, connect_timeout: float = 10.0) -> None:
+    def __init__(self, host: Host, connect_timeout: float = 10.0,
+                 gateway: "Remote | None" = None) -> None:
         self.host = host
         known_hosts = Path(host.known_hosts or DEFAULT_KNOWN_HOSTS).expanduser()
         if not known_hosts.is_file():
@@ -60,6 +61,7 @@ class Remote:
         self.connection = Connection(
             host.ssh_host, user=host.user, port=host.port,
             connect_timeout=int(connect_timeout), connect_kwargs=connect_kwargs,
+            gateway=gateway.connection if gateway else None,
             config=Config(overrides={"load_ssh_configs": False, "run": {"warn": True}}))
         self.connection.client.set_missing_host_key_policy(paramiko.RejectPolicy())
         self.connection.client.load_host_keys(str(known_hosts))
@@ -81,7 +83,7 @@ class Remote:
                     f"{self.host.describe()}: host key is not pinned in {self.known_hosts}",
                     "add the host's key to that file after checking its fingerprint") from exc
             raise HostUnreachableError(f"{self.host.describe()}: SSH failed: {exc}") from exc
-        except OSError as exc:
+        except (OSError, EOFError) as exc:
             raise HostUnreachableError(
                 f"{self.host.describe()}: cannot connect: {exc}",
                 "check that the host is up and sshd listens there") from exc
@@ -141,3 +143,23 @@ class Remote:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def vm_gateway(vm: Vm, hosts: Sequence[Remote]) -> Remote | None:
+    """The connected host a VM's SSH goes through (None: the VM is reached directly)."""
+    if not vm.jump:
+        return None
+    for remote in hosts:
+        if remote.host.name == vm.host:
+            return remote
+    raise BenchError(f"{vm.describe()}: its host {vm.host!r} is not one of "
+                     f"{', '.join(r.host.name for r in hosts)}",
+                     "set the VM's host to the name of the host it runs on")
+
+
+@contextlib.contextmanager
+def connect_vm(vm: Vm, hosts: Sequence[Host]) -> Iterator[Remote]:
+    """A VM's connection on its own (through its host when it says jump)."""
+    with contextlib.ExitStack() as stack:
+        remotes = [stack.enter_context(Remote(h)) for h in hosts if vm.jump and h.name == vm.host]
+        yield stack.enter_context(Remote(vm.target, gateway=vm_gateway(vm, remotes)))

@@ -7,7 +7,7 @@ removes them with the rest of the state folder.
 from pathlib import Path
 
 from .. import local
-from ..hosts import Host, save_hosts
+from ..hosts import Host, Vm, hosts_text
 from .spec import HOST_LETTERS, LabSpec
 
 
@@ -38,6 +38,22 @@ def lab_hosts(spec: LabSpec) -> list[Host]:
             for letter in HOST_LETTERS]
 
 
+def guest_known_hosts_path(spec: LabSpec, letter: str) -> Path:
+    return spec.state_dir / letter / "vm" / "known_hosts"
+
+
+def lab_vms(spec: LabSpec) -> list[Vm]:
+    """The lab's guests, reached through their hosts (only a host routes to its guest)."""
+    if not spec.vms:
+        return []
+    return [Vm(Host(name=spec.vm_name(letter), ssh_host=spec.vm_address(letter),
+                    data_address=spec.vm_address(letter), user="root", port=22,
+                    key=str(client_key_path(spec)),
+                    known_hosts=str(guest_known_hosts_path(spec, letter))),
+               host=spec.host_name(letter), jump=True, host_interface=spec.tap(letter))
+            for letter in HOST_LETTERS]
+
+
 def _keygen(path: Path, comment: str) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     local.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", str(path)])
@@ -60,8 +76,19 @@ def _expected_files(spec: LabSpec) -> dict[Path, str]:
         f"  UserKnownHostsFile {known_hosts_path(spec)}\n"
         f"  StrictHostKeyChecking yes\n"
         for letter in HOST_LETTERS)
+    config += "".join(
+        f"Host {vm.name}\n"
+        f"  HostName {vm.target.ssh_host}\n"
+        f"  ProxyJump {vm.host}\n"
+        f"  User root\n"
+        f"  IdentityFile {client_key_path(spec)}\n"
+        f"  IdentitiesOnly yes\n"
+        f"  UserKnownHostsFile {vm.target.known_hosts}\n"
+        f"  StrictHostKeyChecking yes\n"
+        for vm in lab_vms(spec))
     return {known_hosts_path(spec): known, authorized_keys_path(spec): client_pub,
-            ssh_config_path(spec): config}
+            ssh_config_path(spec): config,
+            spec.hosts_file: hosts_text(lab_hosts(spec), lab_vms(spec))}
 
 
 class Credentials:
@@ -79,8 +106,6 @@ class Credentials:
         for path, text in _expected_files(self.spec).items():
             if not path.is_file() or path.read_text() != text:
                 return f"{path} is missing or stale"
-        if not self.spec.hosts_file.is_file():
-            return f"{self.spec.hosts_file} missing"
         return None
 
     def build(self) -> None:
@@ -92,7 +117,6 @@ class Credentials:
                 _keygen(path, f"dataplane-bench lab {self.spec.lab_id} {path.name}")
         for path, text in _expected_files(self.spec).items():
             path.write_text(text)
-        save_hosts(self.spec.hosts_file, lab_hosts(self.spec))
         self.spec.save()
 
     def remove(self) -> None:

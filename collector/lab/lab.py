@@ -2,20 +2,23 @@
 
 import shutil
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .. import local
 from ..errors import BenchError
-from ..hosts import load_hosts
-from ..remote import Remote
+from ..hosts import load_hosts, load_vms
+from ..remote import Remote, connect_vm
 from .credentials import Credentials
+from .guest import Guest, describe_boot
 from .network import Bridge, Component, ManagementLink, Namespace, Wire
 from .spec import HOST_LETTERS, LabSpec
 from .sshd import Sshd
 
 
-def components(spec: LabSpec) -> list[Component]:
-    """Every piece of the lab, in build order (removal goes in reverse)."""
+def components(spec: LabSpec, say: Callable[[str], None] = print,
+               removing: bool = False) -> list[Component]:
+    """Every piece of the lab, in build order (removal goes in reverse, guests always)."""
+    guests = [Guest(spec, x, say) for x in HOST_LETTERS] if spec.vms or removing else []
     return [
         Credentials(spec),
         *(Namespace(spec, x) for x in HOST_LETTERS),
@@ -23,6 +26,7 @@ def components(spec: LabSpec) -> list[Component]:
         *(ManagementLink(spec, x) for x in HOST_LETTERS),
         Wire(spec),
         *(Sshd(spec, x) for x in HOST_LETTERS),
+        *guests,
     ]
 
 
@@ -69,7 +73,7 @@ def up(spec: LabSpec, say: Callable[[str], None] = print) -> list[str]:
     _check_compatible(spec)
     changed: list[str] = []
     try:
-        for part in components(spec):
+        for part in components(spec, say):
             problem = part.problem()
             if problem is None:
                 continue
@@ -90,13 +94,16 @@ def _login_check(spec: LabSpec) -> None:
     for host in load_hosts(spec.hosts_file):
         with Remote(host) as remote:
             remote.check(["true"], timeout=10)
+    for vm in load_vms(spec.hosts_file):
+        with connect_vm(vm, load_hosts(spec.hosts_file)) as remote:
+            remote.check(["true"], timeout=30)
 
 
 def down(spec: LabSpec, purge: bool = False) -> list[str]:
     """Remove every namespace, link and process of the lab; also after a half-failed `up`."""
     local.require_root("lab down")
     removed = []
-    for part in reversed(components(spec)):
+    for part in reversed(components(spec, removing=True)):
         if isinstance(part, Credentials):
             continue
         if part.problem() != "missing":
@@ -105,6 +112,8 @@ def down(spec: LabSpec, purge: bool = False) -> list[str]:
     if purge and spec.state_dir.exists():
         shutil.rmtree(spec.state_dir)
         removed.append(str(spec.state_dir))
+    elif spec.vms and spec.spec_file.is_file():
+        replace(spec, vms=False).save()  # the next `lab up` has VMs only when asked again
     return removed
 
 
@@ -122,4 +131,13 @@ def status(spec: LabSpec) -> LabStatus:
                 checks.append(Check(f"SSH login to {host.describe()}", None))
             except BenchError as exc:
                 checks.append(Check(f"SSH login to {host.describe()}", exc.message))
+        for vm in load_vms(spec.hosts_file):
+            letter = HOST_LETTERS[[h.name for h in load_hosts(spec.hosts_file)].index(vm.host)]
+            what = f"SSH login to {vm.describe()} ({describe_boot(spec, letter)})"
+            try:
+                with connect_vm(vm, load_hosts(spec.hosts_file)) as remote:
+                    remote.check(["true"], timeout=15)
+                checks.append(Check(what, None))
+            except BenchError as exc:
+                checks.append(Check(what, exc.message))
     return LabStatus(spec, checks, present)

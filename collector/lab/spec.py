@@ -24,6 +24,7 @@ class LabSpec:
     wire_subnet: str = "198.18.0.0/24"
     mtu: int = 1500
     state_root: str = str(DEFAULT_STATE_ROOT)
+    vms: bool = False   # one qemu guest per host (`lab up --vms`)
 
     def __post_init__(self) -> None:
         if not (self.lab_id.isascii() and self.lab_id.isalnum() and 1 <= len(self.lab_id) <= 6):
@@ -70,6 +71,16 @@ class LabSpec:
         offset = 1 + HOST_LETTERS.index(letter)
         return ipaddress.IPv4Interface(f"{net.network_address + offset}/{net.prefixlen}")
 
+    def vm_name(self, letter: str) -> str:
+        return f"lab-{letter}-vm"
+
+    def vm_address(self, letter: str) -> str:
+        """A guest's one address, a /32 routed to its tap (each host has a block, as in Calico)."""
+        return f"198.19.{6 + HOST_LETTERS.index(letter)}.2"
+
+    def tap(self, letter: str) -> str:
+        return f"{self.lab_id}-t{letter}"
+
     def peer(self, letter: str) -> str:
         return HOST_LETTERS[1 - HOST_LETTERS.index(letter)]
 
@@ -90,5 +101,6 @@ class LabSpec:
         root = state_root or os.environ.get("DPB_STATE_ROOT", str(DEFAULT_STATE_ROOT))
         path = Path(root) / f"lab-{lab_id}" / "lab.json"
         if path.is_file():
-            return cls(**json.loads(path.read_text()))
+            recorded = json.loads(path.read_text())
+            return cls(**{k: v for k, v in recorded.items() if k in cls.__dataclass_fields__})
         return cls(lab_id=lab_id, state_root=root)
