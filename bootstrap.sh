@@ -25,7 +25,8 @@ fi
 
 packages=(
   openssh-server openssh-client qperf iperf3 sockperf iproute2 iputils-ping ethtool
-  openvswitch-switch build-essential procps coreutils python3 python3-venv python3-pip git ca-certificates
+  openvswitch-switch build-essential binutils procps coreutils python3 python3-venv python3-pip git ca-certificates
+  qemu-system-x86
 )
 [ "$want_tests" -eq 1 ] && packages+=(chromium fonts-dejavu-core)
 
@@ -39,6 +40,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 else
   echo "bootstrap.sh: Debian packages already installed"
+fi
+# The lab's VM image is made from Debian packages (apt-get download): it needs the package lists.
+if ! apt-cache show --no-all-versions linux-image-cloud-amd64 >/dev/null 2>&1; then
+  echo "bootstrap.sh: fetching the Debian package lists (for the lab's VM image)"
+  apt-get update -q
 fi
 
 python=${PYTHON:-python3}

@@ -8,11 +8,12 @@ from typing import Any
 import yaml
 
 from .errors import BenchError
-from .hosts import Host, host_from_mapping, load_hosts
+from .hosts import Host, Vm, host_from_mapping, load_hosts, load_vms, vm_from_mapping
 
 CONFIGURATIONS: dict[str, tuple[str, ...]] = {
     "bare": ("host-host",),
     "container": ("container-container", "container-host", "host-container"),
+    "vm": ("vm-vm", "vm-host", "host-vm"),
     "veth-control": ("host-host",),
     "overlay": ("container-container",),
     "overlay-ovs": ("container-container",),
@@ -27,6 +28,7 @@ ORDERS = ("shuffled", "sequential")
 class Campaign:
     name: str
     hosts: tuple[Host, Host]
+    vms: tuple[Vm, ...]
     configurations: tuple[str, ...]
     directions: dict[str, tuple[str, ...]]
     tools: tuple[str, ...]
@@ -45,11 +47,17 @@ class Campaign:
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["hosts"] = [asdict(h) for h in self.hosts]
+        data["vms"] = [vm.to_json() for vm in self.vms]
         return data
 
+    def vm_on(self, host_index: int) -> Vm:
+        """The VM that runs on host 0 or 1 (parse() checked there is one when vm is measured)."""
+        return next(vm for vm in self.vms if vm.host == self.hosts[host_index].name)
 
+
+NEEDS_VMS = ("vm",)
 DEFAULTS: dict[str, Any] = {
-    "configurations": list(CONFIGURATIONS),
+    "configurations": [c for c in CONFIGURATIONS if c not in NEEDS_VMS],  # + vm, given VMs
     "tools": list(TOOL_TESTS),
     "tests": ["stream", "rr"],
     "message_sizes": [1000, 20000],
@@ -61,7 +69,7 @@ DEFAULTS: dict[str, Any] = {
     "order": "shuffled",
     "run_timeout_s": 120,
 }
-KEYS = {"name", "hosts", "directions", "seed", *DEFAULTS}
+KEYS = {"name", "hosts", "vms", "directions", "seed", *DEFAULTS}
 
 
 def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign:
@@ -72,7 +80,11 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
     if unknown:
         raise BenchError(f"{source}: unknown key(s) {', '.join(unknown)}",
                          f"allowed: {', '.join(sorted(KEYS))} (see docs/campaign.md)")
+    hosts = _hosts(raw.get("hosts"), source, lab_hosts_file)
+    vms = _vms(raw, source, lab_hosts_file, hosts)
     v = {**DEFAULTS, **raw}
+    if "configurations" not in raw and vms:
+        v["configurations"] = list(CONFIGURATIONS)
 
     def bad(key: str, value: Any, allowed: str) -> BenchError:
         return BenchError(f"{source}: {key}: {value!r} is not allowed", f"allowed: {allowed}")
@@ -104,6 +116,13 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
     # Always in this order: overlay-ovs moves the data address onto OVS, so the others come first.
     chosen_configurations = choices("configurations", tuple(CONFIGURATIONS))
     configurations = tuple(c for c in CONFIGURATIONS if c in chosen_configurations)
+    if "vm" in configurations:
+        for h in hosts:
+            if not any(vm.host == h.name for vm in vms):
+                raise BenchError(f"{source}: configurations: vm needs a VM on each host, and "
+                                 f"{h.name} has none",
+                                 "list one under vms: (with host: " + h.name + "), or on the "
+                                 "lab: `invoke lab.up --vms`")
     directions: dict[str, tuple[str, ...]] = {c: CONFIGURATIONS[c] for c in configurations}
     chosen = v.get("directions") or {}
     if not isinstance(chosen, dict):
@@ -125,7 +144,7 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
     elif not isinstance(seed, int) or isinstance(seed, bool):
         raise bad("seed", seed, "an integer")
     return Campaign(
-        name=name, hosts=_hosts(v.get("hosts"), source, lab_hosts_file),
+        name=name, hosts=hosts, vms=vms,
         configurations=configurations, directions=directions,
         tools=choices("tools", tuple(TOOL_TESTS)), tests=choices("tests", ("stream", "rr")),
         message_sizes=integers("message_sizes", 1, 16 * 1024 * 1024),
@@ -161,6 +180,43 @@ def _hosts(raw: Any, source: str, lab_hosts_file: Path | None) -> tuple[Host, Ho
     if hosts[0].name == hosts[1].name:
         raise BenchError(f"{source}: hosts: both hosts are named {hosts[0].name!r}")
     return hosts[0], hosts[1]
+
+
+def _vms(raw: dict[str, Any], source: str, lab_hosts_file: Path | None,
+         hosts: tuple[Host, Host]) -> tuple[Vm, ...]:
+    """The campaign's VMs: listed under vms:, or those of the hosts file its hosts come from."""
+    value = raw.get("vms")
+    if value is None:
+        where = raw.get("hosts")
+        if where == "lab" and lab_hosts_file is not None:
+            value = "lab"
+        elif isinstance(where, str) and where != "lab":
+            value = where
+        else:
+            return ()
+    if value == "lab":
+        if lab_hosts_file is None:
+            raise BenchError(f"{source}: vms: 'lab' but no lab is known",
+                             "bring it up with `invoke lab.up --vms`")
+        vms = load_vms(lab_hosts_file)
+    elif isinstance(value, str):
+        vms = load_vms(Path(value).expanduser())
+    elif isinstance(value, list):
+        vms = [vm_from_mapping(x, f"{source}: vms[{i}]") for i, x in enumerate(value)]
+    else:
+        raise BenchError(f"{source}: vms: expected 'lab', a hosts file path or a list of VMs",
+                         "see docs/campaign.md")
+    names = [h.name for h in hosts]
+    for vm in vms:
+        if vm.host not in names:
+            raise BenchError(f"{source}: vms: {vm.name} runs on {vm.host!r}, which is not one "
+                             f"of the campaign's hosts ({', '.join(names)})")
+    seen = [vm.host for vm in vms]
+    for name in names:
+        if seen.count(name) > 1:
+            raise BenchError(f"{source}: vms: {name} has {seen.count(name)} VMs",
+                             "list one VM per host: the vm configuration measures one pair")
+    return tuple(vms)
 
 
 def load(path: Path, lab_hosts_file: Path | None = None) -> Campaign:

@@ -13,9 +13,10 @@ from typing import Any
 from . import facts, plan
 from .archive import Archive, stamp
 from .campaign import Campaign
-from .csrc_build import ship_and_build
+from .csrc_build import can_build, copy_binaries, ship_and_build
 from .errors import BenchError
-from .remote import Remote
+from .hosts import Vm
+from .remote import Remote, vm_gateway
 from .runner import RunContext, execute, kill_leftover_server, require_tools
 from .tools import TOOLS, ToolContext
 from .topology import TOPOLOGIES, Pair, Topology, overlay_ovs
@@ -64,40 +65,59 @@ def _set_mtu(remote: Remote, dev: str, mtu: int) -> None:
         raise BenchError(f"{remote.host.describe()}: {dev} did not take MTU {mtu}")
 
 
+def measured_vms(c: Campaign) -> tuple[Vm, ...]:
+    """The VMs on host 0 and host 1, when the campaign measures them."""
+    return (c.vm_on(0), c.vm_on(1)) if "vm" in c.configurations else ()
+
+
 @contextmanager
-def _connected(c: Campaign) -> Iterator[tuple[Remote, Remote]]:
+def _connected(c: Campaign) -> Iterator[tuple[Remote, ...]]:
+    """Hosts 0 and 1, then their VMs (each through its host when it says jump)."""
     with ExitStack() as stack:
-        remotes = tuple(stack.enter_context(Remote(h)) for h in c.hosts)
-        yield remotes[0], remotes[1]
+        hosts = [stack.enter_context(Remote(h)) for h in c.hosts]
+        guests = [stack.enter_context(Remote(vm.target, gateway=vm_gateway(vm, hosts)))
+                  for vm in measured_vms(c)]
+        yield (*hosts, *guests)
 
 
 def _facts(archive: Archive, pair: Pair, phase: str) -> None:
-    for i, remote in enumerate(pair.remotes):
-        text = remote.check(["sh", "-c", facts.script([pair.data_ifs[i]])], timeout=60)
+    interfaces = [*pair.data_ifs, *pair.guest_ifs]
+    for i, remote in enumerate(pair.connections):
+        text = remote.check(["sh", "-c", facts.script([interfaces[i]])], timeout=120)
         archive.write(f"facts/{remote.host.name}/{phase}-{stamp()}.txt", text)
 
 
 def _remember_host_state(archive: Archive, pair: Pair) -> None:
-    """The hosts' original settings, recorded once (before any change) and restored at the end."""
+    """The hosts' and VMs' original settings, recorded once (before any change) and restored at
+    the end: data NIC MTU, ip_forward, and the MTU of each VM's host-side interface."""
     state = archive.manifest["host_state"]
     for i, remote in enumerate(pair.remotes):
         if remote.host.name not in state:
             forward = remote.check(["sysctl", "-n", "net.ipv4.ip_forward"]).strip()
+            other = {vm.host_interface: _read_mtu(remote, None, vm.host_interface)
+                     for vm in pair.vms[i:i + 1] if vm.host_interface}
             state[remote.host.name] = {"data_if": pair.data_ifs[i],
                                        "mtu": _read_mtu(remote, None, pair.data_ifs[i]),
-                                       "ip_forward": forward}
+                                       "ip_forward": forward, "other_mtus": other}
+    for i, guest in enumerate(pair.guests):
+        if guest.host.name not in state:
+            state[guest.host.name] = {"data_if": pair.guest_ifs[i],
+                                      "mtu": _read_mtu(guest, None, pair.guest_ifs[i])}
     archive.save()
 
 
 def _restore_hosts(archive: Archive, pair: Pair) -> None:
     """Best effort: a host that is gone cannot be restored, and must not hide the real error."""
-    for remote in pair.remotes:
+    for remote in pair.connections:
         orig = archive.manifest["host_state"].get(remote.host.name)
         if not orig:
             continue
         with contextlib.suppress(BenchError):
             remote.run(["ip", "link", "set", "dev", orig["data_if"], "mtu", str(orig["mtu"])])
-            remote.run(["sysctl", "-qw", f"net.ipv4.ip_forward={orig['ip_forward']}"])
+            for dev, mtu in orig.get("other_mtus", {}).items():
+                remote.run(["ip", "link", "set", "dev", dev, "mtu", str(mtu)])
+            if "ip_forward" in orig:
+                remote.run(["sysctl", "-qw", f"net.ipv4.ip_forward={orig['ip_forward']}"])
 
 
 def campaign_tag(archive_name: str) -> str:
@@ -107,38 +127,54 @@ def campaign_tag(archive_name: str) -> str:
 
 @dataclass(frozen=True)
 class Prepared:
-    """The hosts, ready: connected, checked, their state recorded, csrc built if needed."""
+    """The hosts (and VMs), ready: connected, checked, their state recorded, csrc built."""
 
     pair: Pair
-    workdirs: tuple[str, str]
-    bindirs: tuple[str, str]
+    workdirs: tuple[str, ...]   # per connection, as numbered in Pair.connections
+    bindirs: tuple[str, ...]
 
 
-def _prepare(c: Campaign, archive: Archive, remotes: tuple[Remote, Remote]) -> Prepared:
-    tag = campaign_tag(archive.root.name)
+def _required_tools(c: Campaign) -> list[str]:
     tools = REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"]  # csrc is built there
     if "overlay-ovs" in c.configurations:
         tools += overlay_ovs.REQUIRED_TOOLS
-    for i, remote in enumerate(remotes):
-        require_tools(remote, tools)
+    return tools
+
+
+def _build_csrc(archive: Archive, pair: Pair, workdirs: tuple[str, ...]) -> tuple[str, ...]:
+    """csrc on every connection: built on each host; on a VM too when it has a compiler, else
+    the binaries of its host (same architecture) are copied in."""
+    built: list[str] = []
+    for i, remote in enumerate(pair.connections):
+        host_bindir = built[i - len(pair.remotes)] if i >= len(pair.remotes) else None
+        if host_bindir is not None and not can_build(remote):
+            host = pair.remotes[i - len(pair.remotes)]
+            bindir, log = copy_binaries(host, host_bindir, remote, workdirs[i])
+        else:
+            bindir, log = ship_and_build(remote, workdirs[i])
+        archive.write(f"build/{remote.host.name}-{stamp()}.log", log)
+        built.append(bindir)
+    return tuple(built)
+
+
+def _prepare(c: Campaign, archive: Archive, connections: tuple[Remote, ...]) -> Prepared:
+    tag = campaign_tag(archive.root.name)
+    hosts, guests = connections[:2], connections[2:]
+    for i, remote in enumerate(hosts):
+        require_tools(remote, _required_tools(c))
         if "overlay-ovs" in c.configurations:
             overlay_ovs.restore_leftovers(remote, tag, i)  # before the data NIC is looked up
-    pair = Pair(remotes, (_data_interface(remotes[0]), _data_interface(remotes[1])), tag)
-    workdirs = (f"{REMOTE_WORKDIR}/{archive.root.name}/{remotes[0].host.name}",
-                f"{REMOTE_WORKDIR}/{archive.root.name}/{remotes[1].host.name}")
-    for remote, wd in zip(remotes, workdirs, strict=True):
+    for guest in guests:
+        require_tools(guest, REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"])
+    pair = Pair((hosts[0], hosts[1]), (_data_interface(hosts[0]), _data_interface(hosts[1])),
+                tag, measured_vms(c), guests, tuple(_data_interface(g) for g in guests))
+    workdirs = tuple(f"{REMOTE_WORKDIR}/{archive.root.name}/{r.host.name}" for r in connections)
+    for remote, wd in zip(connections, workdirs, strict=True):
         remote.check(["mkdir", "-p", wd])
         kill_leftover_server(remote, wd)
     _remember_host_state(archive, pair)
     _facts(archive, pair, "start")
-    bindirs = ("", "")
-    if "csrc" in c.tools:
-        built = []
-        for remote, wd in zip(remotes, workdirs, strict=True):
-            bindir, log = ship_and_build(remote, wd)
-            archive.write(f"build/{remote.host.name}-{stamp()}.log", log)
-            built.append(bindir)
-        bindirs = (built[0], built[1])
+    bindirs = _build_csrc(archive, pair, workdirs) if "csrc" in c.tools else ("",) * len(workdirs)
     return Prepared(pair, workdirs, bindirs)
 
 
@@ -151,10 +187,10 @@ def _teardown(topo: Topology) -> None:
 def _run_build(c: Campaign, archive: Archive, hosts: Prepared, mtu: int, cfg: str,
                group: list[plan.Run], progress: Progress, done: int) -> int:
     pair = hosts.pair
-    remotes = pair.remotes
+    remotes = pair.connections
     topo: Topology = TOPOLOGIES[cfg](pair)
     try:
-        for i, remote in enumerate(remotes):
+        for i, remote in enumerate(pair.remotes):
             _set_mtu(remote, pair.data_ifs[i], mtu)
         topo.build(mtu)
         topo.verify(c.directions[cfg])

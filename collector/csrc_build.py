@@ -44,3 +44,26 @@ def ship_and_build(remote: Remote, workdir: str) -> tuple[str, str]:
     if not res.ok:
         raise BenchError(f"{remote.host.describe()}: building csrc failed:\n{log[-1500:]}")
     return f"{src}/build", log
+
+
+def can_build(remote: Remote) -> bool:
+    """Whether the machine has a C compiler and make (a small VM image may not)."""
+    return not remote.check(["sh", "-c", "for t in cc make; do command -v $t >/dev/null || "
+                                         "echo $t; done"]).split()
+
+
+def copy_binaries(src: Remote, bindir: str, dst: Remote, workdir: str) -> tuple[str, str]:
+    """Copy the programs built on ``src`` (a VM's host) to ``dst``; return (bin dir, log)."""
+    payload = src.check(["sh", "-c", f"tar -C {shlex.quote(bindir)} -cz . | base64 -w0"],
+                        timeout=60).strip()
+    target = f"{workdir}/csrc/build"
+    line = (f"rm -rf {shlex.quote(target)} && mkdir -p {shlex.quote(target)} && printf '%s' "
+            f"{payload} | base64 -d | tar -xz -C {shlex.quote(target)} && "
+            f"{shlex.quote(target)}/dpb-stream --help >/dev/null && ls -l {shlex.quote(target)}")
+    res = dst.run(["sh", "-c", line], timeout=120)
+    log = (f"{dst.host.describe()} has no C compiler: the programs built on "
+           f"{src.host.describe()} in {bindir} were copied in.\n{res.stdout}{res.stderr}")
+    if not res.ok:
+        raise BenchError(f"{dst.host.describe()}: copying csrc from {src.host.name} failed:\n"
+                         f"{log[-1500:]}", "install cc and make there, or leave csrc out")
+    return target, log

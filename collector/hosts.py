@@ -70,6 +70,7 @@ class Vm:
     target: Host                       # how to reach it; its data_address is the VM's own
     host: str                          # the name of the host it runs on
     jump: bool = False                 # SSH through that host (a VM only the host can route to)
+    routed: bool = False               # the host routes to it (Calico style: /32 route to a tap)
     host_interface: str | None = None  # the host's end of the VM's NIC (a tap), when known
 
     @property
@@ -82,10 +83,10 @@ class Vm:
 
     def to_json(self) -> dict[str, Any]:
         return {**asdict(self.target), "host": self.host, "jump": self.jump,
-                "host_interface": self.host_interface}
+                "routed": self.routed, "host_interface": self.host_interface}
 
 
-_VM_KEYS = {"host", "jump", "host_interface"}
+_VM_KEYS = {"host", "jump", "routed", "host_interface"}
 
 
 def vm_from_mapping(raw: Any, where: str) -> Vm:
@@ -96,11 +97,13 @@ def vm_from_mapping(raw: Any, where: str) -> Vm:
         raise BenchError(f"{where}: missing key host",
                          "name the host (from hosts) this VM runs on")
     target = host_from_mapping({k: v for k, v in raw.items() if k not in _VM_KEYS}, where)
-    jump = raw.get("jump", False)
-    if not isinstance(jump, bool):
-        raise BenchError(f"{where}.jump: {jump!r} is not true or false")
-    return Vm(target=target, host=str(raw["host"]), jump=jump,
-              host_interface=_opt_str(raw.get("host_interface")))
+    flags = {}
+    for key in ("jump", "routed"):
+        flags[key] = raw.get(key, False)
+        if not isinstance(flags[key], bool):
+            raise BenchError(f"{where}.{key}: {flags[key]!r} is not true or false")
+    return Vm(target=target, host=str(raw["host"]), jump=flags["jump"],
+              routed=flags["routed"], host_interface=_opt_str(raw.get("host_interface")))
 
 
 def hosts_text(hosts: list[Host], vms: list[Vm] | None = None) -> str:

@@ -58,7 +58,7 @@ class Remote:
                                              "look_for_keys": host.key is None}
         if host.key:
             connect_kwargs["key_filename"] = str(Path(host.key).expanduser())
-        self.connection = Connection(
+        self.connection: Connection = Connection(
             host.ssh_host, user=host.user, port=host.port,
             connect_timeout=int(connect_timeout), connect_kwargs=connect_kwargs,
             gateway=gateway.connection if gateway else None,

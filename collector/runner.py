@@ -25,8 +25,8 @@ ALIVE = ("alive() { s=$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -c1); "
 @dataclass(frozen=True)
 class RunContext:
     archive: Archive
-    remotes: tuple[Remote, Remote]
-    workdirs: tuple[str, str]
+    remotes: tuple[Remote, ...]    # hosts 0 and 1, then VMs (see Endpoint)
+    workdirs: tuple[str, ...]
     path_mtus: dict[str, int]
 
 
@@ -87,14 +87,14 @@ def execute(ctx: RunContext, run_id: str, inv: Invocation, client: Endpoint,
     """Run one measurement and archive it; return the run's record."""
     run_dir = ctx.archive.run_dir(run_id)
     rel = run_dir.relative_to(ctx.archive.root).as_posix()
-    srv_remote, cli_remote = ctx.remotes[server.host_index], ctx.remotes[client.host_index]
+    srv_remote, cli_remote = ctx.remotes[server.runs_on], ctx.remotes[client.runs_on]
     record: dict[str, Any] = {**base_record, "status": "running", "start_utc": utc_now(),
                               "path_mtus": ctx.path_mtus, "files": {}}
     client_argv = ["timeout", "-k", "2", str(timeout_s), *client.wrap(inv.client)]
     record["commands"] = {"server": shlex.join(server.wrap(inv.server)),
                           "client": shlex.join(client_argv)}
 
-    pid = start_server(srv_remote, ctx.workdirs[server.host_index], server, inv.server)
+    pid = start_server(srv_remote, ctx.workdirs[server.runs_on], server, inv.server)
     problem = wait_listening(srv_remote, server, inv.listen_port, pid)
     client_res: Result | None = None
     if problem is None:
@@ -111,7 +111,7 @@ def execute(ctx: RunContext, run_id: str, inv: Invocation, client: Endpoint,
                 snap = fut.result()
                 ctx.archive.write(f"{rel}/cpu-{name}.txt", snap.stdout)
                 record["files"][f"cpu:{name}"] = f"{rel}/cpu-{name}.txt"
-    srv_out, srv_err = stop_server(srv_remote, ctx.workdirs[server.host_index], pid,
+    srv_out, srv_err = stop_server(srv_remote, ctx.workdirs[server.runs_on], pid,
                                     SERVER_EXIT_WAIT_S if inv.server_exits else 0.0)
     for name, text in (("server.stdout", srv_out), ("server.stderr", srv_err)):
         ctx.archive.write(f"{rel}/{name}", text)

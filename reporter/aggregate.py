@@ -16,6 +16,8 @@ METRICS = {
     "cpu_sender_pct": "sender CPU (% of one CPU)",
     "cpu_receiver_pct": "receiver CPU (% of one CPU)",
     "cpu_max_pct": "CPU, the higher side (% of one CPU)",
+    "cpu_sender_guest_pct": "sender CPU inside its VM (% of one guest CPU)",
+    "cpu_receiver_guest_pct": "receiver CPU inside its VM (% of one guest CPU)",
     "cpu_per_gbps": "CPU per Gb/s (% of one CPU ÷ Gb/s)",
 }
 BASELINE = ("bare", "host-host")

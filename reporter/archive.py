@@ -22,6 +22,12 @@ class Campaign:
     def name(self) -> str:
         return self.root.name
 
+    @property
+    def vm_names(self) -> frozenset[str]:
+        """The campaign's VMs (their facts sit beside the hosts')."""
+        vms = self.manifest.get("campaign", {}).get("vms") or []
+        return frozenset(str(v.get("name")) for v in vms if isinstance(v, dict))
+
     def path(self, relative: str) -> Path:
         """A raw file's path; refuses names that could leave the archive (checked by syntax:
         no absolute paths, no `..`; archives hold no links, and extraction refuses them)."""

@@ -30,10 +30,26 @@ def by_host(campaign: Campaign) -> dict[str, dict[str, dict[str, str]]]:
     return out
 
 
-def warnings(hosts: dict[str, dict[str, dict[str, str]]]) -> list[str]:
-    """What a reader must know: hosts sharing a kernel, facts that changed or differ."""
+EMULATED_CPU = "TCG"  # QEMU's emulated CPUs say so in their model name ("QEMU TCG CPU …")
+
+
+def emulated_vms(hosts: dict[str, dict[str, dict[str, str]]], vms: set[str]) -> list[str]:
+    """The VMs whose CPU is emulated (QEMU TCG), from the CPU model their facts recorded."""
+    return [name for name in sorted(vms) if any(
+        EMULATED_CPU in phase.get("cpu-model", "") for phase in hosts.get(name, {}).values())]
+
+
+def warnings(hosts: dict[str, dict[str, dict[str, str]]],
+             vms: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """What a reader must know: hosts sharing a kernel, emulated VMs, facts that changed or
+    differ. ``vms`` names the facts folders that are VMs (their kernels are their own)."""
     out = []
-    boot_ids = {h: next(iter(p.values())).get("boot_id", "") for h, p in hosts.items() if p}
+    for name in emulated_vms(hosts, set(vms)):
+        out.append(f"{name} is emulated by QEMU TCG (no hardware virtualisation): its VM rows "
+                   "measure emulation, not a hypervisor, and are not comparable with hypervisor "
+                   "figures such as the study's.")
+    machines = {h: p for h, p in hosts.items() if h not in vms}
+    boot_ids = {h: next(iter(p.values())).get("boot_id", "") for h, p in machines.items() if p}
     if len(boot_ids) > 1 and len(set(boot_ids.values())) == 1:
         out.append(f"Hosts {', '.join(boot_ids)} share one kernel (same boot_id): this is the "
                    "embedded lab, so each host's CPU figure is the same machine's, and sender "
@@ -48,7 +64,7 @@ def warnings(hosts: dict[str, dict[str, dict[str, str]]]) -> list[str]:
             if key.startswith("ethtool-offloads") and len({phases[n].get(key) for n in names}) > 1:
                 out.append(f"{host}: offloads ({key.split(' ', 1)[1]}) changed during the "
                            "campaign.")
-    firsts = {h: next(iter(p.values())) for h, p in hosts.items() if p}
+    firsts = {h: next(iter(p.values())) for h, p in machines.items() if p}
     if len(firsts) == 2:
         (ha, fa), (hb, fb) = firsts.items()
         for key in ("uname", "sysctl", "version-qperf", "version-iperf3"):

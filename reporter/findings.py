@@ -11,7 +11,18 @@ def _ci(r: float, half: float) -> str:
     return "" if math.isnan(half) else f" (95 % CI {r - half:.2f}–{r + half:.2f})"
 
 
-def sentences(cells: dict[str, pd.DataFrame]) -> list[str]:
+EMULATED_NOTE = " VM figures here are emulated (QEMU TCG), not a hypervisor's."
+
+
+def sentences(cells: dict[str, pd.DataFrame], emulated: bool = False) -> list[str]:
+    """Findings in words; with ``emulated``, each VM sentence says its VMs were emulated."""
+    out = _sentences(cells)
+    if emulated:
+        out = [s + EMULATED_NOTE if s.startswith("vm ") else s for s in out]
+    return out
+
+
+def _sentences(cells: dict[str, pd.DataFrame]) -> list[str]:
     out: list[str] = []
     gbps = cells.get("gbps", pd.DataFrame())
     if not gbps.empty:

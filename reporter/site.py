@@ -162,10 +162,14 @@ def build(campaigns: list[Campaign], out: Path, work: Path) -> dict[str, Any]:
     cells = {m: aggregate.with_ratios(aggregate.cells(df, m)) for m in aggregate.METRICS}
     hosts = {c.name: facts.by_host(c) for c in campaigns}
     context = {"campaigns": campaigns, "df": df, "cells": cells, "hosts": hosts,
-               "warnings": {n: facts.warnings(h) for n, h in hosts.items()},
+               "warnings": {c.name: facts.warnings(hosts[c.name], c.vm_names)
+                            for c in campaigns},
+               "emulated_vms": [vm for c in campaigns
+                                for vm in facts.emulated_vms(hosts[c.name], set(c.vm_names))],
                "problems": problems, "metrics": aggregate.METRICS, "charts": charts,
                "key_facts": facts.KEY_FACTS, "study": charts.STUDY_LATENCY_US,
-               "findings": findings.sentences(cells),
+               "findings": findings.sentences(cells, emulated=any(
+                   facts.emulated_vms(hosts[c.name], set(c.vm_names)) for c in campaigns)),
                "emulated": any(any(r.get("topology", {}).get("ovs_datapath") == "netdev"
                                    for r in c.manifest["runs"].values()) for c in campaigns)}
     renderer = Renderer(docs)

@@ -58,6 +58,11 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
         cpu = procstat.window_cpu(raw(f"cpu:{host}"))
         out[f"cpu_{side}_pct"] = cpu["cpu_pct"]
         out[f"cpu_{side}_busiest_core_pct"] = cpu["cpu_busiest_core_pct"]
+    # A VM's host kernel carries the guest's whole work (qemu); the guest's own view is extra.
+    for side, endpoint in (("sender", rec["client"]), ("receiver", rec["server"])):
+        if endpoint.get("vm"):
+            out[f"cpu_{side}_guest_pct"] = procstat.window_cpu(
+                raw(f"cpu:{endpoint['vm']}"))["cpu_pct"]
     out["cpu_max_pct"] = max(out["cpu_sender_pct"], out["cpu_receiver_pct"])
     if out.get("gbps"):
         out["cpu_per_gbps"] = out["cpu_max_pct"] / out["gbps"]

@@ -50,7 +50,8 @@ def lab_vms(spec: LabSpec) -> list[Vm]:
                     data_address=spec.vm_address(letter), user="root", port=22,
                     key=str(client_key_path(spec)),
                     known_hosts=str(guest_known_hosts_path(spec, letter))),
-               host=spec.host_name(letter), jump=True, host_interface=spec.tap(letter))
+               host=spec.host_name(letter), jump=True, routed=True,
+               host_interface=spec.tap(letter))
             for letter in HOST_LETTERS]
 
 

@@ -94,6 +94,9 @@ class Guest:
             return "qemu is not running"
         if iproute.link(self.tap, self.ns) is None:
             return f"tap {self.tap} missing"
+        forward = local.run(["ip", "netns", "exec", self.ns, "sysctl", "-n", "net.ipv4.ip_forward"])
+        if forward.stdout.strip() != "1":
+            return f"ip_forward is off in {self.ns}: the host does not route its VM"
         if ssh_greets(self.spec, self.letter, 3.0) is None:
             return f"no SSH server answers on {self.address}"
         return None
@@ -135,9 +138,9 @@ class Guest:
     def _plumb_tap(self) -> None:
         ip("tuntap", "add", "dev", self.tap, "mode", "tap", netns=self.ns)
         ip("link", "set", "dev", self.tap, "up", netns=self.ns)
-        # Linux answers proxy ARP only on an interface that forwards (the host's ip_forward
-        # stays as it is: a campaign turns it on while it routes between hosts and guests).
-        for key, value in ((f"net.ipv4.conf.{self.tap}.forwarding", "1"),
+        # A host that routes its VMs forwards; Linux also answers proxy ARP only on an
+        # interface that forwards (and ip_forward sets every interface's forwarding).
+        for key, value in (("net.ipv4.ip_forward", "1"),
                            (f"net.ipv4.conf.{self.tap}.proxy_arp", "1"),
                            (f"net.ipv4.neigh.{self.tap}.proxy_delay", "0")):
             local.run(["ip", "netns", "exec", self.ns, "sysctl", "-qw", f"{key}={value}"])

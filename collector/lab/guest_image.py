@@ -198,7 +198,8 @@ def _resolve_libraries(packages: Packages, roots: dict[str, Path], candidates: l
             provided.update({k: v for k, v in _libraries_in(tree).items() if k not in provided})
             fetched = True
         if not fetched:
-            raise BenchError(f"guest image: no Debian package found for {', '.join(sorted(missing))}")
+            raise BenchError("guest image: no Debian package found for "
+                             f"{', '.join(sorted(missing))}")
 
 
 def _file_entry(dest: str, src: Path) -> cpio.Entry:
@@ -245,9 +246,9 @@ def _base_entries(roots: dict[str, Path], libs: dict[str, Path], kernel_tree: Pa
         dest = "etc/dpb/rc" if name == "rc" else f"etc/{name}"
         entries.append(cpio.file(dest, src.read_bytes(), 0o755 if name == "rc" else
                                  0o600 if name == "shadow" else 0o644))
-    for rel in sorted((roots["iproute2"] / "etc/iproute2").rglob("*")):
-        dest = rel.relative_to(roots["iproute2"]).as_posix()
-        entries.append(cpio.directory(dest) if rel.is_dir() else _file_entry(dest, rel))
+    for src in sorted((roots["iproute2"] / "etc/iproute2").rglob("*")):
+        dest = src.relative_to(roots["iproute2"]).as_posix()
+        entries.append(cpio.directory(dest) if src.is_dir() else _file_entry(dest, src))
     return entries
 
 

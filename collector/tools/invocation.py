@@ -10,7 +10,7 @@ class ToolContext:
     duration_s: int
     warmup_s: int
     port: int
-    bindirs: tuple[str, str] = ("", "")  # where the csrc programs were built, per host
+    bindirs: tuple[str, ...] = ("", "")  # where the csrc programs are, per connection
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,12 @@ from .container import Container
 from .overlay import Overlay
 from .overlay_ovs import OverlayOvs
 from .veth_control import VethControl
+from .vm import Vm
 
 TOPOLOGIES: dict[str, type[Topology]] = {
     "bare": Bare,
     "container": Container,
+    "vm": Vm,
     "veth-control": VethControl,
     "overlay": Overlay,
     "overlay-ovs": OverlayOvs,

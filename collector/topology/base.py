@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from ..endpoint import Endpoint
 from ..errors import BenchError
+from ..hosts import Vm
 from ..remote import Remote
 
 Script = list[list[str]]
+VERIFY_TRIES = 3
 
 
 @dataclass
@@ -20,6 +22,16 @@ class Pair:
     # Namespace names are global to a kernel (and both lab hosts share one): a campaign's own
     # tag keeps two campaigns on one machine apart, and stays the same when it is resumed.
     tag: str = "0000"
+    # The VMs on host 0 and host 1 (when the campaign measures the vm configuration):
+    # connections 2 and 3, and the interface that holds each one's data address.
+    vms: tuple[Vm, ...] = ()
+    guests: tuple[Remote, ...] = ()
+    guest_ifs: tuple[str, ...] = ()
+
+    @property
+    def connections(self) -> tuple[Remote, ...]:
+        """Hosts first, then guests: what an Endpoint's ``runs_on`` indexes."""
+        return self.remotes + self.guests
 
     def host(self, i: int) -> Endpoint:
         h = self.remotes[i].host
@@ -67,15 +79,20 @@ class Topology:
         return {}
 
     def path_interfaces(self) -> list[tuple[int, str | None, str]]:
-        """(host index, netns, device) of every interface on the path, for MTU read-back."""
+        """(connection, netns, device) of every interface on the path, for MTU read-back."""
         return [(i, None, self.pair.data_ifs[i]) for i in (0, 1)]
 
     def verify(self, directions: Sequence[str]) -> None:
         """Every client endpoint reaches its server's address."""
         for direction in directions:
             client, server = self.endpoints(direction)
-            res = self.pair.remotes[client.host_index].run(
-                client.wrap(["ping", "-c", "1", "-W", "2", server.address]), timeout=15)
+            # A few tries: the first packet waits for neighbour resolution on every hop, which
+            # an emulated guest can make slower than one ping's wait.
+            for _ in range(VERIFY_TRIES):
+                res = self.pair.connections[client.runs_on].run(
+                    client.wrap(["ping", "-c", "1", "-W", "2", server.address]), timeout=15)
+                if res.ok:
+                    break
             if not res.ok:
                 raise BenchError(f"{self.name} {direction}: {client.label} cannot reach "
                                  f"{server.label} at {server.address}: "
