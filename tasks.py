@@ -157,6 +157,19 @@ def bench_collect(c: Context, lab_id: str = "dpb", state_root: str = "") -> None
         f"{result['ratio']:.3f} (target ≤ 1.10); written to {bench_lib.BENCHMARKS_MD}")
 
 
+@task(help={"times": "boots per guest (default 5)", "lab-id": LAB_HELP["lab-id"],
+            "state-root": LAB_HELP["state-root"]})
+@user_errors
+def bench_vm_boot(c: Context, times: int = 5, lab_id: str = "dpb", state_root: str = "") -> None:
+    """Benchmark: lab VM boot to SSH (reboots the lab's guests); writes docs/benchmarks.md."""
+    spec = _spec(lab_id, state_root=state_root or None, vms=True)
+    result = bench_lib.vm_boot(spec, times)
+    bench_lib.write_section("bench.vm-boot", bench_lib.vm_boot_section(result, times))
+    boots = sorted(result["boot_to_ssh_s"])
+    say(f"lab VM boot to SSH: median {boots[len(boots) // 2]:.2f} s over {len(boots)} boots; "
+        f"written to {bench_lib.BENCHMARKS_MD}")
+
+
 @task(help={"pairs": "alternating pairs per comparison (default 7)",
             "duration": "seconds per run (default 2)",
             "lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"]})
@@ -221,6 +234,7 @@ bench = Collection("bench")
 bench.add_task(bench_collect, "collect")
 bench.add_task(bench_tools, "tools")
 bench.add_task(bench_report, "report")
+bench.add_task(bench_vm_boot, "vm-boot")
 
 ns = Collection(demo, collect, report, serve, test, lint, lab, archive, bench)
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

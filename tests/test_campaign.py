@@ -8,9 +8,13 @@ import pytest
 from collector import campaign, plan
 from collector.collect import campaign_input
 from collector.errors import BenchError
+from collector.hosts import host_from_mapping, save_hosts, vm_from_mapping
 
 HOSTS = [{"name": "a", "ssh_host": "198.18.255.11", "data_address": "198.18.0.1"},
          {"name": "b", "ssh_host": "198.18.255.12", "data_address": "198.18.0.2"}]
+VM_A = {"name": "vm-a", "host": "a", "ssh_host": "198.19.6.2", "data_address": "198.19.6.2",
+        "jump": True, "routed": True, "host_interface": "tap0"}
+VM_B = {"name": "vm-b", "host": "b", "ssh_host": "198.19.7.2", "data_address": "198.19.7.2"}
 
 
 def parse(**raw: Any) -> campaign.Campaign:
@@ -19,7 +23,15 @@ def parse(**raw: Any) -> campaign.Campaign:
 
 @pytest.mark.parametrize(("raw", "message"), [
     ({"mtus": [1500, 12000]}, r"c\.yaml: mtus\[1\]: 12000 is not allowed"),
-    ({"configurations": ["bare", "vm"]}, r"configurations\[1\]: 'vm' is not allowed"),
+    ({"configurations": ["bare", "vms"]}, r"configurations\[1\]: 'vms' is not allowed"),
+    ({"configurations": ["bare", "vm"]}, r"configurations: vm needs a VM on each host, and a "
+                                         r"has none"),
+    ({"vms": [{**VM_A, "host": "c"}]}, r"vms: vm-a runs on 'c', which is not one of the "
+                                       r"campaign's hosts \(a, b\)"),
+    ({"vms": [VM_A, {**VM_B, "host": "a"}]}, r"vms: a has 2 VMs"),
+    ({"vms": [{**VM_A, "jump": "yes"}]}, r"vms\[0\]\.jump: 'yes' is not true or false"),
+    ({"vms": [{k: v for k, v in VM_A.items() if k != "host"}]}, r"vms\[0\]: missing key host"),
+    ({"vms": [VM_A], "configurations": ["vm"]}, r"vm needs a VM on each host, and b has none"),
     ({"tools": []}, r"tools: \[\] is not allowed"),
     ({"repetitions": 0}, r"repetitions: 0 is not allowed"),
     ({"repetitions": True}, r"repetitions: True is not allowed"),
@@ -72,3 +84,32 @@ def test_rr_cells_use_one_byte_and_autotuned_buffers() -> None:
     c = parse(configurations=["bare"], tools=["qperf"], socket_buffer=["message"])
     rr = [cell for cell in plan.cells(c) if cell.test == "rr"]
     assert [(cell.message_size, cell.socket_buffer) for cell in rr] == [(1, "auto")]
+
+
+def test_vm_is_measured_by_default_only_when_there_are_vms() -> None:
+    assert "vm" not in parse().configurations
+    with_vms = parse(vms=[VM_B, VM_A])
+    assert with_vms.configurations == ("bare", "container", "vm", "veth-control", "overlay",
+                                       "overlay-ovs")
+    assert with_vms.directions["vm"] == ("vm-vm", "vm-host", "host-vm")
+    assert with_vms.vm_on(0).name == "vm-a" and with_vms.vm_on(1).name == "vm-b"
+    assert with_vms.vm_on(0).jump and not with_vms.vm_on(1).routed
+
+
+def test_vms_round_trip_through_the_manifest_form() -> None:
+    c = parse(vms=[VM_A, VM_B], configurations=["vm"], seed=9)
+    again = campaign.parse(campaign_input(c), "manifest.json")
+    assert again == c
+    assert plan.runs(again) == plan.runs(c)
+
+
+def test_vms_come_from_the_hosts_file_the_hosts_come_from(tmp_path: Path) -> None:
+    path = tmp_path / "hosts.yaml"
+    save_hosts(path, [host_from_mapping(h, "h") for h in HOSTS],
+               [vm_from_mapping(v, "v") for v in (VM_A, VM_B)])
+    c = campaign.parse({"hosts": str(path)}, "c.yaml")
+    assert [vm.name for vm in c.vms] == ["vm-a", "vm-b"]
+    assert "vm" in c.configurations
+    lab = campaign.parse({"hosts": "lab"}, "c.yaml", path)
+    assert lab.vms == c.vms
+    assert campaign.parse({"hosts": "lab", "vms": []}, "c.yaml", path).vms == ()
