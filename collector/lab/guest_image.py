@@ -8,6 +8,7 @@ coreutils' exit codes), the virtio modules, and exactly the shared libraries tho
 kept in the user's cache, keyed by the package versions, so a second `lab up --vms` builds nothing.
 """
 
+import fcntl
 import glob
 import hashlib
 import os
@@ -268,6 +269,17 @@ def build(say: Callable[[str], None] = print) -> Image:
     image = Image(out / "vmlinuz", out / "initrd-base.cpio.gz", kver, out / "tools")
     if (out / ".complete").is_file():
         return image
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two labs coming up at once build it once
+        if not (out / ".complete").is_file():
+            _build(image, out, root, kpkg, known, candidates, say)
+    return image
+
+
+def _build(image: Image, out: Path, root: Path, kpkg: str, known: dict[str, str],
+           candidates: list[str], say: Callable[[str], None]) -> None:
+    kver = image.kernel_version
     say(f"building the guest image from Debian packages (kernel {kver}; cached in {root})")
     packages = Packages(root, known)
     roots = {p: packages.unpack(p) for p in PICKS}
@@ -288,4 +300,3 @@ def build(say: Callable[[str], None] = print) -> Image:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(path.resolve(), dest)
     (out / ".complete").write_text(f"{kver}\n")
-    return image
