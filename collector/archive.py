@@ -13,6 +13,7 @@ Every file is written atomically (temporary file, fsync, rename); the manifest i
 after every run, so a kill -9 at any moment leaves a consistent, resumable archive.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -40,13 +41,26 @@ def stamp() -> str:
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write to a temporary file, then rename: a reader sees the old file or the new, never a
+    part (a full disk or a crash leaves the previous version in place)."""
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "wb") as f:
-        f.write(data.encode() if isinstance(data, str) else data)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "wb") as f:
+            f.write(data.encode() if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise unwritable(path, exc) from exc
+
+
+def unwritable(path: Path, exc: OSError) -> BenchError:
+    return BenchError(f"cannot write {path}: {exc.strerror or exc}",
+                      "free space on (or fix) the archive's filesystem, then "
+                      "`invoke collect --resume` the archive: what was written is kept")
 
 
 def harness() -> dict[str, str]:
@@ -101,11 +115,14 @@ class Archive:
     def run_dir(self, run_id: str) -> Path:
         """A clean folder for a run's raw files; an earlier unfinished attempt is moved aside."""
         path = self.root / "runs" / run_id
-        if path.exists():
-            aside = self.root / "incomplete" / f"{run_id}-{stamp()}"
-            aside.parent.mkdir(exist_ok=True)
-            path.rename(aside)
-        path.mkdir(parents=True)
+        try:
+            if path.exists():
+                aside = self.root / "incomplete" / f"{run_id}-{stamp()}"
+                aside.parent.mkdir(exist_ok=True)
+                path.rename(aside)
+            path.mkdir(parents=True)
+        except OSError as exc:
+            raise unwritable(path, exc) from exc
         return path
 
     def write(self, relative: str, data: str) -> None:

@@ -220,6 +220,12 @@ def _run_build(c: Campaign, archive: Archive, hosts: Prepared, mtu: int, cfg: st
     return done
 
 
+def _mark_stopped(archive: Archive, reason: str) -> None:
+    """Best effort: on a full disk this write fails too, and must not hide the first error."""
+    with contextlib.suppress(BenchError):
+        archive.set_state("stopped", reason)
+
+
 def run_campaign(c: Campaign, archive: Archive, progress: Progress) -> dict[str, int]:
     """Run every unfinished run of the plan into the archive; return status counts."""
     runs = plan.runs(c)
@@ -240,10 +246,10 @@ def run_campaign(c: Campaign, archive: Archive, progress: Progress) -> dict[str,
                 _restore_hosts(archive, hosts.pair)
         archive.set_state("complete")
     except KeyboardInterrupt:
-        archive.set_state("stopped", "interrupted")
+        _mark_stopped(archive, "interrupted")
         raise
     except BenchError as exc:
-        archive.set_state("stopped", exc.message)
+        _mark_stopped(archive, exc.message)
         raise
     counts: dict[str, int] = {}
     for rec in archive.manifest["runs"].values():

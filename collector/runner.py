@@ -1,6 +1,7 @@
 """One run: start the server, wait until it listens, run the client while both hosts snapshot
 /proc/stat around the measurement window, stop the server, keep every byte of output."""
 
+import contextlib
 import secrets
 import shlex
 from concurrent.futures import ThreadPoolExecutor
@@ -87,32 +88,28 @@ def execute(ctx: RunContext, run_id: str, inv: Invocation, client: Endpoint,
     """Run one measurement and archive it; return the run's record."""
     run_dir = ctx.archive.run_dir(run_id)
     rel = run_dir.relative_to(ctx.archive.root).as_posix()
-    srv_remote, cli_remote = ctx.remotes[server.runs_on], ctx.remotes[client.runs_on]
+    srv_remote = ctx.remotes[server.runs_on]
     record: dict[str, Any] = {**base_record, "status": "running", "start_utc": utc_now(),
                               "path_mtus": ctx.path_mtus, "files": {}}
     client_argv = ["timeout", "-k", "2", str(timeout_s), *client.wrap(inv.client)]
     record["commands"] = {"server": shlex.join(server.wrap(inv.server)),
                           "client": shlex.join(client_argv)}
 
-    pid = start_server(srv_remote, ctx.workdirs[server.runs_on], server, inv.server)
-    problem = wait_listening(srv_remote, server, inv.listen_port, pid)
+    workdir = ctx.workdirs[server.runs_on]
+    pid = start_server(srv_remote, workdir, server, inv.server)
     client_res: Result | None = None
-    if problem is None:
-        kernels = sorted(set(client.cpu_kernels) | set(server.cpu_kernels))
-        with ThreadPoolExecutor(max_workers=1 + len(kernels)) as pool:
-            samplers = {k: pool.submit(ctx.remotes[k].run,
-                                       cpu.sampler_command(inv.window_offset_s, window_s),
-                                       timeout=inv.window_offset_s + window_s + 30)
-                        for k in kernels}
-            client_future = pool.submit(cli_remote.run, client_argv, timeout=timeout_s + 10)
-            client_res = client_future.result()
-            for k, fut in samplers.items():
-                name = ctx.remotes[k].host.name
-                snap = fut.result()
-                ctx.archive.write(f"{rel}/cpu-{name}.txt", snap.stdout)
-                record["files"][f"cpu:{name}"] = f"{rel}/cpu-{name}.txt"
-    srv_out, srv_err = stop_server(srv_remote, ctx.workdirs[server.runs_on], pid,
-                                    SERVER_EXIT_WAIT_S if inv.server_exits else 0.0)
+    try:
+        problem = wait_listening(srv_remote, server, inv.listen_port, pid)
+        if problem is None:
+            client_res = _measure(ctx, rel, record, inv, client, server, client_argv,
+                                  window_s, timeout_s)
+    except BaseException:
+        # Interrupted, a host lost, the archive's disk full: the server must not outlive us.
+        with contextlib.suppress(BenchError):
+            stop_server(srv_remote, workdir, pid, 0.0)
+        raise
+    srv_out, srv_err = stop_server(srv_remote, workdir, pid,
+                                   SERVER_EXIT_WAIT_S if inv.server_exits else 0.0)
     for name, text in (("server.stdout", srv_out), ("server.stderr", srv_err)):
         ctx.archive.write(f"{rel}/{name}", text)
         record["files"][name.replace(".", "_")] = f"{rel}/{name}"
@@ -133,6 +130,25 @@ def execute(ctx: RunContext, run_id: str, inv: Invocation, client: Endpoint,
     else:
         record.update(status="failed", reason=_reason(client_res))
     return record
+
+
+def _measure(ctx: RunContext, rel: str, record: dict[str, Any], inv: Invocation,
+             client: Endpoint, server: Endpoint, client_argv: list[str], window_s: float,
+             timeout_s: int) -> Result:
+    """The client, with a CPU sampler on every kernel involved; the snapshots are archived."""
+    kernels = sorted(set(client.cpu_kernels) | set(server.cpu_kernels))
+    with ThreadPoolExecutor(max_workers=1 + len(kernels)) as pool:
+        samplers = {k: pool.submit(ctx.remotes[k].run,
+                                   cpu.sampler_command(inv.window_offset_s, window_s),
+                                   timeout=inv.window_offset_s + window_s + 30)
+                    for k in kernels}
+        client_res = pool.submit(ctx.remotes[client.runs_on].run, client_argv,
+                                 timeout=timeout_s + 10).result()
+        for k, fut in samplers.items():
+            name = ctx.remotes[k].host.name
+            ctx.archive.write(f"{rel}/cpu-{name}.txt", fut.result().stdout)
+            record["files"][f"cpu:{name}"] = f"{rel}/cpu-{name}.txt"
+    return client_res
 
 
 def require_tools(remote: Remote, tools: list[str]) -> None:

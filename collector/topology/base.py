@@ -1,5 +1,6 @@
 """What every configuration shares: the two hosts, their data interfaces, scripted changes."""
 
+import contextlib
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,10 +51,13 @@ class Pair:
                              "the configuration is torn down; the archive can be resumed")
 
     def apply_tolerant(self, i: int, script: Script) -> None:
-        """Run commands on host i, ignoring failures (teardown of what may not exist)."""
+        """Run commands on host i, ignoring failures (teardown of what may not exist), and a
+        lost host too: the other host is still cleaned, and every build starts with a
+        teardown, so a host that comes back is cleaned then."""
         if script:
             line = "; ".join(shlex.join(argv) + " 2>/dev/null" for argv in script) + "; true"
-            self.remotes[i].run(["sh", "-c", line], timeout=60)
+            with contextlib.suppress(BenchError):
+                self.remotes[i].run(["sh", "-c", line], timeout=60)
 
 
 class Topology:

@@ -4,7 +4,7 @@ RTT and one-way distributions."""
 import json
 from typing import Any
 
-from . import ParseError
+from . import ParseError, field, number
 
 
 def _load(text: str, tool: str, role: str) -> dict[str, Any]:
@@ -19,21 +19,22 @@ def _load(text: str, tool: str, role: str) -> dict[str, Any]:
 
 def stream_receiver(text: str) -> dict[str, Any]:
     doc = _load(text, "dpb-stream", "receiver")
-    try:
-        return {"goodput_bps": float(doc["goodput_bps"]), "ended_early": bool(doc["ended_early"]),
-                "rcvbuf_applied": int(doc["rcvbuf_applied"])}
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ParseError(f"csrc: bad receiver field {exc}") from exc
+    ended_early = field(doc, "ended_early", tool="csrc")
+    if not isinstance(ended_early, bool):
+        raise ParseError("csrc: ended_early is not true or false")
+    return {"goodput_bps": number(doc, "goodput_bps", tool="csrc"), "ended_early": ended_early,
+            "rcvbuf_applied": int(number(doc, "rcvbuf_applied", tool="csrc"))}
 
 
 def pingpong_client(text: str) -> dict[str, float]:
     doc = _load(text, "dpb-pingpong", "client")
-    try:
-        rtt, one = doc["rtt_ns"], doc["one_way_ns"]
-        out = {f"lat_{k.replace('.', '_')}_us": float(one[k]) / 1e3
-               for k in ("mean", "p50", "p90", "p99", "p99.9")}
-        out["rtt_mean_us"] = float(rtt["mean"]) / 1e3
-        out["rtt_p50_us"] = float(rtt["p50"]) / 1e3
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ParseError(f"csrc: bad ping-pong field {exc}") from exc
+    out: dict[str, float] = {}
+    for k in ("mean", "p50", "p90", "p99", "p99.9"):
+        out[f"lat_{k.replace('.', '_')}_us"] = _us(doc, "one_way_ns", k)
+    out["rtt_mean_us"] = _us(doc, "rtt_ns", "mean")
+    out["rtt_p50_us"] = _us(doc, "rtt_ns", "p50")
     return out
+
+
+def _us(doc: dict[str, Any], *path: str) -> float:
+    return number(doc, *path, tool="csrc") / 1e3

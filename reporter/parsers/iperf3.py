@@ -4,7 +4,7 @@ mapped with start.test_start.reverse. Failures still print JSON, with an "error"
 import json
 from typing import Any
 
-from . import ParseError
+from . import ParseError, field, number, optional_number
 
 
 def parse(text: str) -> dict[str, Any]:
@@ -16,16 +16,16 @@ def parse(text: str) -> dict[str, Any]:
         raise ParseError("iperf3: the JSON is not an object")
     if doc.get("error"):
         raise ParseError(f"iperf3: {doc['error']}")
-    try:
-        end = doc["end"]
-        reverse = bool(doc["start"]["test_start"].get("reverse", 0))
-        received = float(end["sum_received"]["bits_per_second"])
-        cpu = end.get("cpu_utilization_percent", {})
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ParseError(f"iperf3: missing field {exc}") from exc
-    host, remote = cpu.get("host_total"), cpu.get("remote_total")
-    return {"goodput_bps": received, "reverse": reverse,
+    reverse = field(doc, "start", "test_start", tool="iperf3")
+    if not isinstance(reverse, dict):
+        raise ParseError("iperf3: start.test_start is not an object")
+    reversed_ = bool(reverse.get("reverse", 0))
+    received = number(doc, "end", "sum_received", "bits_per_second", tool="iperf3")
+    host = optional_number(doc, "end", "cpu_utilization_percent", "host_total", tool="iperf3")
+    remote = optional_number(doc, "end", "cpu_utilization_percent", "remote_total", tool="iperf3")
+    retransmits = optional_number(doc, "end", "sum_sent", "retransmits", tool="iperf3")
+    return {"goodput_bps": received, "reverse": reversed_,
             # getrusage of the iperf3 processes only: kept beside ours, never the CPU figure
-            "iperf3_sender_cpu_pct": remote if reverse else host,
-            "iperf3_receiver_cpu_pct": host if reverse else remote,
-            "retransmits": end.get("sum_sent", {}).get("retransmits")}
+            "iperf3_sender_cpu_pct": remote if reversed_ else host,
+            "iperf3_receiver_cpu_pct": host if reversed_ else remote,
+            "retransmits": retransmits}

@@ -1,0 +1,191 @@
+"""Mutated raw files and manifests never crash the reporter: a parser returns figures or raises
+ParseError, the archive reader returns a manifest or raises BenchError; and a bad file in a real
+archive is listed under Problems.
+
+A deterministic mutation fuzzer (its seed is printed) over the real tools' outputs in
+tests/fixtures: bit flips, deletions, insertions of hostile tokens, truncations, repeated and
+swapped chunks, and for JSON typed mutations of single values. Figures go to
+docs/reliability.md.
+"""
+
+import json
+import math
+import os
+import random
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from collector.errors import BenchError
+from reporter.archive import Campaign, load
+from reporter.parsers import ParseError, csrc, iperf3, procstat, qperf
+from reporter.tidy import table
+
+from .helpers import invoke
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED = int(os.environ.get("DPB_FUZZ_SEED", "7"))
+PER_FORMAT = 2600
+TOKENS = ["\0", "\n", "\r\n", "-", "-1", "0", "1e309", "nan", "NaN", "inf", "99999999999999999999",
+          "{", "}", "[", "]", '"', ":", ",", "null", "true", "<script>alert(1)</script>",
+          "../../etc/passwd", "### dataplane-bench cpu snapshot", "cpu ", "GB/sec", "us",
+          "\u202e", "\ufeff", "é", " " * 300]
+
+
+def qperf_figures(text: str) -> Any:
+    results = qperf.parse(text)
+    return (qperf.throughput_bps(results) if "bw" in results else qperf.latency_s(results))
+
+
+PARSERS: dict[str, tuple[list[str], Callable[[str], Any]]] = {
+    "qperf": (["qperf-tcp_bw-uu-vv.txt", "qperf-tcp_bw-v-scaled.txt", "qperf-tcp_lat-scaled.txt",
+               "qperf-tcp_lat-uu-vv.txt", "qperf-failed-to-connect.txt"], qperf_figures),
+    "iperf3": (["iperf3-stream.json", "iperf3-reverse.json", "iperf3-error-refused.json"],
+               iperf3.parse),
+    "csrc": (["csrc-stream-receiver.json", "csrc-pingpong-client.json"],
+             lambda t: csrc.stream_receiver(t) if '"receiver"' in t else csrc.pingpong_client(t)),
+    "procstat": (["cpu-sampler.txt", "cpu-dpb-cpusnap.txt"], procstat.window_cpu),
+}
+
+
+def _json_mutation(rng: random.Random, text: str) -> str | None:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    paths: list[tuple[Any, Any]] = []
+
+    def walk(node: Any) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node) \
+            if isinstance(node, list) else []
+        for key, value in items:
+            paths.append((node, key))
+            walk(value)
+
+    walk(doc)
+    if not paths:
+        return None
+    node, key = rng.choice(paths)
+    node[key] = rng.choice([None, -1, 0, 1e308, "x", [], {}, True, "NaN", 2**70, -0.0,
+                            "<script>", {"a": [1]}])
+    if rng.random() < 0.2 and isinstance(node, dict):
+        del node[key]
+    return json.dumps(doc)
+
+
+def mutate(rng: random.Random, text: str) -> str:
+    data = list(text)
+    for _ in range(rng.randint(1, 4)):
+        kind = rng.randrange(7)
+        pos = rng.randrange(len(data) + 1)
+        if kind == 0 and data:  # flip a bit of one character
+            i = rng.randrange(len(data))
+            data[i] = chr((ord(data[i]) ^ (1 << rng.randrange(7))) or 1)
+        elif kind == 1:
+            del data[pos:pos + rng.randint(1, 64)]
+        elif kind == 2:
+            data[pos:pos] = list(rng.choice(TOKENS))
+        elif kind == 3:
+            data = data[:pos]
+        elif kind == 4 and data:
+            start = rng.randrange(len(data))
+            data[pos:pos] = data[start:start + rng.randint(1, 400)]
+        elif kind == 5:
+            lines = "".join(data).splitlines(keepends=True)
+            rng.shuffle(lines)
+            data = list("".join(lines))
+        else:
+            mutated = _json_mutation(rng, "".join(data))
+            if mutated is not None:
+                data = list(mutated)
+    return "".join(data)
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isnan(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    return True
+
+
+@pytest.mark.parametrize("fmt", list(PARSERS))
+def test_mutated_raw_files_never_crash_a_parser(fmt: str, tmp_path: Path) -> None:
+    names, parse = PARSERS[fmt]
+    seeds = [(FIXTURES / n).read_text() for n in names]
+    rng = random.Random(f"{SEED}-{fmt}")
+    outcomes: Counter[str] = Counter()
+    for i in range(PER_FORMAT):
+        text = mutate(rng, rng.choice(seeds))
+        try:
+            result = parse(text)
+        except ParseError:
+            outcomes["rejected"] += 1
+            continue
+        except Exception as exc:  # a crash: keep the input to reproduce it
+            (tmp_path / f"crash-{i}.txt").write_text(text)
+            raise AssertionError(f"{fmt} parser crashed on mutation {i} (seed {SEED}): "
+                                 f"{type(exc).__name__}: {exc}\n{text[:500]!r}") from exc
+        assert _finite(result), f"{fmt}: NaN figures from {text[:300]!r}"
+        outcomes["parsed"] += 1
+    assert sum(outcomes.values()) == PER_FORMAT
+    assert outcomes["rejected"] > PER_FORMAT // 10  # the mutations do reach the error paths
+    print(f"\nfuzz {fmt} (seed {SEED}): {PER_FORMAT} mutated files, 0 crashes, "
+          f"{outcomes['rejected']} rejected with ParseError, {outcomes['parsed']} parsed")
+
+
+def test_mutated_manifests_are_read_or_refused_clearly(campaign: Path, tmp_path: Path) -> None:
+    text = (campaign / "manifest.json").read_text()
+    rng = random.Random(f"{SEED}-manifest")
+    outcomes: Counter[str] = Counter()
+    work = tmp_path / "c"
+    shutil.copytree(campaign, work)
+    for i in range(1000):
+        (work / "manifest.json").write_text(mutate(rng, text))
+        try:
+            loaded = load(work)
+        except BenchError as exc:
+            assert str(work) in str(exc), exc  # the error names the archive
+            outcomes["refused"] += 1
+            continue
+        except Exception as exc:
+            raise AssertionError(f"manifest mutation {i} crashed the reader: "
+                                 f"{type(exc).__name__}: {exc}") from exc
+        problems: list[str] = []
+
+        def note(c: str, r: str, why: str, found: list[str] = problems) -> None:
+            found.append(r)
+
+        try:
+            df = table([loaded], note)
+        except Exception as exc:
+            raise AssertionError(f"manifest mutation {i} crashed the tidy table: "
+                                 f"{type(exc).__name__}: {exc}") from exc
+        outcomes["read, with problems" if problems else "read"] += 1
+        assert len(df) + len(problems) >= 0
+    print(f"\nfuzz manifests (seed {SEED}): 1000 mutated manifests, 0 crashes, "
+          + ", ".join(f"{n} {k}" for k, n in sorted(outcomes.items())))
+
+
+def test_every_bad_raw_file_is_listed_under_problems(campaign: Path, tmp_path: Path) -> None:
+    work = tmp_path / "bad"
+    shutil.copytree(campaign, work)
+    manifest = json.loads((work / "manifest.json").read_text())
+    rng = random.Random(f"{SEED}-site")
+    spoiled: set[str] = set()
+    for run_id, record in sorted(manifest["runs"].items())[::3]:
+        path = work / record["files"]["client_stdout"]
+        path.write_text(mutate(rng, path.read_text())[: rng.randint(0, 40)])
+        spoiled.add(run_id)
+    listed: set[str] = set()
+    table([Campaign(work, manifest)], lambda c, r, why: listed.add(r))
+    assert listed == spoiled
+    site = tmp_path / "site"
+    proc = invoke("report", "--archive", str(work), "--out", str(site))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    problems = (site / "problems.html").read_text()
+    assert all(run_id in problems for run_id in spoiled)
