@@ -1,6 +1,7 @@
 """The two hosts a campaign runs on: how to reach each over SSH and which address carries data."""
 
 import ipaddress
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,8 @@ import yaml
 from .errors import BenchError
 
 HOSTS_FILE_VERSION = 1
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+INTERFACE = re.compile(r"[A-Za-z0-9_.:-]{1,15}")  # what Linux allows, less '/' and spaces
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,15 @@ def host_from_mapping(raw: Any, where: str) -> Host:
     except ValueError as exc:
         raise BenchError(f"{where}.data_address: {raw['data_address']!r} is not an IP address",
                          "give the address the host uses on the data network") from exc
+    name = str(raw["name"])
+    if not NAME.fullmatch(name):
+        raise BenchError(f"{where}.name: {name!r} is not allowed",
+                         "use 1-64 letters, digits, '.', '_' or '-' (it names folders in the "
+                         "archive and on the host)")
     port = raw.get("port", 22)
     if not isinstance(port, int) or not 0 < port < 65536:
         raise BenchError(f"{where}.port: {port!r} is not a TCP port (1-65535)")
-    return Host(name=str(raw["name"]), ssh_host=str(raw["ssh_host"]),
+    return Host(name=name, ssh_host=str(raw["ssh_host"]),
                 data_address=str(raw["data_address"]), user=str(raw.get("user", "root")),
                 port=port, key=_opt_str(raw.get("key")),
                 known_hosts=_opt_str(raw.get("known_hosts")), sudo=bool(raw.get("sudo", False)))
@@ -102,8 +110,12 @@ def vm_from_mapping(raw: Any, where: str) -> Vm:
         flags[key] = raw.get(key, False)
         if not isinstance(flags[key], bool):
             raise BenchError(f"{where}.{key}: {flags[key]!r} is not true or false")
+    interface = _opt_str(raw.get("host_interface"))
+    if interface is not None and not INTERFACE.fullmatch(interface):
+        raise BenchError(f"{where}.host_interface: {interface!r} is not an interface name",
+                         "give the host-side interface's name, e.g. tap0 or vnet3")
     return Vm(target=target, host=str(raw["host"]), jump=flags["jump"],
-              routed=flags["routed"], host_interface=_opt_str(raw.get("host_interface")))
+              routed=flags["routed"], host_interface=interface)
 
 
 def hosts_text(hosts: list[Host], vms: list[Vm] | None = None) -> str:
