@@ -6,6 +6,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -59,6 +60,18 @@ def _fmt(value: Any, digits: int = 3) -> str:
     return str(value)
 
 
+def code_block(text: str, indent: str = "", max_lines: int = 60) -> Markup:
+    """Raw text as a fenced Markdown code block. Markdown escapes a code block's content
+    itself, so the text goes in unescaped (escaping it here too would show `&lt;`); the fence
+    is longer than any run of backticks in it, so no line can close the block early."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    lines = [f"{indent}{fence}text",
+             *(f"{indent}{line}" for line in str(text).splitlines()[:max_lines]),
+             f"{indent}{fence}"]
+    return Markup("\n".join(lines))  # noqa: S704 — see the docstring
+
+
 class Renderer:
     def __init__(self, docs: Path) -> None:
         self.docs = docs
@@ -67,6 +80,7 @@ class Renderer:
                                autoescape=select_autoescape(default=True, default_for_string=True),
                                trim_blocks=True, lstrip_blocks=True)
         self.env.filters["fmt"] = _fmt
+        self.env.filters["code_block"] = code_block
         self.env.globals["chart"] = self.chart
         self.env.globals["rows"] = rows
         self.env.globals["cells_for"] = cells_for
