@@ -31,6 +31,9 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
             return campaign.read(files[key])
         except FileNotFoundError as exc:
             raise ParseError(f"{files[key]} is missing") from exc
+        except OSError as exc:  # a name too long, a folder where a file should be, …
+            raise ParseError(f"{str(files[key])[:200]!r}: cannot read it "
+                             f"({exc.strerror or exc})") from exc
 
     tool, test = rec["tool"], rec["test"]
     out: dict[str, Any] = {}

@@ -178,7 +178,10 @@ def test_every_bad_raw_file_is_listed_under_problems(campaign: Path, tmp_path: P
     rng = random.Random(f"{SEED}-site")
     spoiled: set[str] = set()
     for run_id, record in sorted(manifest["runs"].items())[::3]:
-        path = work / record["files"]["client_stdout"]
+        # the file the figure comes from: the receiver's for csrc stream, else the client's
+        key = "server_stdout" if (record["tool"], record["test"]) == ("csrc", "stream") \
+            else "client_stdout"
+        path = work / record["files"][key]
         path.write_text(mutate(rng, path.read_text())[: rng.randint(0, 40)])
         spoiled.add(run_id)
     listed: set[str] = set()
