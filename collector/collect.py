@@ -157,7 +157,8 @@ def _build_csrc(archive: Archive, pair: Pair, workdirs: tuple[str, ...]) -> tupl
     return tuple(built)
 
 
-def _prepare(c: Campaign, archive: Archive, connections: tuple[Remote, ...]) -> Prepared:
+def _pair(c: Campaign, archive: Archive, connections: tuple[Remote, ...]) -> Pair:
+    """The hosts (and VMs) checked, with their data interfaces; OVS leftovers given back."""
     tag = campaign_tag(archive.root.name)
     hosts, guests = connections[:2], connections[2:]
     for i, remote in enumerate(hosts):
@@ -166,16 +167,42 @@ def _prepare(c: Campaign, archive: Archive, connections: tuple[Remote, ...]) -> 
             overlay_ovs.restore_leftovers(remote, tag, i)  # before the data NIC is looked up
     for guest in guests:
         require_tools(guest, REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"])
-    pair = Pair((hosts[0], hosts[1]), (_data_interface(hosts[0]), _data_interface(hosts[1])),
+    return Pair((hosts[0], hosts[1]), (_data_interface(hosts[0]), _data_interface(hosts[1])),
                 tag, measured_vms(c), guests, tuple(_data_interface(g) for g in guests))
-    workdirs = tuple(f"{REMOTE_WORKDIR}/{archive.root.name}/{r.host.name}" for r in connections)
-    for remote, wd in zip(connections, workdirs, strict=True):
+
+
+def _workdirs(archive: Archive, connections: tuple[Remote, ...]) -> tuple[str, ...]:
+    return tuple(f"{REMOTE_WORKDIR}/{archive.root.name}/{r.host.name}" for r in connections)
+
+
+def _prepare(c: Campaign, archive: Archive, pair: Pair, workdirs: tuple[str, ...]) -> Prepared:
+    for remote, wd in zip(pair.connections, workdirs, strict=True):
         remote.check(["mkdir", "-p", wd])
         kill_leftover_server(remote, wd)
     _remember_host_state(archive, pair)
     _facts(archive, pair, "start")
     bindirs = _build_csrc(archive, pair, workdirs) if "csrc" in c.tools else ("",) * len(workdirs)
     return Prepared(pair, workdirs, bindirs)
+
+
+def _clean_up(c: Campaign, archive: Archive, connections: tuple[Remote, ...],
+              workdirs: tuple[str, ...], pair: Pair | None, prepared: bool) -> None:
+    """However the campaign ends: no server of ours left running, and the hosts as they were.
+
+    Stopped before it was prepared (a second interrupt soon after a kill -9, say), it also
+    tears every configuration down: what a killed attempt left is not measured over anyway."""
+    for remote, wd in zip(connections, workdirs, strict=True):
+        with contextlib.suppress(BenchError):
+            kill_leftover_server(remote, wd)
+    if pair is None:
+        with contextlib.suppress(BenchError):
+            pair = _pair(c, archive, connections)
+    if pair is None:
+        return
+    if not prepared:
+        for cfg in c.configurations:
+            _teardown(TOPOLOGIES[cfg](pair))
+    _restore_hosts(archive, pair)
 
 
 def _teardown(topo: Topology) -> None:
@@ -233,17 +260,21 @@ def run_campaign(c: Campaign, archive: Archive, progress: Progress) -> dict[str,
     done = len(runs) - len(todo)
     try:
         with _connected(c) as remotes:
-            hosts = _prepare(c, archive, remotes)
+            workdirs = _workdirs(archive, remotes)
+            pair: Pair | None = None
+            hosts: Prepared | None = None
             try:
+                pair = _pair(c, archive, remotes)
+                hosts = _prepare(c, archive, pair, workdirs)
                 for (mtu, cfg), grouped in groupby(
                         todo, key=lambda r: (r.cell.mtu, r.cell.configuration)):
                     done = _run_build(c, archive, hosts, mtu, cfg, list(grouped), progress,
                                       done)
-                _facts(archive, hosts.pair, "end")
+                _facts(archive, pair, "end")
                 for remote in remotes:
                     remote.run(["rm", "-rf", f"{REMOTE_WORKDIR}/{archive.root.name}"])
             finally:
-                _restore_hosts(archive, hosts.pair)
+                _clean_up(c, archive, remotes, workdirs, pair, hosts is not None)
         archive.set_state("complete")
     except KeyboardInterrupt:
         _mark_stopped(archive, "interrupted")
