@@ -1,9 +1,10 @@
 """Campaign files (YAML) → a validated Campaign. Every error names the file, the key and the fix."""
 
 import random
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -55,6 +56,7 @@ class Campaign:
         return next(vm for vm in self.vms if vm.host == self.hosts[host_index].name)
 
 
+T = TypeVar("T")
 NEEDS_VMS = ("vm",)
 DEFAULTS: dict[str, Any] = {
     "configurations": [c for c in CONFIGURATIONS if c not in NEEDS_VMS],  # + vm, given VMs
@@ -162,19 +164,26 @@ def _one_of(key: str, value: Any, allowed: tuple[str, ...], source: str) -> str:
     return str(value)
 
 
-def _hosts(raw: Any, source: str, lab_hosts_file: Path | None) -> tuple[Host, Host]:
-    if raw in (None, "lab"):
+def _listed(value: Any, key: str, source: str, lab_hosts_file: Path | None,
+            from_file: Callable[[Path], list[T]], from_mapping: Callable[[Any, str], T],
+            lab_hint: str, expected: str, hint: str = "") -> list[T]:
+    """Hosts or VMs given as 'lab' (the lab's hosts file), a hosts-file path, or a list."""
+    if value == "lab":
         if lab_hosts_file is None:
-            raise BenchError(f"{source}: hosts: 'lab' but no lab is known",
-                             "bring it up with `invoke lab.up`, or list your two hosts")
-        hosts = load_hosts(lab_hosts_file)
-    elif isinstance(raw, str):
-        hosts = load_hosts(Path(raw).expanduser())
-    elif isinstance(raw, list):
-        hosts = [host_from_mapping(h, f"{source}: hosts[{i}]") for i, h in enumerate(raw)]
-    else:
-        raise BenchError(f"{source}: hosts: expected 'lab', a hosts file path or a list of two "
-                         f"host mappings, got {type(raw).__name__}")
+            raise BenchError(f"{source}: {key}: 'lab' but no lab is known", lab_hint)
+        return from_file(lab_hosts_file)
+    if isinstance(value, str):
+        return from_file(Path(value).expanduser())
+    if isinstance(value, list):
+        return [from_mapping(x, f"{source}: {key}[{i}]") for i, x in enumerate(value)]
+    raise BenchError(f"{source}: {key}: expected 'lab', a hosts file path or {expected}", hint)
+
+
+def _hosts(raw: Any, source: str, lab_hosts_file: Path | None) -> tuple[Host, Host]:
+    hosts = _listed("lab" if raw is None else raw, "hosts", source, lab_hosts_file, load_hosts,
+                    host_from_mapping,
+                    "bring it up with `invoke lab.up`, or list your two hosts",
+                    f"a list of two host mappings, got {type(raw).__name__}")
     if len(hosts) != 2:
         raise BenchError(f"{source}: hosts: exactly two hosts are needed, got {len(hosts)}")
     if hosts[0].name == hosts[1].name:
@@ -194,18 +203,9 @@ def _vms(raw: dict[str, Any], source: str, lab_hosts_file: Path | None,
             value = where
         else:
             return ()
-    if value == "lab":
-        if lab_hosts_file is None:
-            raise BenchError(f"{source}: vms: 'lab' but no lab is known",
-                             "bring it up with `invoke lab.up --vms`")
-        vms = load_vms(lab_hosts_file)
-    elif isinstance(value, str):
-        vms = load_vms(Path(value).expanduser())
-    elif isinstance(value, list):
-        vms = [vm_from_mapping(x, f"{source}: vms[{i}]") for i, x in enumerate(value)]
-    else:
-        raise BenchError(f"{source}: vms: expected 'lab', a hosts file path or a list of VMs",
-                         "see docs/campaign.md")
+    vms = _listed(value, "vms", source, lab_hosts_file, load_vms, vm_from_mapping,
+                  "bring it up with `invoke lab.up --vms`",
+                  "a list of VMs", "see docs/campaign.md")
     names = [h.name for h in hosts]
     for vm in vms:
         if vm.host not in names:

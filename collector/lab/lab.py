@@ -91,11 +91,12 @@ def up(spec: LabSpec, say: Callable[[str], None] = print) -> list[str]:
 
 def _login_check(spec: LabSpec) -> None:
     """Prove the lab through the path the collector uses: SSH with a pinned key, run a command."""
-    for host in load_hosts(spec.hosts_file):
+    hosts = load_hosts(spec.hosts_file)
+    for host in hosts:
         with Remote(host) as remote:
             remote.check(["true"], timeout=10)
     for vm in load_vms(spec.hosts_file):
-        with connect_vm(vm, load_hosts(spec.hosts_file)) as remote:
+        with connect_vm(vm, hosts) as remote:
             remote.check(["true"], timeout=30)
 
 
@@ -124,7 +125,8 @@ def status(spec: LabSpec) -> LabStatus:
     present = sum(1 for p, c in zip(parts, checks, strict=True)
                   if isinstance(p, Namespace) and c.problem != "missing")
     if all(c.problem is None for c in checks):
-        for host in load_hosts(spec.hosts_file):
+        hosts = load_hosts(spec.hosts_file)
+        for host in hosts:
             try:
                 with Remote(host, connect_timeout=5) as remote:
                     remote.check(["true"], timeout=5)
@@ -132,10 +134,10 @@ def status(spec: LabSpec) -> LabStatus:
             except BenchError as exc:
                 checks.append(Check(f"SSH login to {host.describe()}", exc.message))
         for vm in load_vms(spec.hosts_file):
-            letter = HOST_LETTERS[[h.name for h in load_hosts(spec.hosts_file)].index(vm.host)]
+            letter = HOST_LETTERS[[h.name for h in hosts].index(vm.host)]
             what = f"SSH login to {vm.describe()} ({describe_boot(spec, letter)})"
             try:
-                with connect_vm(vm, load_hosts(spec.hosts_file)) as remote:
+                with connect_vm(vm, hosts) as remote:
                     remote.check(["true"], timeout=15)
                 checks.append(Check(what, None))
             except BenchError as exc:
