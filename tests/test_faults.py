@@ -13,11 +13,12 @@ from typing import Any
 
 import pytest
 
+from collector import lab
 from collector.archive import verify_sums
 from collector.exit import ExitStatus
 from collector.lab import LabSpec
 
-from .helpers import invoke
+from .helpers import invoke, make_spec
 from .test_collect import campaign_netns, collect_argv, host_state, only_archive, write_campaign
 
 pytestmark = pytest.mark.lab
@@ -82,21 +83,20 @@ def comm(pid: int) -> str:
 
 
 @pytest.fixture
-def repaired(lab_spec: LabSpec) -> Iterator[LabSpec]:
-    """The session lab, repaired after a test broke it on purpose."""
+def own_lab() -> Iterator[LabSpec]:
+    """A lab of the test's own: the faults below break it on purpose, and a lab that was
+    broken and repaired must not be the one later tests measure on."""
+    spec = make_spec(wire_octet=8)
     try:
-        yield lab_spec
+        lab.up(spec, say=lambda _: None)
+        yield spec
     finally:
-        subprocess.run(["ip", "-n", lab_spec.netns("a"), "link", "set", "wire0", "up"],
-                       check=False)
-        proc = invoke("lab.up", "--lab-id", lab_spec.lab_id, "--state-root",
-                      lab_spec.state_root)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
+        lab.down(spec, purge=True)
 
 
-def test_sshd_killed_on_a_host_stops_the_campaign_naming_it(repaired: LabSpec,
+def test_sshd_killed_on_a_host_stops_the_campaign_naming_it(own_lab: LabSpec,
                                                             tmp_path: Path) -> None:
-    spec = repaired
+    spec = own_lab
     before = host_state(spec)
     campaign = write_campaign(tmp_path / "s.yaml", configurations=["bare", "container"],
                               tools=["qperf"], order="sequential")
@@ -123,9 +123,9 @@ def test_sshd_killed_on_a_host_stops_the_campaign_naming_it(repaired: LabSpec,
     assert campaign_netns(root) == []
 
 
-def test_the_wire_going_down_fails_runs_with_reasons_then_stops(repaired: LabSpec,
+def test_the_wire_going_down_fails_runs_with_reasons_then_stops(own_lab: LabSpec,
                                                                tmp_path: Path) -> None:
-    spec = repaired
+    spec = own_lab
     before = host_state(spec)
     campaign = write_campaign(tmp_path / "w.yaml", configurations=["bare", "container"],
                               tools=["qperf"], repetitions=2, order="sequential",
