@@ -28,6 +28,9 @@ from .errors import BenchError
 
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
+# A run's record is ~2 KB: 32 MiB holds campaigns of over 10,000 runs, and keeps a hostile
+# manifest from costing gigabytes of memory before it is refused.
+MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 SUMS = "SHA256SUMS"
 FINAL_STATUSES = ("ok", "failed", "timeout")
 
@@ -151,26 +154,46 @@ class Archive:
         write_atomic(self.root / SUMS, "".join(lines))
 
 
-def read_manifest(root: Path) -> dict[str, Any]:
-    """A campaign's manifest, checked: present, JSON, an object, a known schema_version."""
+def read_manifest(root: Path, label: str = "") -> dict[str, Any]:
+    """A campaign's manifest, checked: a regular file inside the folder (not a link out of it),
+    at most MAX_MANIFEST_BYTES, JSON, an object, a known schema_version. ``label`` names the
+    archive in errors when ``root`` is a scratch folder (an extracted .tar.gz)."""
+    where = label or str(root)
     path = root / MANIFEST
     try:
-        manifest = json.loads(path.read_text())
+        real = path.resolve(strict=True)
+        if not real.is_relative_to(root.resolve()) or not real.is_file():
+            raise BenchError(f"{where}: {MANIFEST} is a link out of the archive or not a file",
+                             "archives from dataplane-bench contain files only")
+        with open(real, "rb") as f:
+            data = f.read(MAX_MANIFEST_BYTES + 1)
     except FileNotFoundError as exc:
-        raise BenchError(f"{root}: no {MANIFEST}", "name a campaign archive folder or .tar.gz "
+        raise BenchError(f"{where}: no {MANIFEST}", "name a campaign archive folder or .tar.gz "
                          "made by `invoke collect`") from exc
-    except json.JSONDecodeError as exc:
-        raise BenchError(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})",
+    except OSError as exc:
+        raise BenchError(f"{where}: cannot read {MANIFEST} ({exc.strerror or exc})") from exc
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise BenchError(f"{where}: {MANIFEST} is larger than {MAX_MANIFEST_BYTES:,} bytes",
+                         "a real manifest is far smaller: this archive was not made by "
+                         "dataplane-bench, or is damaged")
+    try:
+        manifest = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        what = f"{exc.msg}, line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else exc
+        raise BenchError(f"{where}: {MANIFEST} is not valid JSON ({what})",
                          "the archive is damaged: restore this file from a copy") from exc
+    except RecursionError as exc:
+        raise BenchError(f"{where}: {MANIFEST} is nested too deeply to be a manifest",
+                         "this archive was not made by dataplane-bench, or is damaged") from exc
     if not isinstance(manifest, dict):
-        raise BenchError(f"{path}: not a JSON object")
+        raise BenchError(f"{where}: {MANIFEST} is not a JSON object")
     version = manifest.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise BenchError(f"{path}: schema_version {version!r} is unknown to this "
+        raise BenchError(f"{where}: schema_version {version!r} is unknown to this "
                          f"dataplane-bench (it reads {SCHEMA_VERSION})",
                          "use the dataplane-bench version that wrote the archive")
     if not isinstance(manifest.get("runs"), dict):
-        raise BenchError(f"{path}: no `runs` mapping")
+        raise BenchError(f"{where}: {MANIFEST} has no `runs` mapping")
     return manifest
 
 

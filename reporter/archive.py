@@ -1,22 +1,37 @@
 """Read campaign archives: folders or .tar.gz, schema version checked, never modified.
 
-A .tar.gz is extracted into a temporary folder member by member: only regular files and folders,
-only relative paths that stay inside it (no `..`, no absolute paths, no links or devices)."""
+An archive is untrusted input. A .tar.gz is extracted into a temporary folder member by member:
+only regular files and folders, only relative paths that stay inside it (no `..`, no absolute
+paths, no links or devices), within size limits read from the headers before anything is
+written. A folder may hold anything a copy can carry, links included: every file read from it is
+resolved inside the folder's real root, must be a regular file, and is read up to a bound."""
 
+import os
+import stat
 import tarfile
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from collector.archive import read_manifest
+from collector.archive import MANIFEST, MAX_MANIFEST_BYTES, read_manifest
 from collector.errors import BenchError
+
+MAX_RAW_BYTES = 64 * 1024 * 1024       # one raw output; a real one is at most a few MB
+MAX_MEMBER_BYTES = max(MAX_RAW_BYTES, MAX_MANIFEST_BYTES)
+MAX_TARBALL_BYTES = 8 * 1024 * 1024 * 1024  # everything a .tar.gz unpacks to
 
 
 @dataclass(frozen=True)
 class Campaign:
     root: Path
     manifest: dict[str, Any]
+    label: str = ""  # what the user named (a .tar.gz), when root is a scratch folder
+    real_root: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "real_root", self.root.resolve())
 
     @property
     def name(self) -> str:
@@ -29,15 +44,53 @@ class Campaign:
         return frozenset(str(v.get("name")) for v in vms if isinstance(v, dict))
 
     def path(self, relative: str) -> Path:
-        """A raw file's path; refuses names that could leave the archive (checked by syntax:
-        no absolute paths, no `..`; archives hold no links, and extraction refuses them)."""
+        """The real path of a regular file of the archive. Refuses names that could leave it
+        (absolute, `..`), links that resolve outside its real root, and anything not a regular
+        file (a folder, a device, a FIFO). FileNotFoundError when it does not exist."""
         parts = PurePosixPath(relative).parts
         if not parts or relative.startswith("/") or ".." in parts or "\0" in relative:
             raise BenchError(f"{self.root}: {relative!r} points outside the archive")
-        return self.root / relative
+        real = (self.root / relative).resolve(strict=True)
+        if not real.is_relative_to(self.real_root):
+            raise BenchError(f"{self.root}: {relative!r} is a link that leaves the archive",
+                             "archives from dataplane-bench contain no links; it was not read")
+        mode = real.stat().st_mode
+        if not stat.S_ISREG(mode):
+            raise BenchError(f"{self.root}: {relative!r} is not a regular file")
+        return real
+
+    def read_bytes(self, relative: str, limit: int = MAX_RAW_BYTES) -> bytes:
+        """A file's bytes, through path() and without following a link swapped in since."""
+        real = self.path(relative)
+        fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                raise BenchError(f"{self.root}: {relative!r} is not a regular file")
+            data = f.read(limit + 1)
+        if len(data) > limit:
+            raise BenchError(f"{self.root}: {relative!r} is larger than {limit:,} bytes",
+                             "a raw output of dataplane-bench is far smaller; it was not read")
+        return data
 
     def read(self, relative: str) -> str:
-        return self.path(relative).read_text(errors="replace")
+        return self.read_bytes(relative).decode(errors="replace")
+
+    def files_under(self, folder: str, pattern: str) -> Iterator[str]:
+        """Relative names of the regular files matching ``pattern`` in ``folder`` (one level),
+        sorted; links and special files are skipped."""
+        base = self.root / folder
+        if base.is_symlink() or not base.is_dir():
+            return
+        for entry in sorted(base.glob(pattern)):
+            if entry.is_file() and not entry.is_symlink():
+                yield entry.relative_to(self.root).as_posix()
+
+    def folders_under(self, folder: str) -> list[str]:
+        """Names of the real (not linked) folders in ``folder``."""
+        base = self.root / folder
+        if base.is_symlink() or not base.is_dir():
+            return []
+        return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.is_symlink())
 
 
 def safe_extract(tarball: Path, into: Path) -> Path:
@@ -46,13 +99,14 @@ def safe_extract(tarball: Path, into: Path) -> Path:
             _extract_checked(tar, tarball, into)
     except (OSError, tarfile.TarError, EOFError) as exc:
         raise BenchError(f"{tarball}: not a readable .tar.gz ({exc})") from exc
-    manifests = list(into.glob("*/manifest.json"))
+    manifests = list(into.glob("*/" + MANIFEST))
     if len(manifests) != 1:
         raise BenchError(f"{tarball}: expected one campaign folder with a manifest.json")
     return manifests[0].parent
 
 
 def _extract_checked(tar: tarfile.TarFile, tarball: Path, into: Path) -> None:
+    total = 0
     for member in tar.getmembers():
         name = PurePosixPath(member.name)
         if name.is_absolute() or ".." in name.parts or not name.parts:
@@ -61,13 +115,24 @@ def _extract_checked(tar: tarfile.TarFile, tarball: Path, into: Path) -> None:
         if not (member.isfile() or member.isdir()):
             raise BenchError(f"{tarball}: member {member.name!r} is a link or a device",
                              "archives from dataplane-bench contain files only")
+        limit = MAX_MANIFEST_BYTES if name.name == MANIFEST else MAX_MEMBER_BYTES
+        if member.size > limit:
+            raise BenchError(f"{tarball}: member {member.name!r} is {member.size:,} bytes, "
+                             f"over the {limit:,} a dataplane-bench archive holds",
+                             "it was not extracted")
+        total += member.size
+        if total > MAX_TARBALL_BYTES:
+            raise BenchError(f"{tarball}: unpacks to more than {MAX_TARBALL_BYTES:,} bytes",
+                             "it was not extracted")
     tar.extractall(into, filter="data")
 
 
 def load(path: Path, scratch: Path | None = None) -> Campaign:
+    label = str(path)
     if path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
         scratch = scratch or Path(tempfile.mkdtemp(prefix="dpb-report-"))
         scratch.mkdir(parents=True, exist_ok=True)
         path = safe_extract(path, scratch)
-    manifest = read_manifest(path)
-    return Campaign(path, manifest)
+        label = f"{label} ({path.name}/)"
+    manifest = read_manifest(path, label=label)
+    return Campaign(path, manifest, label)

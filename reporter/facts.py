@@ -1,5 +1,9 @@
 """Host facts from the archive's facts/<host>/*.txt: sections `### name` → text."""
 
+from pathlib import PurePosixPath
+
+from collector.errors import BenchError
+
 from .archive import Campaign
 
 KEY_FACTS = ("uname", "boot_id", "cpu-model", "cpu-count", "cmdline", "version-qperf",
@@ -19,14 +23,18 @@ def parse(text: str) -> dict[str, str]:
 
 
 def by_host(campaign: Campaign) -> dict[str, dict[str, dict[str, str]]]:
-    """host → phase file name (start-…, end-…) → sections."""
+    """host → phase file name (start-…, end-…) → sections. Read through the archive's safe
+    reader: a link or an oversized file is skipped, never followed."""
     out: dict[str, dict[str, dict[str, str]]] = {}
-    facts_dir = campaign.root / "facts"
-    if not facts_dir.is_dir():
-        return out
-    for host_dir in sorted(p for p in facts_dir.iterdir() if p.is_dir()):
-        out[host_dir.name] = {f.stem: parse(f.read_text(errors="replace"))
-                              for f in sorted(host_dir.glob("*.txt"))}
+    for host in campaign.folders_under("facts"):
+        phases: dict[str, dict[str, str]] = {}
+        for rel in campaign.files_under(f"facts/{host}", "*.txt"):
+            try:
+                phases[PurePosixPath(rel).stem] = parse(campaign.read(rel))
+            except (BenchError, OSError):
+                continue
+        if phases:
+            out[host] = phases
     return out
 
 

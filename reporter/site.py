@@ -2,7 +2,6 @@
 works offline, behind any web server or from file://: charts are drawn by a Vega bundle shipped
 with the site (plus a static SVG of each), raw files are copied in, nothing is fetched."""
 
-import contextlib
 import json
 import math
 import os
@@ -130,21 +129,23 @@ def _mkdocs_yml(work: Path, docs: Path, title: str,
 
 
 def _copy_raw(campaigns: list[Campaign], docs: Path) -> None:
-    """Raw files as .txt, so that any web server shows them instead of offering a download."""
+    """Raw files as .txt, so that any web server shows them instead of offering a download.
+    Each is read through the archive's safe reader: a link out of the archive, a special file
+    or an oversized one is not copied (its run is listed under Problems by the tidy table)."""
     for c in campaigns:
         made: set[Path] = set()
         for rec in c.manifest["runs"].values():
-            for rel in (rec.get("files") or {}).values():
+            files = rec.get("files") if isinstance(rec, dict) else None
+            for rel in (files.values() if isinstance(files, dict) else ()):
                 try:
-                    src = c.path(rel)
-                except BenchError:
-                    continue  # the run is listed under Problems by the tidy table
+                    data = c.read_bytes(str(rel))
+                except (BenchError, OSError):
+                    continue
                 dest = docs / "raw" / c.name / f"{rel}.txt"
                 if dest.parent not in made:
                     dest.parent.mkdir(parents=True, exist_ok=True)
                     made.add(dest.parent)
-                with contextlib.suppress(FileNotFoundError, IsADirectoryError):
-                    shutil.copyfile(src, dest)
+                dest.write_bytes(data)
 
 
 def _vega_bundle() -> str:

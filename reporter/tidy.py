@@ -35,6 +35,13 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
             raise ParseError(f"{str(files[key])[:200]!r}: cannot read it "
                              f"({exc.strerror or exc})") from exc
 
+    for rel in files.values():  # every file the record names, parsed or not, stays inside
+        try:
+            campaign.path(str(rel))
+        except FileNotFoundError:
+            continue  # missing: a problem only if a parser needs it
+        except OSError as exc:
+            raise ParseError(f"{str(rel)[:200]!r}: cannot read it ({exc.strerror or exc})") from exc
     tool, test = rec["tool"], rec["test"]
     out: dict[str, Any] = {}
     if tool == "qperf":
