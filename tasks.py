@@ -4,6 +4,7 @@
 """
 
 import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -19,9 +20,12 @@ from collector import bench_tools as bench_tools_lib
 from collector import command as collect_command
 from collector import lab as lab_lib
 from collector.console import console, say, user_errors
+from collector.errors import BenchError
 from collector.exit import ExitStatus
 from reporter import bench as report_bench
 from reporter import command as report_command
+from reporter import junit as junit_lib
+from reporter.numbers import interval, num, pct
 
 PYTHON = sys.executable
 
@@ -97,21 +101,29 @@ def lab_status(c: Context, lab_id: str = "dpb", state_root: str = "") -> None:
     "campaign": "campaign YAML file (default: the built-in campaign on the embedded lab)",
     "out": "folder that receives the campaign archive (default: ./archive)",
     "resume": "an archive folder to finish: skips finished runs, redoes unfinished ones",
-    "dry-run": "print the plan (cells, runs, estimated duration) without touching any host",
+    "dry-run": "print the plan's size and estimated duration without touching any host",
+    "list": "with --dry-run: also print every run id, in the order the runs would go",
     "lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"]})
 @user_errors
 def collect(c: Context, campaign: str = "", out: str = "archive", resume: str = "",
-            dry_run: bool = False, lab_id: str = "dpb", state_root: str = "") -> None:
+            dry_run: bool = False, list: bool = False, lab_id: str = "dpb",
+            state_root: str = "") -> None:
     """Run the measurement matrix over SSH on the two hosts and archive every raw output."""
     spec = _spec(lab_id, state_root=state_root or None)
-    root, summary = collect_command.collect(campaign, Path(out), resume, dry_run, spec)
-    if root is None:
+    if dry_run:
+        summary, run_ids = collect_command.plan_only(campaign, spec)
+        if list:
+            for run_id in run_ids:
+                print(run_id)
         for key, value in summary.items():
             say(f"{key:>12}: {value if not isinstance(value, float) else f'{value:,.0f} s'}")
         return
-    say("runs: " + ", ".join(f"{n} {status}" for status, n in sorted(summary.items())))
-    say(f"archive: {root}")
-    if summary.get("failed") or summary.get("timeout"):
+    if list:
+        raise Exit("--list goes with --dry-run", code=int(ExitStatus.USAGE))
+    done = collect_command.collect(campaign, Path(out), resume, spec)
+    say("runs: " + ", ".join(f"{n} {status}" for status, n in sorted(done.counts.items())))
+    say(f"archive: {done.root}")
+    if done.counts.get("failed") or done.counts.get("timeout"):
         say("some runs failed or timed out: their reasons are in manifest.json; "
             "`invoke report` lists them under Problems")
 
@@ -119,24 +131,75 @@ def collect(c: Context, campaign: str = "", out: str = "archive", resume: str = 
 @task(iterable=["archive"], help={
     "archive": "a campaign archive folder or .tar.gz (repeatable; default: the newest in "
                "./archive)",
-    "out": "where the site goes (default: ./site)"})
+    "out": "where the site goes (default: ./site)",
+    "baseline": "with several campaigns: the one the others are compared with (default: the "
+                "oldest)",
+    "tolerance": "a significant change smaller than this, in %, is 'within tolerance' "
+                 "(default 5)"})
 @user_errors
-def report(c: Context, archive: list[str] | None = None, out: str = "site") -> None:
+def report(c: Context, archive: list[str] | None = None, out: str = "site", baseline: str = "",
+           tolerance: float = 5.0) -> None:
     """Parse archives, compute statistics and build the offline site."""
-    result = report_command.report(archive or [], Path(out), Path("archive"))
+    result = report_command.report(archive or [], Path(out), Path("archive"), baseline,
+                                   tolerance)
     say(f"runs: {result['runs']} ({result['ok']} ok, {result['problems']} listed under "
         f"Problems), charts: {result['charts']}")
     index = Path(out).resolve() / "index.html"
     say(f"your site is at {index}")
-    say(f"open it as file://{index}, or serve it with `.venv/bin/invoke serve` "
+    serve_cmd = ".venv/bin/invoke serve" + ("" if out == "site" else f" --out {shlex.quote(out)}")
+    say(f"open it as file://{index}, or serve it with `{serve_cmd}` "
         f"(http://127.0.0.1:8000/) or any static web server")
 
 
 @task(help={"out": "the site folder (default: ./site)", "port": "TCP port (default 8000)"})
+@user_errors
 def serve(c: Context, out: str = "site", port: int = 8000) -> None:
     """Serve the site on 127.0.0.1 (Ctrl-C stops it)."""
-    say(f"serving {Path(out).resolve()} on http://127.0.0.1:{port}/")
-    c.run(f"{PYTHON} -m http.server --bind 127.0.0.1 --directory {out} {port}", pty=False)
+    site = Path(out).resolve()
+    if not (site / "index.html").is_file():
+        raise BenchError(f"{site}: no site here (no index.html)",
+                         "build one with `.venv/bin/invoke report` (its --out names the folder), "
+                         "then serve that folder with --out")
+    say(f"serving {site} on http://127.0.0.1:{port}/")
+    c.run(f"{PYTHON} -m http.server --bind 127.0.0.1 --directory {shlex.quote(str(site))} "
+          f"{port}", pty=False)
+
+
+@task(help={
+    "baseline": "the campaign archive (folder or .tar.gz) to compare against",
+    "candidate": "the campaign archive judged against it",
+    "tolerance": "a significant change smaller than this, in %, is not a regression "
+                 "(default 5)",
+    "junit": "also write JUnit XML here: a test case per cell and metric, a failure per "
+             "regression"})
+@user_errors
+def compare(c: Context, baseline: str, candidate: str, tolerance: float = 5.0,
+            junit: str = "") -> None:
+    """Regression gate: exit 0 unless a cell got significantly worse beyond the tolerance (9)."""
+    verdicts = report_command.compare(baseline, candidate, tolerance)
+    shown = [ch for ch in verdicts.changes if ch.significant]
+    table = Table(title=f"{verdicts.candidate} against {verdicts.baseline}: "
+                        f"{len(verdicts.changes)} cell metrics compared, {len(shown)} "
+                        f"significant (tolerance {tolerance:g} %)")
+    for column in ("cell", "metric", "baseline", "candidate", "Δ %", "95 % CI", "p (BH)",
+                   "verdict"):
+        table.add_column(column)
+    for ch in shown:
+        style = {"worse": "red", "better": "green"}.get(ch.verdict, "")
+        table.add_row(ch.cell_id, ch.metric, num(ch.baseline_mean), num(ch.candidate_mean),
+                      pct(ch.delta_pct, True), interval(ch.low_pct, ch.high_pct),
+                      num(ch.p_adjusted, 2), f"[{style}]{ch.verdict}[/]" if style else ch.verdict)
+    console.print(table)
+    counts: dict[str, int] = {}
+    for ch in verdicts.changes:
+        counts[ch.verdict] = counts.get(ch.verdict, 0) + 1
+    say(", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no cell measured in both")
+    if junit:
+        junit_lib.write(verdicts.changes, verdicts.baseline, verdicts.candidate, Path(junit))
+        say(f"JUnit XML: {junit}")
+    if verdicts.regressions:
+        raise Exit(f"{len(verdicts.regressions)} regression(s) beyond {tolerance:g} %",
+                   code=int(ExitStatus.REGRESSION))
 
 
 @task(help={"path": "the campaign archive folder", "out": "the .tar.gz (default: beside it)"})
@@ -236,5 +299,5 @@ bench.add_task(bench_tools, "tools")
 bench.add_task(bench_report, "report")
 bench.add_task(bench_vm_boot, "vm-boot")
 
-ns = Collection(demo, collect, report, serve, test, lint, lab, archive, bench)
+ns = Collection(demo, collect, report, compare, serve, test, lint, lab, archive, bench)
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -86,10 +86,15 @@ class Archive:
         self.root = root
         self.manifest = manifest
 
+    @staticmethod
+    def new_name(campaign_name: str) -> str:
+        """The folder name of a new campaign's archive: the campaign's name and the UTC start."""
+        return f"{campaign_name}-{stamp()}"
+
     @classmethod
-    def create(cls, out_dir: Path, name: str, campaign_input: dict[str, Any],
+    def create(cls, out_dir: Path, folder: str, campaign_input: dict[str, Any],
                plan: list[str], campaign_text: str | None) -> "Archive":
-        root = out_dir / f"{name}-{stamp()}"
+        root = out_dir / folder
         if root.exists():
             raise BenchError(f"{root} already exists", "wait a second, or pick another --out")
         root.mkdir(parents=True)

@@ -50,9 +50,9 @@ def collect_overhead(spec: lab.LabSpec) -> dict[str, float]:
     measuring = sum(plan.measuring_seconds(c, r) for r in runs)
     with tempfile.TemporaryDirectory(prefix="dpb-bench-") as out:
         start = time.monotonic()
-        archive = Archive.create(Path(out), c.name, campaign_input(c), [r.run_id for r in runs],
-                                 None)
-        counts = run_campaign(c, archive, Progress())
+        name = Archive.new_name(c.name)
+        _, counts = run_campaign(c, name, lambda: Archive.create(
+            Path(out), name, campaign_input(c), [r.run_id for r in runs], None), Progress())
         wall = time.monotonic() - start
     return {"runs": len(runs), "ok": counts.get("ok", 0), "measuring_s": measuring,
             "wall_s": wall, "ratio": wall / measuring,

@@ -157,9 +157,8 @@ def _build_csrc(archive: Archive, pair: Pair, workdirs: tuple[str, ...]) -> tupl
     return tuple(built)
 
 
-def _pair(c: Campaign, archive: Archive, connections: tuple[Remote, ...]) -> Pair:
+def _pair(c: Campaign, tag: str, connections: tuple[Remote, ...]) -> Pair:
     """The hosts (and VMs) checked, with their data interfaces; OVS leftovers given back."""
-    tag = campaign_tag(archive.root.name)
     hosts, guests = connections[:2], connections[2:]
     for i, remote in enumerate(hosts):
         require_tools(remote, _required_tools(c))
@@ -171,8 +170,8 @@ def _pair(c: Campaign, archive: Archive, connections: tuple[Remote, ...]) -> Pai
                 tag, measured_vms(c), guests, tuple(_data_interface(g) for g in guests))
 
 
-def _workdirs(archive: Archive, connections: tuple[Remote, ...]) -> tuple[str, ...]:
-    return tuple(f"{REMOTE_WORKDIR}/{archive.root.name}/{r.host.name}" for r in connections)
+def _workdirs(archive_name: str, connections: tuple[Remote, ...]) -> tuple[str, ...]:
+    return tuple(f"{REMOTE_WORKDIR}/{archive_name}/{r.host.name}" for r in connections)
 
 
 def _prepare(c: Campaign, archive: Archive, pair: Pair, workdirs: tuple[str, ...]) -> Prepared:
@@ -185,24 +184,28 @@ def _prepare(c: Campaign, archive: Archive, pair: Pair, workdirs: tuple[str, ...
     return Prepared(pair, workdirs, bindirs)
 
 
-def _clean_up(c: Campaign, archive: Archive, connections: tuple[Remote, ...],
-              workdirs: tuple[str, ...], pair: Pair | None, prepared: bool) -> None:
-    """However the campaign ends: no server of ours left running, and the hosts as they were.
+def _clean_up(c: Campaign, restore_from: Archive | None, connections: tuple[Remote, ...],
+              archive_name: str, pair: Pair | None, prepared: bool) -> None:
+    """However the campaign ends: no server of ours left running, the hosts as they were, and
+    no work dir of ours left on them (a resume ships and builds what it needs again).
 
     Stopped before it was prepared (a second interrupt soon after a kill -9, say), it also
     tears every configuration down: what a killed attempt left is not measured over anyway."""
-    for remote, wd in zip(connections, workdirs, strict=True):
+    for remote, wd in zip(connections, _workdirs(archive_name, connections), strict=True):
         with contextlib.suppress(BenchError):
             kill_leftover_server(remote, wd)
     if pair is None:
         with contextlib.suppress(BenchError):
-            pair = _pair(c, archive, connections)
-    if pair is None:
-        return
-    if not prepared:
-        for cfg in c.configurations:
-            _teardown(TOPOLOGIES[cfg](pair))
-    _restore_hosts(archive, pair)
+            pair = _pair(c, campaign_tag(archive_name), connections)
+    if pair is not None:
+        if not prepared:
+            for cfg in c.configurations:
+                _teardown(TOPOLOGIES[cfg](pair))
+        if restore_from is not None:  # None: nothing changed yet, or already restored
+            _restore_hosts(restore_from, pair)
+    for remote in connections:
+        with contextlib.suppress(BenchError):
+            remote.run(["rm", "-rf", f"{REMOTE_WORKDIR}/{archive_name}"], timeout=30)
 
 
 def _teardown(topo: Topology) -> None:
@@ -253,39 +256,51 @@ def _mark_stopped(archive: Archive, reason: str) -> None:
         archive.set_state("stopped", reason)
 
 
-def run_campaign(c: Campaign, archive: Archive, progress: Progress) -> dict[str, int]:
-    """Run every unfinished run of the plan into the archive; return status counts."""
+def run_campaign(c: Campaign, archive_name: str, open_archive: Callable[[], Archive],
+                 progress: Progress) -> tuple[Archive, dict[str, int]]:
+    """Run every unfinished run of the plan into the archive; return it and its status counts.
+
+    The hosts are connected and checked (tools, data interfaces) before ``open_archive`` is
+    called: a campaign refused there leaves nothing behind, on the hosts or in the archive
+    folder."""
     runs = plan.runs(c)
-    todo = [r for r in runs if not archive.finished(r.run_id)]
-    done = len(runs) - len(todo)
+    archive: Archive | None = None
+    restored = False
     try:
         with _connected(c) as remotes:
-            workdirs = _workdirs(archive, remotes)
             pair: Pair | None = None
             hosts: Prepared | None = None
             try:
-                pair = _pair(c, archive, remotes)
-                hosts = _prepare(c, archive, pair, workdirs)
+                pair = _pair(c, campaign_tag(archive_name), remotes)
+                archive = open_archive()
+                todo = [r for r in runs if not archive.finished(r.run_id)]
+                done = len(runs) - len(todo)
+                hosts = _prepare(c, archive, pair, _workdirs(archive_name, remotes))
                 for (mtu, cfg), grouped in groupby(
                         todo, key=lambda r: (r.cell.mtu, r.cell.configuration)):
                     done = _run_build(c, archive, hosts, mtu, cfg, list(grouped), progress,
                                       done)
+                # The end facts describe the hosts as the campaign leaves them: restored.
+                _restore_hosts(archive, pair)
                 _facts(archive, pair, "end")
-                for remote in remotes:
-                    remote.run(["rm", "-rf", f"{REMOTE_WORKDIR}/{archive.root.name}"])
+                restored = True
             finally:
-                _clean_up(c, archive, remotes, workdirs, pair, hosts is not None)
+                _clean_up(c, None if restored else archive, remotes, archive_name, pair,
+                          hosts is not None)
+        assert archive is not None  # opened, or an exception went past this line
         archive.set_state("complete")
     except KeyboardInterrupt:
-        _mark_stopped(archive, "interrupted")
+        if archive is not None:
+            _mark_stopped(archive, "interrupted")
         raise
     except BenchError as exc:
-        _mark_stopped(archive, exc.message)
+        if archive is not None:
+            _mark_stopped(archive, exc.message)
         raise
     counts: dict[str, int] = {}
     for rec in archive.manifest["runs"].values():
         counts[rec["status"]] = counts.get(rec["status"], 0) + 1
-    return counts
+    return archive, counts
 
 
 def campaign_input(c: Campaign) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """`invoke collect`: choose or resume a campaign, show progress, summarise. Library, not glue."""
 
 import signal
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -33,39 +34,57 @@ def uses_lab(c: campaign_mod.Campaign, spec: lab.LabSpec) -> bool:
     return any(h.known_hosts == str(spec.state_dir / "known_hosts") for h in c.hosts)
 
 
-def collect(campaign_path: str, out: Path, resume: str, dry: bool,
-            spec: lab.LabSpec) -> tuple[Path | None, dict[str, Any]]:
+@dataclass(frozen=True)
+class Collected:
+    root: Path
+    counts: dict[str, int]
+
+
+def plan_only(campaign_path: str, spec: lab.LabSpec) -> tuple[dict[str, Any], list[str]]:
+    """`--dry-run`: the plan's figures and its run ids in execution order; no host touched."""
+    c, _ = load_campaign(campaign_path, spec)
+    c.check_credentials()
+    return dry_run(c), [r.run_id for r in plan_runs(c)]
+
+
+def collect(campaign_path: str, out: Path, resume: str, spec: lab.LabSpec) -> Collected:
     if resume:
         archive = Archive.open(Path(resume))
         c = campaign_mod.parse(archive.manifest["campaign"], f"{resume}/manifest.json",
                                spec.hosts_file)
+        name = archive.root.name
+        if uses_lab(c, spec) and not all(banner(h.ssh_host, h.port) for h in c.hosts):
+            # Only when the lab is down (a reboot): a lab that answers may hold a killed
+            # campaign's state (OVS owning the wire), which the collector itself undoes.
+            lab.up(spec, say=say)
+
+        def open_archive() -> Archive:
+            return archive
     else:
-        if not campaign_path and not dry:
+        if not campaign_path:
             say(f"no campaign file: the default campaign on the embedded lab {spec.lab_id}")
             lab.up(spec, say=say)  # idempotent: builds only what is missing
         c, text = load_campaign(campaign_path, spec)
+        name = Archive.new_name(c.name)
+
+        def open_archive() -> Archive:
+            return Archive.create(out, name, campaign_input(c),
+                                  [r.run_id for r in plan_runs(c)], text)
+    c.check_credentials()
     plan = dry_run(c)
-    if dry:
-        return None, plan
-    if not resume:
-        archive = Archive.create(out, c.name, campaign_input(c),
-                                 [r.run_id for r in plan_runs(c)], text)
-    elif uses_lab(c, spec) and not all(banner(h.ssh_host, h.port) for h in c.hosts):
-        # Only when the lab is down (a reboot): a lab that answers may hold a killed
-        # campaign's state (OVS owning the wire), which the collector itself undoes.
-        lab.up(spec, say=say)
+    root = Path(resume) if resume else out / name
     say(f"campaign {c.name}: {plan['runs']} runs in {plan['cells']} cells, "
-        f"{plan['builds']} builds, seed {c.seed}; archive {archive.root}")
+        f"{plan['builds']} builds, seed {c.seed}; archive {root}")
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeRemainingColumn(), console=console, transient=False)
     try:
         with bar:
-            task = bar.add_task("starting", total=plan["runs"])
+            task = bar.add_task("connecting to the hosts", total=plan["runs"])
             hooks = Hooks(on_start=lambda cell, done: bar.update(task, description=cell,
                                                                  completed=done),
                           on_done=lambda rec, done: bar.update(task, completed=done))
-            counts = run_campaign(c, archive, hooks)
+            archive, counts = run_campaign(c, name, open_archive, hooks)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    return archive.root, counts
+    return Collected(archive.root, counts)

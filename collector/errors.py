@@ -41,3 +41,10 @@ class HostUnreachableError(BenchError):
 
 class HostKeyRejectedError(BenchError):
     status = ExitStatus.HOST_KEY_REJECTED
+
+
+class UsageError(BenchError):
+    """What the user gave is wrong (a campaign or hosts file, an option): exit 2, like a bad
+    command line."""
+
+    status = ExitStatus.USAGE

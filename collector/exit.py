@@ -13,3 +13,4 @@ class ExitStatus(IntEnum):
     HOST_UNREACHABLE = 6
     HOST_KEY_REJECTED = 7
     LAB_DOWN = 8
+    REGRESSION = 9  # invoke compare: a cell got significantly worse beyond the tolerance

@@ -1,6 +1,7 @@
 """The two hosts a campaign runs on: how to reach each over SSH and which address carries data."""
 
 import ipaddress
+import os
 import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -8,7 +9,8 @@ from typing import Any
 
 import yaml
 
-from .errors import BenchError
+from . import yamlfile
+from .errors import UsageError
 
 HOSTS_FILE_VERSION = 1
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -39,32 +41,63 @@ _ALLOWED = {f for f in Host.__dataclass_fields__}
 def host_from_mapping(raw: Any, where: str) -> Host:
     """Build a Host from a YAML mapping; ``where`` names the file and key for error messages."""
     if not isinstance(raw, dict):
-        raise BenchError(f"{where}: expected a mapping with keys {', '.join(_REQUIRED)}, "
+        raise UsageError(f"{where}: expected a mapping with keys {', '.join(_REQUIRED)}, "
                          f"got {type(raw).__name__}")
     unknown = sorted(set(raw) - _ALLOWED)
     if unknown:
-        raise BenchError(f"{where}: unknown key(s) {', '.join(unknown)}",
+        raise UsageError(f"{where}: unknown key(s) {', '.join(unknown)}",
                          f"allowed keys: {', '.join(sorted(_ALLOWED))}")
     missing = [k for k in _REQUIRED if k not in raw]
     if missing:
-        raise BenchError(f"{where}: missing key(s) {', '.join(missing)}")
+        raise UsageError(f"{where}: missing key(s) {', '.join(missing)}")
     try:
         ipaddress.ip_address(str(raw["data_address"]))
     except ValueError as exc:
-        raise BenchError(f"{where}.data_address: {raw['data_address']!r} is not an IP address",
+        raise UsageError(f"{where}.data_address: {raw['data_address']!r} is not an IP address",
                          "give the address the host uses on the data network") from exc
     name = str(raw["name"])
     if not NAME.fullmatch(name):
-        raise BenchError(f"{where}.name: {name!r} is not allowed",
+        raise UsageError(f"{where}.name: {name!r} is not allowed",
                          "use 1-64 letters, digits, '.', '_' or '-' (it names folders in the "
                          "archive and on the host)")
     port = raw.get("port", 22)
     if not isinstance(port, int) or not 0 < port < 65536:
-        raise BenchError(f"{where}.port: {port!r} is not a TCP port (1-65535)")
+        raise UsageError(f"{where}.port: {port!r} is not a TCP port (1-65535)")
     return Host(name=name, ssh_host=str(raw["ssh_host"]),
                 data_address=str(raw["data_address"]), user=str(raw.get("user", "root")),
                 port=port, key=_opt_str(raw.get("key")),
-                known_hosts=_opt_str(raw.get("known_hosts")), sudo=bool(raw.get("sudo", False)))
+                known_hosts=_opt_str(raw.get("known_hosts")), sudo=_flag(raw, "sudo", where))
+
+
+def _flag(raw: dict[str, Any], key: str, where: str) -> bool:
+    """A YAML boolean (true/false): "false", 0 or "maybe" are refused, not guessed."""
+    value = raw.get(key, False)
+    if not isinstance(value, bool):
+        raise UsageError(f"{where}.{key}: {value!r} is not true or false",
+                         "write true or false, without quotes")
+    return value
+
+
+DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
+
+
+def check_credentials(host: Host, source: str) -> None:
+    """The files SSH will need, checked before anything connects: the key (when given) and the
+    known_hosts file, each an existing, readable regular file."""
+    files = [("key", host.key), ("known_hosts", host.known_hosts or str(DEFAULT_KNOWN_HOSTS))]
+    for key, value in files:
+        if value is None:
+            continue
+        path = Path(value).expanduser()
+        problem = ("does not exist" if not path.exists() else
+                   "is not a regular file" if not path.is_file() else
+                   "cannot be read" if not os.access(path, os.R_OK) else "")
+        if problem:
+            hint = ("give the path of the private key that logs into this host"
+                    if key == "key" else
+                    "pin the host's key in a known_hosts file (ssh-keyscan, checked out of "
+                    "band) and name it here")
+            raise UsageError(f"{source}: host {host.name}: {key}: {path} {problem}", hint)
 
 
 def _opt_str(value: Any) -> str | None:
@@ -100,19 +133,15 @@ _VM_KEYS = {"host", "jump", "routed", "host_interface"}
 def vm_from_mapping(raw: Any, where: str) -> Vm:
     """A VM from YAML: a host's keys plus `host` (where it runs), `jump`, `host_interface`."""
     if not isinstance(raw, dict):
-        raise BenchError(f"{where}: expected a mapping with keys {', '.join(_REQUIRED)}, host")
+        raise UsageError(f"{where}: expected a mapping with keys {', '.join(_REQUIRED)}, host")
     if "host" not in raw:
-        raise BenchError(f"{where}: missing key host",
+        raise UsageError(f"{where}: missing key host",
                          "name the host (from hosts) this VM runs on")
     target = host_from_mapping({k: v for k, v in raw.items() if k not in _VM_KEYS}, where)
-    flags = {}
-    for key in ("jump", "routed"):
-        flags[key] = raw.get(key, False)
-        if not isinstance(flags[key], bool):
-            raise BenchError(f"{where}.{key}: {flags[key]!r} is not true or false")
+    flags = {key: _flag(raw, key, where) for key in ("jump", "routed")}
     interface = _opt_str(raw.get("host_interface"))
     if interface is not None and not INTERFACE.fullmatch(interface):
-        raise BenchError(f"{where}.host_interface: {interface!r} is not an interface name",
+        raise UsageError(f"{where}.host_interface: {interface!r} is not an interface name",
                          "give the host-side interface's name, e.g. tap0 or vnet3")
     return Vm(target=target, host=str(raw["host"]), jump=flags["jump"],
               routed=flags["routed"], host_interface=interface)
@@ -140,19 +169,16 @@ def load_hosts(path: Path) -> list[Host]:
 def load_vms(path: Path) -> list[Vm]:
     raw = _document(path).get("vms") or []
     if not isinstance(raw, list):
-        raise BenchError(f"{path}: vms: expected a list of VMs")
+        raise UsageError(f"{path}: vms: expected a list of VMs")
     return [vm_from_mapping(v, f"{path}: vms[{i}]") for i, v in enumerate(raw)]
 
 
 def _document(path: Path) -> dict[str, Any]:
-    try:
-        document = yaml.safe_load(path.read_text())
-    except FileNotFoundError as exc:
-        raise BenchError(f"{path}: no such hosts file",
+    if not path.is_file():
+        raise UsageError(f"{path}: no such hosts file",
                          "bring the lab up with `invoke lab.up`, or name your hosts in a "
-                         "campaign file") from exc
-    except yaml.YAMLError as exc:
-        raise BenchError(f"{path}: not valid YAML: {exc}") from exc
+                         "campaign file")
+    document = yamlfile.load(path, "hosts file")
     if not isinstance(document, dict) or not isinstance(document.get("hosts"), list):
-        raise BenchError(f"{path}: expected a mapping with a `hosts` list")
+        raise UsageError(f"{path}: expected a mapping with a `hosts` list")
     return document

@@ -17,10 +17,8 @@ import paramiko
 from fabric import Config, Connection
 
 from .errors import BenchError, HostKeyRejectedError, HostUnreachableError
-from .hosts import Host, Vm
+from .hosts import DEFAULT_KNOWN_HOSTS, Host, Vm
 from .shell import Shell, ShellTimeout
-
-DEFAULT_KNOWN_HOSTS = Path("~/.ssh/known_hosts")
 
 
 @dataclass(frozen=True)

@@ -1,53 +1,224 @@
 """Altair charts, one function per figure. Each returns a Vega-Lite spec (a dict): the site
-embeds it for the bundled Vega to draw, and renders it to SVG as a static copy."""
+embeds it for the bundled Vega to draw, and renders it to SVG as a static copy.
+
+Every figure uses one colour per configuration (the Okabe–Ito palette, which survives colour
+blindness), draws a 95 % CI whisker only where the cell has enough runs for one, and is sized
+for the site's content column with text of at least 12 px."""
 
 from typing import Any
 
 import altair as alt
 import pandas as pd
 
+Spec = dict[str, Any]
 STUDY_LATENCY_US = {"bare metal": 20, "Calico containers": 25, "Calico OpenStack VMs": 70,
                     "OVS + VXLAN": 70}
-Spec = dict[str, Any]
+CONFIG_COLORS = {"bare": "#4D4D4D", "container": "#0072B2", "vm": "#CC79A7",
+                 "veth-control": "#56B4E9", "overlay": "#E69F00", "overlay-ovs": "#D55E00",
+                 "existing": "#009E73"}
+SIDE_COLORS = {"sender": "#0072B2", "receiver": "#E69F00"}
+WIDTH = 620      # the content column at 1440 px, less the axis labels' share
+FONT = 12
 
 
-def _tooltip(*extra: str) -> list[alt.Tooltip]:
-    base = [alt.Tooltip("path:N", title="configuration, direction"),
-            alt.Tooltip("tool:N"), alt.Tooltip("message_size:Q", title="bytes per send")]
-    return [*base, *(alt.Tooltip(e) for e in extra)]
+def _color(field: str = "configuration", title: str = "configuration") -> alt.Color:
+    return alt.Color(f"{field}:N", title=title,
+                     scale=alt.Scale(domain=list(CONFIG_COLORS),
+                                     range=list(CONFIG_COLORS.values())),
+                     legend=None)
 
 
-def versus_size(cells: pd.DataFrame, title: str, y_title: str) -> Spec:
-    """A line per configuration and direction across message sizes, with its 95 % CI band;
-    one panel per tool."""
-    data = cells[["path", "tool", "message_size", "mean", "ci_low", "ci_high", "n"]].copy()
-    # Every figure here is non-negative: a band below zero (few runs, wide t) says nothing more.
-    data["ci_low"] = data["ci_low"].fillna(data["mean"]).clip(lower=0)
-    data["ci_high"] = data["ci_high"].fillna(data["mean"])
-    base = alt.Chart(data).encode(
-        x=alt.X("message_size:Q", scale=alt.Scale(type="log"), title="message size (bytes)"),
-        color=alt.Color("path:N", title="configuration, direction"))
-    band = base.mark_area(opacity=0.15).encode(y="ci_low:Q", y2="ci_high:Q")
-    line = base.mark_line(point=True).encode(
-        y=alt.Y("mean:Q", title=y_title),
-        tooltip=_tooltip("mean:Q", "ci_low:Q", "ci_high:Q", "n:Q"))
-    panels = alt.layer(band, line).properties(width=240, height=240)
-    chart = panels.facet(column=alt.Column("tool:N", title=None)).properties(title=title)
-    return dict(chart.to_dict())
+def _finish(chart: Any, title: str) -> Spec:
+    configured = chart.properties(title=alt.TitleParams(title, fontSize=FONT + 2, anchor="start")
+                                  ).configure_axis(labelFontSize=FONT, titleFontSize=FONT,
+                                                   labelLimit=260
+                                  ).configure_header(labelFontSize=FONT, titleFontSize=FONT
+                                  ).configure_legend(labelFontSize=FONT, titleFontSize=FONT
+                                  ).configure_view(stroke="#ccc")
+    return dict(configured.to_dict())
 
 
-def latency_bars(cells: pd.DataFrame, title: str) -> Spec:
-    """Mean one-way latency per configuration and direction, with the study's figures as rules."""
-    data = cells[["path", "tool", "mean", "ci_low", "ci_high", "n"]].copy()
-    data["ci_low"] = data["ci_low"].fillna(data["mean"]).clip(lower=0)
-    data["ci_high"] = data["ci_high"].fillna(data["mean"])
-    bars = alt.Chart(data).mark_bar().encode(
-        y=alt.Y("path:N", title=None), x=alt.X("mean:Q", title="one-way latency (µs)"),
-        color=alt.Color("tool:N"), yOffset="tool:N",
-        tooltip=[alt.Tooltip("path:N"), alt.Tooltip("tool:N"), alt.Tooltip("mean:Q"),
-                 alt.Tooltip("ci_low:Q"), alt.Tooltip("ci_high:Q"), alt.Tooltip("n:Q")])
-    study = pd.DataFrame([{"study": k, "us": v} for k, v in STUDY_LATENCY_US.items()])
-    rules = alt.Chart(study).mark_rule(strokeDash=[4, 3], color="gray").encode(
-        x="us:Q", tooltip=[alt.Tooltip("study:N", title="the study (10 GbE, 2015)"),
-                           alt.Tooltip("us:Q", title="µs")])
-    return dict(alt.layer(bars, rules).properties(title=title, width=560).to_dict())
+def _tooltip(value_title: str) -> list[alt.Tooltip]:
+    return [alt.Tooltip("campaign:N"), alt.Tooltip("path:N", title="path"),
+            alt.Tooltip("tool:N"), alt.Tooltip("mean:Q", title=value_title, format=".3~g"),
+            alt.Tooltip("ci_text:N", title="95 % CI"), alt.Tooltip("n:Q", title="runs")]
+
+
+def _prepared(cells: pd.DataFrame) -> pd.DataFrame:
+    data = cells.drop(columns=[c for c in ("values", "outlier_runs") if c in cells]).copy()
+    has_ci = data["ci_low"].notna() & (data["n"] >= 3)
+    data["ci_text"] = [f"{lo:.3g} – {hi:.3g}" if ok else "too few runs for an interval"
+                       for lo, hi, ok in zip(data["ci_low"], data["ci_high"], has_ci,
+                                             strict=True)]
+    data["whisker_low"] = data["ci_low"].where(has_ci).clip(lower=0)
+    data["whisker_high"] = data["ci_high"].where(has_ci)
+    data["size_label"] = [f"{int(s):,} B" for s in data["message_size"]]
+    return data
+
+
+def path_bars(cells: pd.DataFrame, title: str, x_title: str, column: str | None = None,
+              order: list[str] | None = None, log: bool = False) -> Spec:
+    """Mean per path as horizontal bars with CI whiskers, one colour per configuration;
+    panels side by side by ``column`` (e.g. message size) and one row per campaign when there
+    are several."""
+    data = _prepared(cells)
+    y = alt.Y("path:N", title=None, sort=order or "ascending")
+    scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
+    x = alt.X("mean:Q", title=x_title, scale=scale)
+    bars = alt.Chart().mark_bar().encode(y=y, x=x, color=_color(), tooltip=_tooltip(x_title))
+    whiskers = alt.Chart().mark_rule(color="black").encode(
+        y=y, x="whisker_low:Q", x2="whisker_high:Q")
+    labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
+        y=y, x=alt.X("mean:Q"), text=alt.Text("mean:Q", format=".3~g"))
+    columns: list[str] = sorted(map(str, data[column].unique()), key=_natural) if column else []
+    campaigns = list(dict.fromkeys(data["campaign"]))
+    height = 22 * max(1, data["path"].nunique())
+    panel_width = max(160, (WIDTH - 200) // max(1, len(columns)))
+    layered = alt.layer(bars, whiskers, labels, data=data).properties(width=panel_width,
+                                                                       height=height)
+    if column and len(campaigns) == 1 and len(columns) > 2:  # wrap: two panels a row
+        layered = layered.properties(width=(WIDTH - 200) // 2)
+        return _finish(layered.facet(facet=alt.Facet(f"{column}:N", title=None, sort=columns),
+                                     columns=2), title)
+    facet: dict[str, Any] = {}
+    if column:
+        facet["column"] = alt.Column(f"{column}:N", title=None, sort=columns)
+    if len(campaigns) > 1:
+        facet["row"] = alt.Row("campaign:N", title=None, sort=campaigns)
+    chart = layered.facet(**facet) if facet else layered
+    return _finish(chart, title)
+
+
+def _natural(label: Any) -> Any:
+    text = str(label).replace(",", "").split(" ")[0]
+    return (0, float(text)) if text.replace(".", "").isdigit() else (1, str(label))
+
+
+def sides(cells: pd.DataFrame, title: str, order: list[str] | None = None) -> Spec:
+    """Sender and receiver CPU side by side per path (one bar each), per message size."""
+    data = _prepared(cells)
+    y = alt.Y("path:N", title=None, sort=order or "ascending")
+    bars = alt.Chart().mark_bar().encode(
+        y=y, yOffset=alt.YOffset("side:N", sort=["sender", "receiver"]),
+        x=alt.X("mean:Q", title="% of one CPU"),
+        color=alt.Color("side:N", title="side", sort=["sender", "receiver"],
+                        scale=alt.Scale(domain=list(SIDE_COLORS),
+                                        range=list(SIDE_COLORS.values())),
+                        legend=alt.Legend(orient="top")),
+        tooltip=[*_tooltip("% of one CPU"), alt.Tooltip("side:N")])
+    whiskers = alt.Chart().mark_rule(color="black").encode(
+        y=y, yOffset=alt.YOffset("side:N", sort=["sender", "receiver"]),
+        x="whisker_low:Q", x2="whisker_high:Q")
+    columns = sorted(data["size_label"].unique(), key=_natural)
+    campaigns = list(dict.fromkeys(data["campaign"]))
+    layered = alt.layer(bars, whiskers, data=data).properties(
+        width=max(160, (WIDTH - 200) // max(1, len(columns))),
+        height=30 * max(1, data["path"].nunique()))
+    facet: dict[str, Any] = {"column": alt.Column("size_label:N", title=None, sort=columns)}
+    if len(campaigns) > 1:
+        facet["row"] = alt.Row("campaign:N", title=None, sort=campaigns)
+    return _finish(layered.facet(**facet), title)
+
+
+def latency(cells: pd.DataFrame, title: str, order: list[str] | None = None,
+            study: bool = True) -> Spec:
+    """Mean one-way latency per path with CI whiskers; below them, in grey and labelled, the
+    study's published figures (10 GbE, 2015)."""
+    data = _prepared(cells)
+    order = list(order or sorted(data["path"].unique()))
+    if study:
+        rows = [{"path": f"study: {k}", "configuration": "study", "mean": float(v),
+                 "campaign": c, "tool": "the study (2015)", "n": 0,
+                 "ci_text": "published figure"}
+                for c in data["campaign"].unique() for k, v in STUDY_LATENCY_US.items()]
+        data = pd.concat([data, pd.DataFrame(rows)], ignore_index=True)
+        order += [f"study: {k}" for k in STUDY_LATENCY_US]
+    y = alt.Y("path:N", title=None, sort=order)
+    color = alt.Color("configuration:N", legend=None, scale=alt.Scale(
+        domain=[*CONFIG_COLORS, "study"], range=[*CONFIG_COLORS.values(), "#BDBDBD"]))
+    bars = alt.Chart().mark_bar().encode(y=y, x=alt.X("mean:Q", title="one-way latency (µs)"),
+                                         color=color, tooltip=_tooltip("one-way latency (µs)"))
+    whiskers = alt.Chart().mark_rule(color="black").encode(y=y, x="whisker_low:Q",
+                                                           x2="whisker_high:Q")
+    labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
+        y=y, x="mean:Q", text=alt.Text("mean:Q", format=".3~g"))
+    campaigns = list(dict.fromkeys(data["campaign"]))
+    layered = alt.layer(bars, whiskers, labels, data=data).properties(
+        width=WIDTH - 240, height=22 * len(order))
+    chart = (layered.facet(row=alt.Row("campaign:N", title=None, sort=campaigns))
+             if len(campaigns) > 1 else layered)
+    return _finish(chart, title)
+
+
+def mtu_ratio(table: pd.DataFrame, title: str, order: list[str] | None = None) -> Spec:
+    """Throughput at the larger MTU ÷ the smaller, per path and message size (1 = no gain)."""
+    data = table.copy()
+    data["size_label"] = [f"{int(s):,} B" for s in data["message_size"]]
+    y = alt.Y("path:N", title=None, sort=order or "ascending")
+    bars = alt.Chart().mark_bar().encode(
+        y=y, x=alt.X("ratio:Q", title="throughput ratio, larger MTU ÷ smaller"),
+        color=_color(), tooltip=[alt.Tooltip("campaign:N"), alt.Tooltip("path:N"),
+                                 alt.Tooltip("ratio:Q", format=".3f"),
+                                 alt.Tooltip("low_gbps:Q", format=".3g", title="Gb/s, small MTU"),
+                                 alt.Tooltip("high_gbps:Q", format=".3g",
+                                             title="Gb/s, large MTU")])
+    one = alt.Chart().mark_rule(color="#666", strokeDash=[4, 3]).encode(x=alt.datum(1))
+    labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
+        y=y, x="ratio:Q", text=alt.Text("ratio:Q", format=".2f"))
+    columns = sorted(data["size_label"].unique(), key=_natural)
+    campaigns = list(dict.fromkeys(data["campaign"]))
+    layered = alt.layer(bars, one, labels, data=data).properties(
+        width=max(160, (WIDTH - 200) // max(1, len(columns))),
+        height=22 * max(1, data["path"].nunique()))
+    facet: dict[str, Any] = {"column": alt.Column("size_label:N", title=None, sort=columns)}
+    if len(campaigns) > 1:
+        facet["row"] = alt.Row("campaign:N", title=None, sort=campaigns)
+    return _finish(layered.facet(**facet), title)
+
+
+def forest(changes: pd.DataFrame, title: str) -> Spec:
+    """Δ % of the mean per cell with its 95 % CI, grouped by configuration; the tolerance band
+    shaded; significant regressions drawn in the 'worse' colour."""
+    data = changes.copy()
+    data["whisker_low"] = data["low_pct"]
+    data["whisker_high"] = data["high_pct"]
+    y = alt.Y("label:N", title=None, sort=list(data["label"]))
+    verdict = alt.Color("verdict:N", title="verdict", scale=alt.Scale(
+        domain=["better", "worse", "within tolerance", "no significant change",
+                "too few runs", "not comparable"],
+        range=["#009E73", "#D55E00", "#56B4E9", "#999999", "#BBBBBB", "#DDDDDD"]),
+        legend=alt.Legend(orient="top", columns=3))
+    band = alt.Chart().mark_rect(opacity=0.12, color="#56B4E9").encode(
+        x=alt.datum(-float(data["tolerance"].iloc[0])),
+        x2=alt.datum(float(data["tolerance"].iloc[0])))
+    zero = alt.Chart().mark_rule(color="#666").encode(x=alt.datum(0))
+    whiskers = alt.Chart().mark_rule().encode(y=y, x="whisker_low:Q", x2="whisker_high:Q",
+                                              color=verdict)
+    dots = alt.Chart().mark_point(filled=True, size=60).encode(
+        y=y, x=alt.X("delta_pct:Q", title="change of the mean (%)"), color=verdict,
+        tooltip=[alt.Tooltip("label:N", title="cell"), alt.Tooltip("delta_pct:Q", format="+.1f"),
+                 alt.Tooltip("ci_text:N", title="95 % CI"),
+                 alt.Tooltip("p_adjusted:Q", format=".3g", title="p (BH-adjusted)"),
+                 alt.Tooltip("verdict:N")])
+    chart = alt.layer(band, zero, whiskers, dots, data=data).properties(
+        width=WIDTH - 260, height=max(60, 18 * len(data)))
+    return _finish(chart, title)
+
+
+def history(points: pd.DataFrame, title: str, y_title: str) -> Spec:
+    """A headline figure over the campaigns in time order, one line per path, CI whiskers;
+    the last campaign's points larger."""
+    data = points.copy()
+    x = alt.X("campaign:N", title=None, sort=list(dict.fromkeys(data["campaign"])),
+              axis=alt.Axis(labelAngle=-30))
+    line = alt.Chart().mark_line(point=False).encode(x=x, y=alt.Y("mean:Q", title=y_title),
+                                                    color=_color(), detail="path:N")
+    dots = alt.Chart().mark_point(filled=True).encode(
+        x=x, y="mean:Q", color=_color(), detail="path:N",
+        size=alt.condition(alt.datum.last, alt.value(120), alt.value(40)),
+        tooltip=[alt.Tooltip("campaign:N"), alt.Tooltip("path:N"),
+                 alt.Tooltip("mean:Q", format=".3~g"), alt.Tooltip("n:Q", title="runs")])
+    whiskers = alt.Chart().mark_rule().encode(x=x, y="whisker_low:Q", y2="whisker_high:Q",
+                                              color=_color())
+    chart = alt.layer(line, whiskers, dots, data=data).properties(width=WIDTH - 160, height=260)
+    return _finish(chart, title)

@@ -1,16 +1,51 @@
-"""`invoke report`: choose archives, build the site, say where it is."""
+"""`invoke report` and `invoke compare`: choose archives, build the site or judge a candidate
+against a baseline, say what came out."""
 
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from collector.archive import newest
+from collector.errors import UsageError
 
-from . import archive, site
+from . import aggregate, archive, site
+from .campaigns import info
+from .compare import Change, compare_pair
+from .tidy import table
 
 
-def report(paths: list[str], out: Path, default_root: Path) -> dict[str, Any]:
+def report(paths: list[str], out: Path, default_root: Path, baseline: str = "",
+           tolerance_pct: float = site.DEFAULT_TOLERANCE_PCT) -> dict[str, Any]:
     chosen = [Path(p) for p in paths] if paths else [newest(default_root)]
     with tempfile.TemporaryDirectory(prefix="dpb-report-") as scratch:
         campaigns = [archive.load(p, Path(scratch) / f"x{i}") for i, p in enumerate(chosen)]
-        return site.build(campaigns, out, Path(scratch) / "build")
+        return site.build(campaigns, out, Path(scratch) / "build", baseline, tolerance_pct)
+
+
+@dataclass(frozen=True)
+class Verdicts:
+    baseline: str
+    candidate: str
+    changes: list[Change]
+    problems: int
+
+    @property
+    def regressions(self) -> list[Change]:
+        return [c for c in self.changes if c.verdict == "worse"]
+
+
+def compare(baseline: str, candidate: str, tolerance_pct: float) -> Verdicts:
+    """The candidate campaign against the baseline (folders or .tar.gz)."""
+    with tempfile.TemporaryDirectory(prefix="dpb-compare-") as scratch:
+        both = [archive.load(Path(p), Path(scratch) / f"x{i}")
+                for i, p in enumerate((baseline, candidate))]
+        problems: list[str] = []
+        df = table(both, lambda c, r, why: problems.append(r))
+        cells = {m: aggregate.with_ratios(aggregate.cells(df, m))
+                 for m in ("gbps", "lat_mean_us", "cpu_per_gbps")}
+        base, cand = info(both[0]), info(both[1])
+        if base.name == cand.name:
+            raise UsageError(f"the baseline and the candidate are both campaign {base.name}")
+        return Verdicts(base.name, cand.name, compare_pair(cells, base, cand, tolerance_pct),
+                        len(problems))

@@ -59,9 +59,9 @@ def warnings(hosts: dict[str, dict[str, dict[str, str]]],
     machines = {h: p for h, p in hosts.items() if h not in vms}
     boot_ids = {h: next(iter(p.values())).get("boot_id", "") for h, p in machines.items() if p}
     if len(boot_ids) > 1 and len(set(boot_ids.values())) == 1:
-        out.append(f"Hosts {', '.join(boot_ids)} share one kernel (same boot_id): this is the "
-                   "embedded lab, so each host's CPU figure is the same machine's, and sender "
-                   "and receiver compete for the same cores.")
+        out.append(f"Hosts {', '.join(boot_ids)} share one kernel (their facts show the same "
+                   "boot_id): each host's CPU figure is the same machine's, and sender and "
+                   "receiver compete for the same cores.")
     for host, phases in hosts.items():
         names = list(phases)
         for key in ("uname", "cmdline", "sysctl"):

@@ -1,25 +1,22 @@
 """Statistics per cell over its runs (the run, not the sample inside it, is the unit):
 n, mean, median, SD, CV, min, max, 95 % Student-t CI, outliers (Tukey 1.5·IQR or MAD modified
-z > 3.5, shown and never dropped), the mean without outliers, and a noisy flag."""
+z > 3.5, shown and never dropped), the mean without outliers, and a noisy flag; ratios of two
+cells' means with a CI computed on the log scale (so it never crosses zero). Quantiles and tests
+come from scipy.stats."""
 
 import math
 import statistics
 from dataclasses import dataclass
 
-# Two-sided 95 % Student-t quantiles t(0.975, df).
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306,
-        9: 2.262, 10: 2.228, 11: 2.201, 12: 2.179, 13: 2.160, 14: 2.145, 15: 2.131, 16: 2.120,
-        17: 2.110, 18: 2.101, 19: 2.093, 20: 2.086, 21: 2.080, 22: 2.074, 23: 2.069, 24: 2.064,
-        25: 2.060, 26: 2.056, 27: 2.052, 28: 2.048, 29: 2.045, 30: 2.042, 40: 2.021, 60: 2.000,
-        120: 1.980}
-NOISY_CI_FRACTION = 0.05
+from scipy import stats as sps
+
+NOISY_FRACTION = 0.05   # CI half-width or CV above 5 % of the mean
+MIN_RUNS_FOR_CI = 3     # below this a t interval is too wide to mean anything: none is given
 
 
-def t975(df: int) -> float:
-    if df in T975:
-        return T975[df]
-    larger = [k for k in T975 if k > df]
-    return T975[min(larger)] if larger else 1.960
+def t975(df: float) -> float:
+    """The two-sided 95 % Student-t quantile t(0.975, df), exact."""
+    return float(sps.t.ppf(0.975, df))
 
 
 @dataclass(frozen=True)
@@ -31,14 +28,20 @@ class Summary:
     cv: float
     min: float
     max: float
-    ci95_half: float          # NaN when n < 2
+    ci95_half: float          # t·s/√n; NaN when n < MIN_RUNS_FOR_CI
     outliers: tuple[int, ...]  # indices into the values, in the order given
     mean_without_outliers: float
     noisy: bool
 
     @property
     def ci95(self) -> tuple[float, float]:
-        return self.mean - self.ci95_half, self.mean + self.ci95_half
+        """The 95 % interval of the mean. Every figure here is positive, so it is computed on
+        the log scale (the log of a mean has variance ≈ CV²/n): mean·exp(±t·CV/√n). For a
+        tight cell it equals mean ± t·s/√n; for a wild one it stays above zero."""
+        if math.isnan(self.ci95_half) or self.mean <= 0:
+            return self.mean - self.ci95_half, self.mean + self.ci95_half
+        spread = self.ci95_half / self.mean
+        return self.mean * math.exp(-spread), self.mean * math.exp(spread)
 
 
 def outlier_indices(values: list[float]) -> tuple[int, ...]:
@@ -63,20 +66,66 @@ def summarise(values: list[float]) -> Summary:
     n = len(values)
     mean = statistics.fmean(values)
     sd = statistics.stdev(values) if n > 1 else 0.0
-    half = t975(n - 1) * sd / math.sqrt(n) if n > 1 else math.nan
+    half = t975(n - 1) * sd / math.sqrt(n) if n >= MIN_RUNS_FOR_CI else math.nan
+    cv = sd / abs(mean) if mean else math.nan
     out = outlier_indices(values)
     kept = [v for i, v in enumerate(values) if i not in out]
-    noisy = n > 1 and mean != 0 and half > NOISY_CI_FRACTION * abs(mean)
-    return Summary(n=n, mean=mean, median=statistics.median(values), sd=sd,
-                   cv=sd / mean if mean else math.nan, min=min(values), max=max(values),
-                   ci95_half=half, outliers=out,
+    noisy = n > 1 and bool(mean) and (cv > NOISY_FRACTION
+                                       or half > NOISY_FRACTION * abs(mean))
+    return Summary(n=n, mean=mean, median=statistics.median(values), sd=sd, cv=cv,
+                   min=min(values), max=max(values), ci95_half=half, outliers=out,
                    mean_without_outliers=statistics.fmean(kept) if kept else math.nan,
                    noisy=noisy)
 
 
-def ratio(a: Summary, b: Summary) -> tuple[float, float]:
-    """a.mean ÷ b.mean and its 95 % half-width, propagating both CIs' relative widths."""
+@dataclass(frozen=True)
+class Ratio:
+    """a ÷ b of two cells' means, with a 95 % interval (NaN when either has too few runs)."""
+
+    value: float
+    low: float
+    high: float
+
+    @property
+    def has_interval(self) -> bool:
+        return not math.isnan(self.low)
+
+
+def ratio(a: Summary, b: Summary) -> Ratio:
+    """a.mean ÷ b.mean, its CI on the log scale: log of a mean has variance ≈ CV²/n (delta
+    method); the two add, with Welch–Satterthwaite degrees of freedom. Positive quantities only:
+    the interval is exp(log r ± t·se), so it never crosses zero."""
+    if a.mean <= 0 or b.mean <= 0:
+        return Ratio(math.nan, math.nan, math.nan)
     r = a.mean / b.mean
-    rel = math.hypot(a.ci95_half / a.mean if a.mean else math.nan,
-                     b.ci95_half / b.mean if b.mean else math.nan)
-    return r, abs(r) * rel
+    if min(a.n, b.n) < MIN_RUNS_FOR_CI:
+        return Ratio(r, math.nan, math.nan)
+    va, vb = (a.sd / a.mean) ** 2 / a.n, (b.sd / b.mean) ** 2 / b.n
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Ratio(r, r, r)
+    df = (va + vb) ** 2 / (va**2 / (a.n - 1) + vb**2 / (b.n - 1))
+    spread = t975(df) * se
+    return Ratio(r, r * math.exp(-spread), r * math.exp(spread))
+
+
+def welch_p(a: list[float], b: list[float]) -> float:
+    """Two-sided p-value of Welch's t-test (unequal variances); NaN with fewer than 2 runs a
+    side, or when both sides have no spread at all."""
+    if min(len(a), len(b)) < 2:
+        return math.nan
+    if statistics.stdev(a) == 0 and statistics.stdev(b) == 0:
+        return 0.0 if statistics.fmean(a) != statistics.fmean(b) else 1.0
+    return float(sps.ttest_ind(a, b, equal_var=False).pvalue)
+
+
+def adjust_bh(pvalues: list[float]) -> list[float]:
+    """Benjamini–Hochberg adjusted p-values (scipy.stats.false_discovery_control); NaN stays
+    NaN and is not counted as a comparison."""
+    index = [i for i, p in enumerate(pvalues) if not math.isnan(p)]
+    out = [math.nan] * len(pvalues)
+    if index:
+        adjusted = sps.false_discovery_control([pvalues[i] for i in index], method="bh")
+        for i, p in zip(index, adjusted, strict=True):
+            out[i] = float(p)
+    return out

@@ -21,7 +21,7 @@ SIZES = [100, 1000, 8000, 20000, 65536]
 MTUS = [1500, 9000]
 
 
-def _cells() -> list[tuple[str, str, str, str, int, int]]:
+def cells() -> list[tuple[str, str, str, str, int, int]]:
     return [(cfg, d, tool, test, 1 if test == "rr" else size, mtu)
             for mtu in MTUS for cfg, d in PATHS for tool, test in TESTS
             for size in (SIZES if test == "stream" else [1])]
@@ -31,29 +31,50 @@ def _scale(match: re.Match[str], factor: float) -> str:
     return match.group(1) + str(int(int(match.group(2)) * factor))
 
 
-def generate(out: Path, runs: int, seed: int = 1) -> Path:
-    """An archive with exactly ``runs`` runs (cells × repetitions, the last cells fewer)."""
+def _scaled_json(text: str, factor: float, *paths: tuple[str, ...]) -> str:
+    doc = json.loads(text)
+    for path in paths:
+        node = doc
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = node[path[-1]] * factor
+    return json.dumps(doc)
+
+
+def generate(out: Path, runs: int, seed: int = 1, scale: float = 1.0, name: str = "",
+             created_utc: str = "2026-01-01T00:00:00.000000Z", spread: float = 0.2) -> Path:
+    """An archive with exactly ``runs`` runs (cells × repetitions, the last cells fewer).
+    Each run's throughput is the fixture's × ``scale`` × a factor drawn uniformly within
+    ±``spread`` (latency ÷ the same), so campaigns can differ by a known amount."""
     rng = random.Random(seed)  # noqa: S311 -- synthetic figures, not secrets
     raw = {name: (FIXTURES / name).read_text() for name in (
         "qperf-tcp_bw-uu-vv.txt", "qperf-tcp_lat-uu-vv.txt", "iperf3-stream.json",
         "csrc-stream-receiver.json", "csrc-pingpong-client.json", "cpu-sampler.txt")}
-    root = out / f"synthetic-{runs}"
-    cells = _cells()
+    root = out / (name or f"synthetic-{runs}")
+    cells_ = cells()
     records: dict[str, Any] = {}
     for i in range(runs):
-        cfg, direction, tool, test, size, mtu = cells[i % len(cells)]
-        rep = i // len(cells) + 1
+        cfg, direction, tool, test, size, mtu = cells_[i % len(cells_)]
+        rep = i // len(cells_) + 1
         run_id = f"{cfg}.{direction}.{tool}.{test}.{size}B.sb-auto.mtu{mtu}.r{rep:02d}"
         rel = f"runs/{run_id}"
-        factor = rng.uniform(0.8, 1.2)
+        factor = scale * rng.uniform(1 - spread, 1 + spread)
+        server = ""
         if tool == "qperf":
-            name = "qperf-tcp_bw-uu-vv.txt" if test == "stream" else "qperf-tcp_lat-uu-vv.txt"
-            client = re.sub(r"(bw\s+=\s+)(\d+)", partial(_scale, factor=factor), raw[name])
+            name_ = "qperf-tcp_bw-uu-vv.txt" if test == "stream" else "qperf-tcp_lat-uu-vv.txt"
+            client = re.sub(r"(bw\s+=\s+)(\d+)", partial(_scale, factor=factor), raw[name_])
+            client = re.sub(r"(latency\s+=\s+)(\d+)", partial(_scale, factor=1 / factor),
+                            client)
         elif tool == "iperf3":
-            client = raw["iperf3-stream.json"]
+            client = _scaled_json(raw["iperf3-stream.json"], factor,
+                                  ("end", "sum_received", "bits_per_second"))
+        elif test == "rr":
+            client = _scaled_json(raw["csrc-pingpong-client.json"], 1 / factor,
+                                  *((k, q) for k in ("one_way_ns", "rtt_ns")
+                                    for q in ("mean", "p50", "p90", "p99", "p99.9")))
         else:
-            client = raw["csrc-pingpong-client.json"] if test == "rr" else "{}"
-        server = raw["csrc-stream-receiver.json"] if (tool, test) == ("csrc", "stream") else ""
+            client = "{}"
+            server = _scaled_json(raw["csrc-stream-receiver.json"], factor, ("goodput_bps",))
         files = {"client_stdout": f"{rel}/client.stdout", "client_stderr": f"{rel}/client.stderr",
                  "server_stdout": f"{rel}/server.stdout", "server_stderr": f"{rel}/server.stderr",
                  "cpu:lab-a": f"{rel}/cpu-lab-a.txt", "cpu:lab-b": f"{rel}/cpu-lab-b.txt"}
@@ -72,7 +93,12 @@ def generate(out: Path, runs: int, seed: int = 1) -> Path:
             "server": {"role": "host", "host": "lab-b", "address": "198.18.0.2",
                        "netns": None}}
     manifest = {"schema_version": SCHEMA_VERSION, "state": "complete",
-                "harness": {"commit": "synthetic"}, "campaign": {"seed": seed},
+                "created_utc": created_utc,
+                "harness": {"commit": "synthetic"},
+                "campaign": {"seed": seed, "duration_s": 1, "warmup_s": 1,
+                             "repetitions": -(-runs // len(cells_)),
+                             "tools": sorted({t for t, _ in TESTS}),
+                             "message_sizes": SIZES, "mtus": MTUS},
                 "plan": list(records), "runs": records}
     write_atomic(root / "manifest.json", json.dumps(manifest))
     return root

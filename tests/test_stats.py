@@ -1,10 +1,20 @@
-"""Statistics against values computed by hand."""
+"""Statistics against scipy and values computed by hand."""
 
 import math
+import random
 
 import pytest
+from scipy import stats as sps
 
-from reporter.stats import outlier_indices, ratio, summarise, t975
+from reporter.stats import (
+    MIN_RUNS_FOR_CI,
+    adjust_bh,
+    outlier_indices,
+    ratio,
+    summarise,
+    t975,
+    welch_p,
+)
 
 
 def test_summary_of_one_to_five() -> None:
@@ -12,7 +22,7 @@ def test_summary_of_one_to_five() -> None:
     assert (s.n, s.mean, s.median, s.min, s.max) == (5, 3.0, 3.0, 1.0, 5.0)
     assert s.sd == pytest.approx(math.sqrt(2.5))           # 1.5811
     assert s.cv == pytest.approx(math.sqrt(2.5) / 3)
-    assert s.ci95_half == pytest.approx(2.776 * math.sqrt(2.5) / math.sqrt(5))  # 1.9631
+    assert s.ci95_half == pytest.approx(2.7764451 * math.sqrt(2.5) / math.sqrt(5))  # 1.9632
     assert s.outliers == () and s.mean_without_outliers == 3.0
     assert s.noisy  # 1.96 is far more than 5 % of 3
 
@@ -30,19 +40,75 @@ def test_a_tight_cell_is_not_noisy() -> None:
     assert not summarise([100.0, 100.5, 99.5, 100.2, 99.8]).noisy
 
 
-def test_one_run_has_no_interval() -> None:
-    s = summarise([4.0])
-    assert math.isnan(s.ci95_half) and s.sd == 0.0 and not s.noisy
+def test_noisy_looks_at_the_cv_too() -> None:
+    """Many runs make the CI narrow while each run still scatters: CV 6 %, CI half 1.2 %."""
+    values = [100.0 + (6.0 if i % 2 else -6.0) for i in range(100)]
+    s = summarise(values)
+    assert s.ci95_half < 0.05 * s.mean and s.cv > 0.05
+    assert s.noisy
 
 
-def test_t_quantiles() -> None:
-    assert t975(4) == 2.776 and t975(35) == 2.021 and t975(1000) == 1.960
+def test_too_few_runs_have_no_interval() -> None:
+    for values in ([4.0], [4.0, 5.0]):
+        s = summarise(values)
+        assert math.isnan(s.ci95_half)
+    assert MIN_RUNS_FOR_CI == 3
+    assert not summarise([4.0]).noisy and summarise([4.0, 5.0]).noisy  # CV 16 %
 
 
-def test_ratio_propagates_relative_widths() -> None:
-    a = summarise([9.0, 10.0, 11.0])   # mean 10, half = 4.303 * 1 / sqrt(3)
-    b = summarise([19.0, 20.0, 21.0])  # mean 20, same half
-    r, half = ratio(a, b)
-    h = 4.303 / math.sqrt(3)
-    assert r == 0.5
-    assert half == pytest.approx(0.5 * math.hypot(h / 10, h / 20))
+@pytest.mark.parametrize("df", [1, 2, 4, 29, 31, 35, 60, 119, 121, 1000])
+def test_t_quantiles_are_scipys(df: int) -> None:
+    assert t975(df) == pytest.approx(float(sps.t.ppf(0.975, df)), rel=1e-12)
+    assert t975(35) == pytest.approx(2.0301079)  # the old table said 2.021 (df 40)
+
+
+def test_ci_matches_scipy_interval_for_a_tight_cell() -> None:
+    values = [9.1, 10.4, 9.8, 10.9, 10.2, 9.6, 10.0]
+    s = summarise(values)
+    low, high = sps.t.interval(0.95, len(values) - 1, loc=s.mean, scale=sps.sem(values))
+    assert s.ci95_half == pytest.approx((high - low) / 2)
+    assert s.ci95 == pytest.approx((low, high), rel=2e-3)  # log scale ≈ linear when tight
+
+
+def test_ci_of_a_wild_positive_cell_stays_above_zero() -> None:
+    s = summarise([0.5, 9.0, 1.0])  # t·s/√n is larger than the mean
+    assert s.mean - s.ci95_half < 0
+    low, high = s.ci95
+    assert 0 < low < s.mean < high
+
+
+def test_ratio_interval_is_on_the_log_scale_and_positive() -> None:
+    a = summarise([1.0, 5.0, 9.0])     # wild: a linear CI would cross zero
+    b = summarise([10.0, 10.5, 9.5])
+    r = ratio(a, b)
+    assert r.value == pytest.approx(0.5)
+    assert 0 < r.low < r.value < r.high
+    assert math.log(r.value) - math.log(r.low) == pytest.approx(
+        math.log(r.high) - math.log(r.value))
+
+
+def test_ratio_against_a_bootstrap() -> None:
+    rng = random.Random(5)
+    a_vals = [rng.gauss(10, 0.5) for _ in range(10)]
+    b_vals = [rng.gauss(20, 1.0) for _ in range(10)]
+    r = ratio(summarise(a_vals), summarise(b_vals))
+    boot = sps.bootstrap((a_vals, b_vals), lambda x, y: x.mean() / y.mean(),
+                         vectorized=False, paired=False, n_resamples=4000,
+                         random_state=1, method="percentile")
+    assert r.low == pytest.approx(boot.confidence_interval.low, rel=0.03)
+    assert r.high == pytest.approx(boot.confidence_interval.high, rel=0.03)
+
+
+def test_ratio_with_too_few_runs_has_no_interval() -> None:
+    r = ratio(summarise([1.0, 2.0]), summarise([2.0, 2.0, 2.0]))
+    assert r.value == pytest.approx(0.75) and not r.has_interval
+
+
+def test_welch_and_bh_are_scipys() -> None:
+    a, b = [10.0, 11.0, 10.5, 10.2], [12.0, 12.5, 11.8, 12.2]
+    assert welch_p(a, b) == pytest.approx(sps.ttest_ind(a, b, equal_var=False).pvalue)
+    ps = [0.01, 0.04, 0.03, 0.2, math.nan]
+    adjusted = adjust_bh(ps)
+    assert adjusted[:4] == pytest.approx(list(sps.false_discovery_control(ps[:4])))
+    assert math.isnan(adjusted[4])
+    assert math.isnan(welch_p([1.0], [2.0, 3.0]))

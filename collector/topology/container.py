@@ -1,11 +1,17 @@
 """container: one namespace per host, routed the Calico way — a veth pair and no bridge, a /32
 route to the container on its host, proxy ARP on the host end, and the container's default route
-via 169.254.1.1 (an address nobody has: proxy ARP answers for it)."""
+via 169.254.1.1 (an address nobody has).
+
+Proxy ARP answers for 169.254.1.1 only when the host has a route to it (its default route, say),
+and hosts on a dedicated data network often have none. So, as Calico's CNI plugin does, the
+host end gets a fixed MAC address and the container a permanent neighbour entry for the gateway
+with that MAC: nothing depends on the host's routes."""
 
 from ..endpoint import Endpoint
 from .netns import NamespacePerHost, forwarding_on
 
 GATEWAY = "169.254.1.1"
+HOST_MAC = "ee:ee:ee:ee:ee:ee"  # Calico's: the same on every host-side veth, never on a wire
 
 
 def container_address(i: int) -> str:
@@ -23,13 +29,15 @@ class Container(NamespacePerHost):
             ns, peer = self._ns(i), 1 - i
             addr = container_address(i)
             self.pair.apply(i, [
-                *ns.create(mtu),
+                *ns.create(mtu, host_mac=HOST_MAC),
                 ["sysctl", "-qw", f"net.ipv4.conf.{ns.host_dev}.proxy_arp=1"],
                 ["sysctl", "-qw", f"net.ipv4.neigh.{ns.host_dev}.proxy_delay=0"],
                 ["ip", "route", "replace", f"{addr}/32", "dev", ns.host_dev, "scope", "link"],
                 ["ip", "-n", ns.netns, "addr", "add", f"{addr}/32", "dev", ns.inner_dev],
                 ["ip", "-n", ns.netns, "route", "add", GATEWAY, "dev", ns.inner_dev,
                  "scope", "link"],
+                ["ip", "-n", ns.netns, "neigh", "replace", GATEWAY, "lladdr", HOST_MAC,
+                 "dev", ns.inner_dev, "nud", "permanent"],
                 ["ip", "-n", ns.netns, "route", "add", "default", "via", GATEWAY,
                  "dev", ns.inner_dev],
                 *forwarding_on(),

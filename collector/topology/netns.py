@@ -25,12 +25,13 @@ class VethNamespace:
 
     inner_dev = "eth0"
 
-    def create(self, mtu: int) -> Script:
+    def create(self, mtu: int, host_mac: str | None = None) -> Script:
         ns, inner = self.netns, self.inner_dev
+        mac = ["address", host_mac] if host_mac else []
         return [
             ["ip", "netns", "add", ns],
             ["ip", "-n", ns, "link", "set", "lo", "up"],
-            ["ip", "link", "add", self.host_dev, "type", "veth", "peer", "name", inner,
+            ["ip", "link", "add", self.host_dev, *mac, "type", "veth", "peer", "name", inner,
              "netns", ns],
             ["ip", "link", "set", self.host_dev, "mtu", str(mtu), "up"],
             ["ip", "-n", ns, "link", "set", inner, "mtu", str(mtu), "up"],

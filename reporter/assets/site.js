@@ -1,0 +1,121 @@
+// Charts: each .dpb-chart names the <script type="application/json"> holding its spec.
+document.querySelectorAll('.dpb-chart').forEach(function (el) {
+  var spec = JSON.parse(document.getElementById(el.dataset.spec).textContent);
+  vegaEmbed(el, spec, {actions: false, renderer: 'svg'}).catch(function (e) {
+    el.textContent = 'chart failed: ' + e;
+  });
+});
+
+// Data tables (Runs, Statistics): rows come from a data/*.js script (file:// cannot fetch
+// JSON); the filter matches the row's fields, a header click sorts, rows show a page at a time.
+function dpbTable(box, data, render) {
+  var PAGE = 200;
+  var table = document.createElement('table');
+  table.className = 'dpb-data';
+  var head = table.createTHead().insertRow();
+  var body = table.createTBody();
+  var shown = data.rows, limit = PAGE, sortBy = -1, ascending = true;
+  var columns = render.columns;
+  columns.forEach(function (c, i) {
+    var th = document.createElement('th');
+    th.textContent = c.title;
+    th.title = 'sort by ' + c.title;
+    th.addEventListener('click', function () {
+      ascending = sortBy === i ? !ascending : true;
+      sortBy = i;
+      var key = c.key;
+      shown = shown.slice().sort(function (a, b) {
+        var x = a[key], y = b[key];
+        var order = (typeof x === 'number' && typeof y === 'number') ? x - y :
+          String(x).localeCompare(String(y), undefined, {numeric: true});
+        return ascending ? order : -order;
+      });
+      draw();
+    });
+    head.appendChild(th);
+  });
+  var filter = document.createElement('input');
+  filter.type = 'search';
+  filter.className = 'dpb-filter';
+  filter.placeholder = render.placeholder;
+  filter.setAttribute('aria-label', render.placeholder);
+  var count = document.createElement('p');
+  var more = document.createElement('button');
+  more.className = 'md-button dpb-more';
+  more.textContent = 'show more';
+  more.addEventListener('click', function () { limit += PAGE * 5; draw(); });
+  filter.addEventListener('input', function () {
+    var words = filter.value.toLowerCase().split(/\s+/).filter(Boolean);
+    shown = data.rows.filter(function (row) {
+      var text = render.searchable(row).join(' ').toLowerCase();
+      return words.every(function (w) { return text.indexOf(w) >= 0; });
+    });
+    limit = PAGE;
+    draw();
+  });
+  function draw() {
+    body.textContent = '';
+    shown.slice(0, limit).forEach(function (row) {
+      var tr = body.insertRow();
+      columns.forEach(function (c) { c.cell(tr.insertCell(), row); });
+    });
+    count.textContent = shown.length + ' of ' + data.rows.length + ' rows' +
+      (shown.length > limit ? ' (first ' + limit + ' shown)' : '');
+    more.hidden = shown.length <= limit;
+  }
+  box.appendChild(filter);
+  box.appendChild(count);
+  var scroll = document.createElement('div');
+  scroll.className = 'dpb-scroll';
+  scroll.appendChild(table);
+  box.appendChild(scroll);
+  box.appendChild(more);
+  draw();
+}
+
+function dpbText(td, text) { td.textContent = text === null ? '' : String(text); }
+
+var runsBox = document.getElementById('dpb-runs');
+if (runsBox && window.DPB_RUNS) {
+  var rc = window.DPB_RUNS.columns;
+  var at = function (name) { return rc.indexOf(name); };
+  var fields = ['campaign', 'configuration', 'direction', 'tool', 'test', 'message_size',
+                'socket_buffer', 'mtu', 'status', 'run'];
+  var cols = ['campaign', 'run', 'status', 'result', 'reason'].map(function (name) {
+    return {title: name, key: at(name), cell: function (td, row) { dpbText(td, row[at(name)]); }};
+  });
+  if (new Set(window.DPB_RUNS.rows.map(function (r) { return r[0]; })).size < 2) {
+    cols.shift();  // one campaign: no column repeating its name on every row
+  }
+  cols.push({title: 'raw files', key: at('files'), cell: function (td, row) {
+    row[at('files')].forEach(function (f) {
+      var a = document.createElement('a');
+      a.href = f[1];
+      a.textContent = f[0];
+      td.appendChild(a);
+      td.appendChild(document.createTextNode(' '));
+    });
+  }});
+  dpbTable(runsBox, window.DPB_RUNS, {
+    columns: cols, placeholder: 'filter runs: e.g. container stream mtu 9000 failed',
+    searchable: function (row) {
+      return fields.map(function (f) { return row[at(f)]; }).concat(
+        [at('mtu') >= 0 ? 'mtu' + row[at('mtu')] : '']);
+    }});
+}
+
+var cellsBox = document.getElementById('dpb-cells');
+if (cellsBox && window.DPB_CELLS) {
+  var cc = window.DPB_CELLS.columns;
+  var fmt = function (v) {
+    if (typeof v !== 'number') { return v === null ? '–' : v; }
+    if (Number.isInteger(v)) { return v; }
+    return Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3);
+  };
+  dpbTable(cellsBox, window.DPB_CELLS, {
+    columns: cc.map(function (name, i) {
+      return {title: name, key: i, cell: function (td, row) { dpbText(td, fmt(row[i])); }};
+    }),
+    placeholder: 'filter cells: e.g. gbps container 20000',
+    searchable: function (row) { return row.map(String); }});
+}

@@ -1,0 +1,111 @@
+"""What the report knows about each campaign besides its runs: when it ran, how it was set up,
+its hosts' facts; and, across campaigns, what differs between them."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from collector.errors import UsageError
+
+from . import facts
+from .archive import Campaign
+
+# Campaign parameters a reader compares (the cell axes are compared cell by cell instead).
+PARAMETERS = ("duration_s", "warmup_s", "repetitions", "tools", "tests", "message_sizes",
+              "socket_buffer", "mtus", "configurations", "order")
+# Facts whose difference between two campaigns may explain a change.
+COMPARED_FACTS = ("uname", "cmdline", "cpu-model", "cpu-count", "sysctl", "version-qperf",
+                  "version-iperf3", "version-ovs")
+COMPARED_FACT_PREFIXES = ("ethtool-driver ", "ethtool-offloads ", "mtu ")
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    name: str
+    label: str           # what the user named
+    created_utc: str
+    state: str
+    runs: int
+    planned: int
+    seed: object
+    commit: str
+    parameters: dict[str, Any]
+    hosts: dict[str, dict[str, dict[str, str]]]  # host → phase → section → text
+    vm_names: frozenset[str]
+    ovs_datapaths: frozenset[str]
+
+    def first_facts(self, host: str) -> dict[str, str]:
+        phases = self.hosts.get(host, {})
+        return next(iter(phases.values())) if phases else {}
+
+    def host_fact(self, key: str) -> tuple[str, ...]:
+        """A fact of every host (not VM), at the campaign's first facts, in host order."""
+        return tuple(self.first_facts(h).get(key, "") for h in sorted(self.hosts)
+                     if h not in self.vm_names)
+
+    @property
+    def emulated_vms(self) -> list[str]:
+        return facts.emulated_vms(self.hosts, set(self.vm_names))
+
+    @property
+    def warnings(self) -> list[str]:
+        return facts.warnings(self.hosts, self.vm_names)
+
+
+def info(c: Campaign) -> CampaignInfo:
+    m = c.manifest
+    campaign: dict[str, Any] = m["campaign"] if isinstance(m.get("campaign"), dict) else {}
+    harness: dict[str, Any] = m["harness"] if isinstance(m.get("harness"), dict) else {}
+    runs = m["runs"]
+    datapaths = {str(r.get("topology", {}).get("ovs_datapath")) for r in runs.values()
+                 if isinstance(r, dict) and isinstance(r.get("topology"), dict)
+                 and r["topology"].get("ovs_datapath")}
+    return CampaignInfo(
+        name=c.name, label=c.label or str(c.root), created_utc=str(m.get("created_utc", "")),
+        state=str(m.get("state", "")), runs=len(runs),
+        planned=len(m.get("plan") or []) if isinstance(m.get("plan"), list) else 0,
+        seed=campaign.get("seed"), commit=str(harness.get("commit", ""))[:12],
+        parameters={k: campaign.get(k) for k in PARAMETERS},
+        hosts=facts.by_host(c), vm_names=c.vm_names, ovs_datapaths=frozenset(datapaths))
+
+
+def in_time_order(campaigns: list[Campaign]) -> list[CampaignInfo]:
+    """Campaign infos, oldest first; two archives of one name would be one campaign twice."""
+    infos = [info(c) for c in campaigns]
+    seen: dict[str, str] = {}
+    for i in infos:
+        if i.name in seen:
+            raise UsageError(f"two archives are both campaign {i.name}: {seen[i.name]} and "
+                             f"{i.label}", "give each campaign once")
+        seen[i.name] = i.label
+    return sorted(infos, key=lambda i: (i.created_utc, i.name))
+
+
+def differences(infos: list[CampaignInfo]) -> list[dict[str, Any]]:
+    """What differs between the campaigns: parameters, then each host's facts. One row per
+    difference: `what`, `kind` (parameter | host name), and the value per campaign."""
+    rows: list[dict[str, Any]] = []
+    for key in PARAMETERS:
+        values = [_show(i.parameters.get(key)) for i in infos]
+        if len(set(values)) > 1:
+            rows.append({"kind": "parameter", "what": key, "values": values})
+    hosts = sorted({h for i in infos for h in i.hosts})
+    for host in hosts:
+        keys = sorted({k for i in infos for k in i.first_facts(host)
+                       if k in COMPARED_FACTS or k.startswith(COMPARED_FACT_PREFIXES)})
+        for key in keys:
+            values = [i.first_facts(host).get(key, "–") for i in infos]
+            if len(set(values)) > 1:
+                rows.append({"kind": host, "what": key, "values": values})
+    datapaths = [", ".join(sorted(i.ovs_datapaths)) or "–" for i in infos]
+    if len(set(datapaths)) > 1:
+        rows.append({"kind": "overlay-ovs", "what": "OVS datapath", "values": datapaths})
+    emulated = ["emulated (QEMU TCG)" if i.emulated_vms else "–" for i in infos]
+    if len(set(emulated)) > 1:
+        rows.append({"kind": "vm", "what": "VMs", "values": emulated})
+    return rows
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return "–" if value is None else str(value)

@@ -1,0 +1,435 @@
+"""One view model per page, built in Python: which slices, which charts, which sentences. The
+templates in templates/ only lay them out; charts are specs here, drawn before rendering."""
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from . import charts, findings, numbers
+from .campaigns import CampaignInfo, differences
+from .compare import COMPARED, Change, compare_pair
+from .views import (
+    CONFIG_ORDER,
+    RR_TOOLS,
+    STREAM_TOOLS,
+    Table,
+    auto_buffers,
+    compact,
+    mtus,
+    ordered_tools,
+    path_order,
+    reference_size,
+    where,
+)
+
+
+@dataclass
+class Chart:
+    spec: dict[str, Any]
+    caption: str
+    name: str = ""  # given by the site when it draws the SVG
+
+
+@dataclass
+class Section:
+    """A heading with an anchor, optional tabs (one per tool), charts, tables and notes."""
+
+    heading: str
+    anchor: str
+    notes: list[str] = field(default_factory=list)
+    tabs: list["Tab"] = field(default_factory=list)
+
+
+@dataclass
+class Tab:
+    title: str
+    charts: list[Chart] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Site:
+    """Everything the pages are made from."""
+
+    infos: list[CampaignInfo]
+    cells: dict[str, pd.DataFrame]
+    changes: list[Change]
+    baseline: str
+    tolerance_pct: float
+
+    @property
+    def several(self) -> bool:
+        return len(self.infos) > 1
+
+    def metric(self, name: str) -> pd.DataFrame:
+        return self.cells.get(name, pd.DataFrame())
+
+
+def _no_vm(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["configuration"] != "vm"] if not df.empty else df
+
+
+def _only_vm(df: pd.DataFrame) -> pd.DataFrame:
+    return df[df["configuration"] == "vm"] if not df.empty else df
+
+
+def _emulated(site: Site) -> bool:
+    return any(i.emulated_vms for i in site.infos)
+
+
+def _per_mtu_tool(df: pd.DataFrame, tools: list[str], build: Any) -> list[Section]:
+    """A section per MTU, a tab per tool: ``build(slice, tool, mtu) -> Tab``."""
+    sections = []
+    for mtu in mtus(df):
+        tabs = [build(where(df, mtu=mtu, tool=tool), tool, mtu)
+                for tool in ordered_tools(where(df, mtu=mtu), tools)]
+        sections.append(Section(f"MTU {mtu}", f"mtu-{mtu}", tabs=[t for t in tabs if t]))
+    return sections
+
+
+# --- Summary -------------------------------------------------------------------------------
+
+def caveats(site: Site) -> list[str]:
+    """What a reader must keep in mind, said once."""
+    out = []
+    any_cells = pd.concat([df[["n", "noisy"]] for df in site.cells.values() if not df.empty],
+                          ignore_index=True) if site.cells else pd.DataFrame()
+    for info in site.infos:
+        prefix = f"{info.name}: " if site.several else ""
+        duration, warmup = info.parameters.get("duration_s"), info.parameters.get("warmup_s")
+        if not any_cells.empty:
+            mine = pd.concat([df[df["campaign"] == info.name][["n"]]
+                              for df in site.cells.values() if not df.empty])
+            if not mine.empty:
+                lo, hi = int(mine["n"].min()), int(mine["n"].max())
+                runs = f"{lo}" if lo == hi else f"{lo}–{hi}"
+                out.append(f"{prefix}{runs} runs per cell, each {duration} s long after a "
+                           f"{warmup} s warm-up" + (": intervals need 3 runs or more, so none "
+                                                    "is drawn" if hi < 3 else "")
+                           + (" — short runs: their figures scatter more than long ones would"
+                              if isinstance(duration, int) and duration < 10 else "") + ".")
+        for w in info.warnings:
+            out.append(prefix + w)
+        if "netdev" in info.ovs_datapaths:
+            out.append(f"{prefix}overlay-ovs ran on Open vSwitch's userspace `netdev` datapath "
+                       "(the hosts' kernels had no openvswitch module): it measures that "
+                       "datapath, not the kernel one the study used.")
+    if not any_cells.empty:
+        noisy = int(any_cells["noisy"].sum())
+        share = noisy / len(any_cells)
+        if share > 0.5:
+            out.append(f"{noisy} of {len(any_cells)} cells are noisy (CV or CI half-width over "
+                       "5 % of the mean): compare large differences only, or run longer and "
+                       "more often.")
+    return out
+
+
+def summary(site: Site) -> dict[str, Any]:
+    latest = site.infos[-1]
+    points = findings.key_points(latest, site.cells)
+    study = findings.study_rows(latest, site.cells)
+    small: list[Chart] = []
+    lat = where(site.metric("lat_mean_us"), campaign=latest.name)
+    if not lat.empty:
+        tool = ordered_tools(lat, RR_TOOLS)[0]
+        at = where(lat, tool=tool, mtu=mtus(lat)[0])
+        small.append(Chart(charts.latency(at, f"One-way latency, {tool}, MTU {mtus(lat)[0]}",
+                                          path_order(at["path"])),
+                           "Our latency per path beside the study's figures (dashed)"))
+    gbps = auto_buffers(where(site.metric("gbps"), campaign=latest.name))
+    if not gbps.empty:
+        tool = ordered_tools(gbps, STREAM_TOOLS)[0]
+        size = reference_size(gbps)
+        at = where(gbps, tool=tool, mtu=mtus(gbps)[0], message_size=size)
+        small.append(Chart(charts.path_bars(
+            at, f"Throughput at {numbers.size(size)}, {tool}, MTU {mtus(gbps)[0]}", "Gb/s",
+            order=path_order(at["path"])),
+            "The study's headline: configurations side by side at the large message"))
+    verdicts: dict[str, int] = {}
+    for c in site.changes:
+        verdicts[c.verdict] = verdicts.get(c.verdict, 0) + 1
+    return {"latest": latest, "points": points, "study": study, "small_charts": small,
+            "caveats": caveats(site), "verdicts": verdicts}
+
+
+# --- Figure pages ---------------------------------------------------------------------------
+
+def throughput(site: Site) -> dict[str, Any]:
+    df = site.metric("gbps")
+
+    def tab(at: pd.DataFrame, tool: str, mtu: int) -> Tab:
+        main = auto_buffers(at)
+        t = Tab(tool, charts=[Chart(
+            charts.path_bars(main, f"Throughput, {tool}, MTU {mtu}", "Gb/s", column="size_label",
+                             order=path_order(main["path"])),
+            f"Goodput per path at each message size ({tool}, MTU {mtu}); whiskers: 95 % CI")],
+            tables=[compact(at, "Gb/s")])
+        if set(at["socket_buffer"]) - {"auto"}:
+            t.notes.append("The chart shows autotuned buffers; the table has both modes.")
+        return t
+    return {"sections": _per_mtu_tool(df, STREAM_TOOLS, tab), "emulated": _emulated(site)}
+
+
+def cpu(site: Site) -> dict[str, Any]:
+    sender, receiver = site.metric("cpu_sender_pct"), site.metric("cpu_receiver_pct")
+    higher = site.metric("cpu_max_pct")
+    stream = where(sender, test="stream")
+    both = pd.concat([where(sender, test="stream").assign(side="sender"),
+                      where(receiver, test="stream").assign(side="receiver")],
+                     ignore_index=True) if not stream.empty else stream
+
+    def tab(at: pd.DataFrame, tool: str, mtu: int) -> Tab:
+        at = auto_buffers(at)
+        order = path_order(at["path"])
+        high = auto_buffers(where(higher, tool=tool, mtu=mtu, test="stream"))
+        return Tab(tool, charts=[
+            Chart(charts.sides(at, f"Sender and receiver CPU, {tool}, MTU {mtu}", order),
+                  "Busy time over the window on each side's kernel, % of one CPU"),
+            Chart(charts.path_bars(high, f"The study's CPU figure: the higher side, {tool}, "
+                                   f"MTU {mtu}", "% of one CPU", column="size_label",
+                                   order=order),
+                  "The higher of sender and receiver per path")],
+            tables=[compact(high, "%", with_ratio=False)])
+    cpus = sorted({c for i in site.infos for c in i.host_fact("cpu-count") if c})
+    return {"sections": _per_mtu_tool(both, STREAM_TOOLS, tab), "cpus": cpus,
+            "shared": any("share one kernel" in w for i in site.infos for w in i.warnings),
+            "guest": [Table(["path", "campaign", "side", "mean % of one guest CPU", "runs"],
+                            [[r["path"], r["campaign"], side, numbers.num(r["mean"]),
+                              str(r["n"])] for side, m in (("sender", "cpu_sender_guest_pct"),
+                                                           ("receiver", "cpu_receiver_guest_pct"))
+                             for _, r in site.metric(m).iterrows()])]
+            if not (site.metric("cpu_sender_guest_pct").empty
+                    and site.metric("cpu_receiver_guest_pct").empty) else [],
+            "emulated": _emulated(site)}
+
+
+def cpu_per_gbps(site: Site) -> dict[str, Any]:
+    df = site.metric("cpu_per_gbps")
+
+    def tab(at: pd.DataFrame, tool: str, mtu: int) -> Tab:
+        main = auto_buffers(at)
+        t = Tab(tool)
+        rest, vms = _no_vm(main), _only_vm(main)
+        if not rest.empty:
+            t.charts.append(Chart(charts.path_bars(
+                rest, f"CPU per Gb/s, {tool}, MTU {mtu}", "% of one CPU per Gb/s",
+                column="size_label", order=path_order(rest["path"])),
+                "What a gigabit per second costs on the busier side; lower is better"))
+        if not vms.empty:
+            t.charts.append(Chart(charts.path_bars(
+                vms, f"CPU per Gb/s, VMs, {tool}, MTU {mtu}", "% of one CPU per Gb/s",
+                column="size_label", order=path_order(vms["path"])),
+                "VMs on their own scale, so they do not flatten the rest"))
+        t.tables.append(compact(at, "%/Gb/s"))
+        return t
+    return {"sections": _per_mtu_tool(df, STREAM_TOOLS, tab), "emulated": _emulated(site)}
+
+
+def latency(site: Site) -> dict[str, Any]:
+    df = site.metric("lat_mean_us")
+
+    def tab(at: pd.DataFrame, tool: str, mtu: int) -> Tab:
+        t = Tab(tool)
+        rest, vms = _no_vm(at), _only_vm(at)
+        if not rest.empty:
+            t.charts.append(Chart(charts.latency(rest, f"One-way latency, {tool}, MTU {mtu}",
+                                                 path_order(rest["path"])),
+                                  "Mean one-way latency (RTT ÷ 2) per path with its 95 % CI; "
+                                  "dashed: the study's figures on 10 GbE"))
+        if not vms.empty:
+            t.charts.append(Chart(charts.latency(vms, f"One-way latency, VMs, {tool}, MTU {mtu}",
+                                                 path_order(vms["path"])),
+                                  "VMs on their own axis; dashed: the study's figures"))
+        t.tables.append(_percentiles(site, tool, mtu))
+        return t
+    return {"sections": _per_mtu_tool(df, RR_TOOLS, tab), "emulated": _emulated(site)}
+
+
+def _percentiles(site: Site, tool: str, mtu: int) -> Table:
+    columns = [("lat_mean_us", "mean"), ("lat_p50_us", "p50"), ("lat_p90_us", "p90"),
+               ("lat_p99_us", "p99"), ("lat_p99_9_us", "p99.9"), ("rtt_mean_us", "RTT mean")]
+    found = {m: where(site.metric(m), tool=tool, mtu=mtu) for m, _ in columns}
+    base = found["lat_mean_us"]
+    header = ["path", *(["campaign"] if site.several else []),
+              *(f"{label} (µs)" for m, label in columns if not found[m].empty), "runs"]
+    rows = []
+    for path in path_order(base["path"]):
+        for campaign in dict.fromkeys(base["campaign"]):
+            row = [path, *([campaign] if site.several else [])]
+            mean = where(base, path=path, campaign=campaign)
+            if mean.empty:
+                continue
+            for m, _ in columns:
+                if found[m].empty:
+                    continue
+                hit = where(found[m], path=path, campaign=campaign)
+                row.append(numbers.num(float(hit["mean"].iloc[0])) if not hit.empty else "–")
+            row.append(str(int(mean["n"].iloc[0])))
+            rows.append(row)
+    note = ("One-way = RTT ÷ 2. qperf prints the mean only; dpb-pingpong records every round "
+            "trip, hence the percentiles.")
+    return Table(header, rows, note)
+
+
+def mtu(site: Site) -> dict[str, Any]:
+    df = auto_buffers(site.metric("gbps"))
+    found = mtus(df)
+    tabs: list[Tab] = []
+    drops: list[str] = []
+    if len(found) > 1:
+        low, high = found[0], found[-1]
+        for tool in ordered_tools(df, STREAM_TOOLS):
+            at = where(df, tool=tool)
+            rows: list[dict[str, Any]] = []
+            for (campaign, path, size), group in at.groupby(["campaign", "path",
+                                                             "message_size"]):
+                a, b = where(group, mtu=low), where(group, mtu=high)
+                if a.empty or b.empty:
+                    continue
+                ga, gb = float(a["mean"].iloc[0]), float(b["mean"].iloc[0])
+                rows.append({"campaign": campaign, "path": path, "message_size": size,
+                             "configuration": a["configuration"].iloc[0], "low_gbps": ga,
+                             "high_gbps": gb, "ratio": gb / ga if ga else math.nan})
+            table = pd.DataFrame(rows)
+            if table.empty:
+                continue
+            order = path_order(table["path"])
+            t = Tab(tool, charts=[Chart(charts.mtu_ratio(
+                table, f"MTU {high} ÷ MTU {low}, {tool}", order),
+                f"Throughput at MTU {high} over MTU {low}: above 1, the larger frames help")])
+            rows.sort(key=lambda r: (order.index(r["path"]), r["message_size"]))
+            t.tables.append(Table(
+                ["path", *(["campaign"] if site.several else []), "size", f"MTU {low} (Gb/s)",
+                 f"MTU {high} (Gb/s)", f"{high} ÷ {low}"],
+                [[r["path"], *([r["campaign"]] if site.several else []),
+                  numbers.size(r["message_size"]), numbers.num(r["low_gbps"]),
+                  numbers.num(r["high_gbps"]), numbers.ratio(r["ratio"])] for r in rows]))
+            drops += [f"{r['path']} at {numbers.size(r['message_size'])} ({tool}): "
+                      f"{numbers.num(r['low_gbps'])} → {numbers.num(r['high_gbps'])} Gb/s"
+                      for r in rows if r["ratio"] < 0.9]
+            tabs.append(t)
+    return {"tabs": tabs, "mtus": found, "drops": drops, "emulated": _emulated(site)}
+
+
+def veth_control(site: Site) -> dict[str, Any]:
+    keep = ["bare", "veth-control", "container"]
+    tabs = []
+    for metric, label, unit in (("gbps", "Throughput", "Gb/s"),
+                                ("cpu_per_gbps", "CPU per Gb/s", "% of one CPU per Gb/s")):
+        df = auto_buffers(site.metric(metric))
+        df = df[df["configuration"].isin(keep)] if not df.empty else df
+        if df.empty or "veth-control" not in set(df["configuration"]):
+            continue
+        for tool in ordered_tools(df, STREAM_TOOLS)[:1]:
+            for m in mtus(df):
+                at = where(df, tool=tool, mtu=m)
+                tabs.append(Tab(f"{label}, MTU {m}", charts=[Chart(charts.path_bars(
+                    at, f"{label}: bare metal, one veth, containers ({tool}, MTU {m})", unit,
+                    column="size_label", order=path_order(at["path"])),
+                    "The veth control sits between bare metal and containers: how much of the "
+                    "containers' cost is the veth crossing itself")],
+                    tables=[compact(at, unit.split(" ")[0] if metric == "gbps" else "%/Gb/s")]))
+    return {"tabs": tabs}
+
+
+# --- Statistics, comparison, history ---------------------------------------------------------
+
+STAT_COLUMNS = ["campaign", "configuration", "direction", "tool", "test", "message_size",
+                "socket_buffer", "mtu", "metric", "n", "mean", "median", "sd", "cv", "min", "max",
+                "ci_low", "ci_high", "ratio_to_bare", "ratio_low", "ratio_high", "noisy",
+                "outliers"]
+
+
+def statistics_table(site: Site) -> pd.DataFrame:
+    frames = []
+    for df in site.cells.values():
+        if df.empty:
+            continue
+        out = df.copy()
+        out["outliers"] = [len(x) for x in out["outlier_runs"]]
+        frames.append(out.reindex(columns=STAT_COLUMNS))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=STAT_COLUMNS)
+
+
+def statistics(site: Site) -> dict[str, Any]:
+    return {"metrics": {m: len(df) for m, df in site.cells.items() if not df.empty}}
+
+
+def compare(site: Site) -> dict[str, Any]:
+    frame = pd.DataFrame([{
+        "candidate": c.candidate, "metric": c.metric, "label": f"{c.path} · {c.cell[2]} · "
+        f"{numbers.size(c.cell[4])} · MTU {c.cell[6]}" + (f" · {c.cell[5]}" if c.cell[5] !=
+                                                          "auto" else ""),
+        "delta_pct": c.delta_pct, "low_pct": c.low_pct, "high_pct": c.high_pct,
+        "p_adjusted": c.p_adjusted, "verdict": c.verdict, "tolerance": site.tolerance_pct,
+        "ci_text": numbers.interval(c.low_pct, c.high_pct),
+        "configuration": c.cell[0]} for c in site.changes])
+    sections = []
+    for info in site.infos:
+        if info.name == site.baseline or frame.empty:
+            continue
+        mine = frame[frame["candidate"] == info.name]
+        tabs = []
+        for metric, (label, unit, better) in COMPARED.items():
+            at = mine[mine["metric"] == metric]
+            if at.empty:
+                continue
+            ordered = at.assign(rank=[CONFIG_ORDER.index(c) if c in CONFIG_ORDER else 99
+                                      for c in at["configuration"]]
+                                ).sort_values(["rank", "label"])
+            direction = "more is better" if better > 0 else "less is better"
+            tabs.append(Tab(label, charts=[Chart(charts.forest(
+                ordered, f"{label}: {info.name} against {site.baseline}"),
+                f"Change of the mean per cell, % ({direction}); whiskers: 95 % CI; band: "
+                f"the ±{site.tolerance_pct:g} % tolerance")],
+                tables=[Table(["cell", f"{site.baseline} ({unit})", f"{info.name} ({unit})",
+                               "Δ %", "95 % CI", "p (BH)", "verdict"],
+                              [[c.cell_id, numbers.num(c.baseline_mean),
+                                numbers.num(c.candidate_mean), numbers.pct(c.delta_pct, True),
+                                numbers.interval(c.low_pct, c.high_pct),
+                                numbers.num(c.p_adjusted, 2), c.verdict + (f": {c.why}"
+                                                                          if c.why else "")]
+                               for c in site.changes if c.candidate == info.name
+                               and c.metric == metric])]))
+        sections.append(Section(f"{info.name} against {site.baseline}",
+                                f"vs-{info.name}".lower(), tabs=tabs))
+    diff = differences(site.infos)
+    return {"sections": sections, "differences": diff, "baseline": site.baseline,
+            "tolerance": site.tolerance_pct}
+
+
+def history(site: Site) -> dict[str, Any]:
+    order = [i.name for i in site.infos]
+    figures = []
+    for metric, label, unit, pick in (
+            ("gbps", "Throughput", "Gb/s", STREAM_TOOLS),
+            ("lat_mean_us", "Latency", "µs", RR_TOOLS),
+            ("cpu_per_gbps", "CPU per Gb/s", "% of one CPU per Gb/s", STREAM_TOOLS)):
+        df = auto_buffers(site.metric(metric))
+        if df.empty:
+            continue
+        tool = ordered_tools(df, pick)[0]
+        size = reference_size(df) if metric != "lat_mean_us" else None
+        at = where(df, tool=tool, mtu=mtus(df)[0])
+        if size is not None:
+            at = where(at, message_size=size)
+        at = at.assign(last=at["campaign"] == order[-1],
+                       whisker_low=at["ci_low"].where(at["n"] >= 3).clip(lower=0),
+                       whisker_high=at["ci_high"].where(at["n"] >= 3))
+        at = at.drop(columns=["values", "outlier_runs"])
+        at["campaign"] = pd.Categorical(at["campaign"], categories=order, ordered=True)
+        at = at.sort_values("campaign")
+        at["campaign"] = at["campaign"].astype(str)
+        where_ = f"{tool}, MTU {mtus(df)[0]}" + (f", {numbers.size(size)}" if size else "")
+        figures.append(Chart(charts.history(at, f"{label} over the campaigns ({where_})", unit),
+                             f"{label} per path, oldest campaign first; the last one larger"))
+    last: list[Change] = []
+    if len(site.infos) > 1:
+        last = compare_pair(site.cells, site.infos[-2], site.infos[-1], site.tolerance_pct)
+    return {"figures": figures, "last": order[-1],
+            "previous": order[-2] if len(order) > 1 else "",
+            "worse": [c for c in last if c.verdict == "worse"],
+            "better": [c for c in last if c.verdict == "better"]}

@@ -1,0 +1,87 @@
+"""The Runs page's data and the raw files, written straight into the site (not through mkdocs):
+every run as one row of a script the page's table reads (a file:// page cannot fetch JSON),
+and every raw file hard-linked where the archive and the site share a file system, copied
+otherwise — each through the archive's safe reader."""
+
+import json
+import math
+import os
+import stat
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import pandas as pd
+
+from collector.errors import BenchError
+
+from .archive import MAX_RAW_BYTES, Campaign
+from .tidy import CELL_COLUMNS
+
+RESULT_COLUMNS = (("gbps", "Gb/s"), ("lat_mean_us", "µs one-way"))
+
+
+def site_name(relative: str) -> str:
+    """Where a raw file goes in the site: its own name, with .txt added unless it has it, so
+    any web server shows it as text instead of offering a download."""
+    return relative if relative.endswith(".txt") else relative + ".txt"
+
+
+def _result(row: dict[Any, Any]) -> str:
+    for column, unit in RESULT_COLUMNS:
+        value = row.get(column)
+        if isinstance(value, float) and not math.isnan(value):
+            return f"{value:.3g} {unit}"
+    return ""
+
+
+def runs_script(campaigns: list[Campaign], df: pd.DataFrame) -> str:
+    by_run = {(r["campaign"], r["run_id"]): r for r in df.to_dict("records")} \
+        if not df.empty else {}
+    rows = []
+    for c in campaigns:
+        for run_id, rec in sorted(c.manifest["runs"].items()):
+            row = by_run.get((c.name, run_id), {})
+            files = rec.get("files") if isinstance(rec, dict) else None
+            links = [[PurePosixPath(str(rel)).name, f"raw/{c.name}/{site_name(str(rel))}"]
+                     for _, rel in sorted(files.items())] if isinstance(files, dict) else []
+            rows.append([c.name, run_id, *(str(row.get(k, "")) for k in CELL_COLUMNS),
+                         str(row.get("status", "")), str(row.get("reason", ""))[:200],
+                         _result(row), links])
+    payload = {"columns": ["campaign", "run", *CELL_COLUMNS, "status", "reason", "result",
+                           "files"], "rows": rows}
+    return "window.DPB_RUNS = " + json.dumps(payload).replace("</", "<\\/") + ";\n"
+
+
+def write_raw(campaigns: list[Campaign], out: Path) -> int:
+    """Every raw file a record names, once; a link out of the archive, a special file or an
+    oversized one is skipped (its run is listed under Problems by the tidy table)."""
+    written = 0
+    for c in campaigns:
+        made: set[Path] = set()
+        for rec in c.manifest["runs"].values():
+            files = rec.get("files") if isinstance(rec, dict) else None
+            for rel in (files.values() if isinstance(files, dict) else ()):
+                try:
+                    real = c.path(str(rel))
+                    if real.stat().st_size > MAX_RAW_BYTES:
+                        continue
+                except (BenchError, OSError):
+                    continue
+                dest = out / c.name / site_name(str(rel))
+                if dest.parent not in made:
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    made.add(dest.parent)
+                try:
+                    os.link(real, dest, follow_symlinks=False)
+                    if not stat.S_ISREG(os.lstat(dest).st_mode):  # swapped for a link since
+                        dest.unlink()
+                        continue
+                except FileExistsError:
+                    continue
+                except OSError:
+                    try:
+                        dest.write_bytes(c.read_bytes(str(rel)))
+                    except (BenchError, OSError):
+                        continue
+                written += 1
+    return written
