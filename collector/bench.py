@@ -2,8 +2,6 @@
 reproduces them. Each benchmark owns one marked section of that file."""
 
 import json
-import os
-import platform
 import re
 import statistics
 import tempfile
@@ -13,33 +11,10 @@ from pathlib import Path
 from . import campaign as campaign_mod
 from . import lab, plan
 from .archive import Archive, utc_now
+from .benchdoc import machine
 from .collect import Progress, campaign_input, run_campaign
 from .lab.guest import MEMORY_MB, Guest, boot_record_path
 from .lab.spec import HOST_LETTERS
-
-BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-HEADER = ("# Benchmarks\n\nFigures measured on the machine named in each section; every "
-          "section gives the command that reproduces it.\n")
-
-
-def write_section(name: str, body: str, path: Path = BENCHMARKS_MD) -> None:
-    text = path.read_text() if path.is_file() else HEADER
-    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
-    section = f"{start}\n{body.strip()}\n{end}"
-    pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), re.S)
-    text = pattern.sub(lambda _: section, text) if pattern.search(text) else (
-        text.rstrip() + "\n\n" + section + "\n")
-    path.write_text(text)
-
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} x {cpu}, Linux {platform.release()}"
 
 
 def collect_overhead(spec: lab.LabSpec) -> dict[str, float]:

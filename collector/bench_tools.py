@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from . import lab
-from .bench import write_section
+from .benchdoc import write_section
 from .csrc_build import ship_and_build
 from .endpoint import Endpoint
 from .errors import BenchError

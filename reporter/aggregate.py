@@ -2,14 +2,17 @@
 
 A cell belongs to one campaign: the campaign is part of every cell's key, so statistics and
 ratios never mix runs of two campaigns (different days, kernels or tunings are different
-populations)."""
+populations). Computed column-wise (pandas, scipy), so a history of 60,000 runs stays fast;
+reporter/stats.py holds the same formulas for one cell and the tests hold both to each other."""
 
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
+from scipy import stats as sps
 
-from .stats import Summary, ratio, summarise
+from .stats import MIN_RUNS_FOR_CI, NOISY_FRACTION, Summary, outlier_indices
 from .tidy import CELL_COLUMNS
 
 METRICS = {
@@ -36,52 +39,86 @@ KEY = ["campaign", *CELL_COLUMNS]
 RATIO_MATCH = ["campaign", "tool", "test", "message_size", "socket_buffer", "mtu"]
 
 
+def _t975(df: Any) -> Any:
+    return sps.t.ppf(0.975, df)
+
+
 def cells(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Statistics of ``metric`` per cell, over the runs that measured it."""
     if df.empty or metric not in df.columns:
         return pd.DataFrame()
-    ok = df[(df["status"] == "ok") & df[metric].notna()]
-    rows: list[dict[str, Any]] = []
-    for key, group in ok.groupby(KEY, sort=True):
-        values = [float(v) for v in group[metric]]
-        s = summarise(values)
-        run_ids = list(group["run_id"])
-        cell = dict(zip(KEY, key, strict=True))
-        rows.append({**cell, "metric": metric,
-                     "path": f"{cell['configuration']} {cell['direction']}", "n": s.n,
-                     "mean": s.mean, "median": s.median, "sd": s.sd, "cv": s.cv, "min": s.min,
-                     "max": s.max, "ci_half": s.ci95_half, "ci_low": s.ci95[0],
-                     "ci_high": s.ci95[1], "outlier_runs": [run_ids[i] for i in s.outliers],
-                     "mean_without_outliers": s.mean_without_outliers, "noisy": s.noisy,
-                     "values": values})
-    return pd.DataFrame(rows)
+    ok = df.loc[(df["status"] == "ok") & df[metric].notna(), [*KEY, "run_id", metric]]
+    if ok.empty:
+        return pd.DataFrame()
+    ok = ok.astype({metric: float}).sort_values([*KEY, "run_id"])
+    grouped = ok.groupby(KEY, sort=True)[metric]
+    out = grouped.agg(n="count", mean="mean", median="median", sd="std", min="min",
+                      max="max").reset_index()
+    lists = ok.groupby(KEY, sort=True).agg(values=(metric, list), runs=("run_id", list))
+    out["values"] = list(lists["values"])
+    n = out["n"].to_numpy(dtype=float)
+    mean = out["mean"].to_numpy(dtype=float)
+    sd = np.where(n > 1, out["sd"].fillna(0.0).to_numpy(dtype=float), 0.0)
+    out["sd"] = sd
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cv = np.where(mean != 0, sd / np.abs(mean), np.nan)
+        half = np.where(n >= MIN_RUNS_FOR_CI, _t975(np.maximum(n - 1, 1)) * sd / np.sqrt(n),
+                        np.nan)
+        spread = np.where(mean > 0, half / mean, np.nan)
+        out["ci_low"] = np.where(mean > 0, mean * np.exp(-spread), mean - half)
+        out["ci_high"] = np.where(mean > 0, mean * np.exp(spread), mean + half)
+    out["cv"] = cv
+    out["ci_half"] = half
+    noisy_cv = np.nan_to_num(cv, nan=0.0) > NOISY_FRACTION
+    noisy_ci = np.nan_to_num(half, nan=0.0) > NOISY_FRACTION * np.abs(mean)
+    out["noisy"] = (n > 1) & (mean != 0) & (noisy_cv | noisy_ci)
+    outliers, without = [], []
+    for values, runs, m in zip(out["values"], lists["runs"], mean, strict=True):
+        idx = outlier_indices(values) if len(values) >= 4 else ()
+        outliers.append([runs[i] for i in idx])
+        kept = [v for i, v in enumerate(values) if i not in idx]
+        without.append(sum(kept) / len(kept) if kept else m)
+    out["outlier_runs"] = outliers
+    out["mean_without_outliers"] = without
+    out["metric"] = metric
+    out["path"] = out["configuration"].astype(str) + " " + out["direction"].astype(str)
+    return out
 
 
 def with_ratios(cell_df: pd.DataFrame) -> pd.DataFrame:
     """Add ratio_to_bare with its 95 % interval (ratio_low, ratio_high: NaN when either cell
-    has too few runs), against bare metal of the same campaign, tool, test, size, buffers, MTU."""
+    has too few runs), against bare metal of the same campaign, tool, test, size, buffers and
+    MTU; the interval on the log scale as in stats.ratio."""
     if cell_df.empty:
         return cell_df
-    out = cell_df.copy()
-    base = out[(out["configuration"] == BASELINE[0]) & (out["direction"] == BASELINE[1])]
-    index = {tuple(r[m] for m in RATIO_MATCH): r for _, r in base.iterrows()}
-    values, lows, highs = [], [], []
-    for _, row in out.iterrows():
-        b = index.get(tuple(row[m] for m in RATIO_MATCH))
-        r = ratio(summary_of(row), summary_of(b)) if b is not None else None
-        values.append(r.value if r else math.nan)
-        lows.append(r.low if r else math.nan)
-        highs.append(r.high if r else math.nan)
-    out["ratio_to_bare"] = values
-    out["ratio_low"] = lows
-    out["ratio_high"] = highs
-    return out
+    base = cell_df[(cell_df["configuration"] == BASELINE[0])
+                   & (cell_df["direction"] == BASELINE[1])]
+    base = base[[*RATIO_MATCH, "n", "mean", "sd"]].rename(
+        columns={"n": "b_n", "mean": "b_mean", "sd": "b_sd"})
+    out = cell_df.merge(base, on=RATIO_MATCH, how="left")
+    a_n, a_m, a_sd = (out[c].to_numpy(dtype=float) for c in ("n", "mean", "sd"))
+    b_n, b_m, b_sd = (out[c].to_numpy(dtype=float) for c in ("b_n", "b_mean", "b_sd"))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        valid = (a_m > 0) & (b_m > 0)
+        r = np.where(valid, a_m / b_m, np.nan)
+        va = (a_sd / a_m) ** 2 / a_n
+        vb = (b_sd / b_m) ** 2 / b_n
+        se = np.sqrt(va + vb)
+        dof = (va + vb) ** 2 / (va**2 / (a_n - 1) + vb**2 / (b_n - 1))
+        enough = valid & (np.minimum(a_n, b_n) >= MIN_RUNS_FOR_CI)
+        t = np.where(enough & (se > 0), _t975(np.where(np.isfinite(dof), dof, 1.0)), 0.0)
+        spread = t * np.where(se > 0, se, 0.0)
+        out["ratio_to_bare"] = r
+        out["ratio_low"] = np.where(enough, r * np.exp(-spread), np.nan)
+        out["ratio_high"] = np.where(enough, r * np.exp(spread), np.nan)
+    return out.drop(columns=["b_n", "b_mean", "b_sd"])
 
 
 def summary_of(row: Any) -> Summary:
     """A cell row's statistics back as a Summary."""
+    half = float(row["ci_half"])
     return Summary(n=int(row["n"]), mean=float(row["mean"]), median=float(row["median"]),
                    sd=float(row["sd"]), cv=float(row["cv"]), min=float(row["min"]),
-                   max=float(row["max"]), ci95_half=float(row["ci_half"]), outliers=(),
-                   mean_without_outliers=float(row["mean_without_outliers"]),
+                   max=float(row["max"]), ci95_half=half if not math.isnan(half) else math.nan,
+                   outliers=(), mean_without_outliers=float(row["mean_without_outliers"]),
                    noisy=bool(row["noisy"]))

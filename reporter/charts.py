@@ -79,13 +79,15 @@ def path_bars(cells: pd.DataFrame, title: str, x_title: str, column: str | None 
     if column and len(campaigns) == 1 and len(columns) > 2:  # wrap: two panels a row
         layered = layered.properties(width=(WIDTH - 200) // 2)
         return _finish(layered.facet(facet=alt.Facet(f"{column}:N", title=None, sort=columns),
-                                     columns=2), title)
+                                     columns=2).resolve_scale(x="independent"), title)
     facet: dict[str, Any] = {}
     if column:
         facet["column"] = alt.Column(f"{column}:N", title=None, sort=columns)
     if len(campaigns) > 1:
         facet["row"] = alt.Row("campaign:N", title=None, sort=campaigns)
     chart = layered.facet(**facet) if facet else layered
+    if column:  # each message size is a figure of its own: its own scale
+        chart = chart.resolve_scale(x="independent")
     return _finish(chart, title)
 
 

@@ -52,10 +52,12 @@ def warnings(hosts: dict[str, dict[str, dict[str, str]]],
     """What a reader must know: hosts sharing a kernel, emulated VMs, facts that changed or
     differ. ``vms`` names the facts folders that are VMs (their kernels are their own)."""
     out = []
-    for name in emulated_vms(hosts, set(vms)):
-        out.append(f"{name} is emulated by QEMU TCG (no hardware virtualisation): its VM rows "
-                   "measure emulation, not a hypervisor, and are not comparable with hypervisor "
-                   "figures such as the study's.")
+    emulated = emulated_vms(hosts, set(vms))
+    if emulated:
+        out.append(f"{' and '.join(emulated)} {'is' if len(emulated) == 1 else 'are'} emulated "
+                   "by QEMU TCG (no hardware virtualisation): the VM rows measure emulation, not "
+                   "a hypervisor, and are not comparable with hypervisor figures such as the "
+                   "study's.")
     machines = {h: p for h, p in hosts.items() if h not in vms}
     boot_ids = {h: next(iter(p.values())).get("boot_id", "") for h, p in machines.items() if p}
     if len(boot_ids) > 1 and len(set(boot_ids.values())) == 1:

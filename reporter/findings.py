@@ -9,12 +9,12 @@ import pandas as pd
 from . import numbers
 from .campaigns import CampaignInfo
 from .views import (
+    CONFIG_ORDER,
     RR_TOOLS,
     STREAM_TOOLS,
     auto_buffers,
     mtus,
     ordered_tools,
-    path_order,
     reference_size,
     small_size,
     where,
@@ -22,7 +22,9 @@ from .views import (
 
 MAX_POINTS = 8
 TOOLS_AGREE = 0.10  # tools whose ratios to bare metal differ by more than this disagree
-STUDY_RATIOS = {"container": 25 / 20, "vm": 70 / 20, "overlay-ovs": 70 / 20}
+CONFIG_NAMES = {"container": "containers", "veth-control": "the veth control", "vm": "VMs",
+                "overlay": "the VXLAN overlay", "overlay-ovs": "OVS + VXLAN",
+                "existing": "existing endpoints"}
 
 
 @dataclass(frozen=True)
@@ -177,12 +179,14 @@ def _latency_points(info: CampaignInfo, lat: pd.DataFrame) -> list[KeyPoint]:
     if bare.empty:
         return []
     parts = [f"bare metal {numbers.num(float(bare['mean'].iloc[0]))} µs"]
-    for path in path_order(at["path"]):
-        row = at[at["path"] == path].iloc[0]
-        if row["configuration"] == "bare":
+    for cfg in CONFIG_ORDER[1:]:
+        rows = where(at, configuration=cfg)
+        if rows.empty:
             continue
-        parts.append(f"{path} {numbers.num(float(row['mean']))} µs "
-                     f"({numbers.ratio(row['ratio_to_bare'])})")
+        means = [float(m) for m in rows["mean"]]
+        ratios = [float(r) for r in rows["ratio_to_bare"] if not math.isnan(r)]
+        parts.append(f"{CONFIG_NAMES.get(cfg, cfg)} {_span(means, 'num')} µs"
+                     + (f" ({_span(ratios)})" if ratios else ""))
     emulated = " (VMs emulated)" if info.emulated_vms and "vm" in set(at["configuration"]) \
         else ""
     return [KeyPoint(

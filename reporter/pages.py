@@ -9,7 +9,17 @@ import pandas as pd
 
 from . import charts, findings, numbers
 from .campaigns import CampaignInfo, differences
-from .compare import COMPARED, Change, compare_pair
+from .compare import (
+    BETTER,
+    COMPARED,
+    NOT_COMPARABLE,
+    SAME,
+    TOO_FEW,
+    WITHIN,
+    WORSE,
+    Change,
+    compare_pair,
+)
 from .views import (
     CONFIG_ORDER,
     RR_TOOLS,
@@ -67,6 +77,17 @@ class Site:
     def metric(self, name: str) -> pd.DataFrame:
         return self.cells.get(name, pd.DataFrame())
 
+    def newest(self, count: int) -> "Site":
+        """The same site restricted to its newest ``count`` campaigns."""
+        if len(self.infos) <= count:
+            return self
+        keep = self.infos[-count:]
+        names = {i.name for i in keep}
+        cells = {m: df[df["campaign"].isin(names)] if not df.empty else df
+                 for m, df in self.cells.items()}
+        return Site(keep, cells, [c for c in self.changes if c.candidate in names],
+                    self.baseline, self.tolerance_pct)
+
 
 def _no_vm(df: pd.DataFrame) -> pd.DataFrame:
     return df[df["configuration"] != "vm"] if not df.empty else df
@@ -88,6 +109,10 @@ def _per_mtu_tool(df: pd.DataFrame, tools: list[str], build: Any) -> list[Sectio
                 for tool in ordered_tools(where(df, mtu=mtu), tools)]
         sections.append(Section(f"MTU {mtu}", f"mtu-{mtu}", tabs=[t for t in tabs if t]))
     return sections
+
+
+VERDICT_ORDER = [WORSE, BETTER, WITHIN, SAME, TOO_FEW, NOT_COMPARABLE]
+COMPARE_SECTIONS = 3  # candidates with their own forest plots (the newest)
 
 
 # --- Summary -------------------------------------------------------------------------------
@@ -136,9 +161,12 @@ def summary(site: Site) -> dict[str, Any]:
     if not lat.empty:
         tool = ordered_tools(lat, RR_TOOLS)[0]
         at = where(lat, tool=tool, mtu=mtus(lat)[0])
+        caption = "Our latency per path beside the study's published figures (grey)"
+        if latest.emulated_vms and "vm" in set(at["configuration"]):
+            at = _no_vm(at)
+            caption += "; the emulated VMs are on the Latency page, on their own axis"
         small.append(Chart(charts.latency(at, f"One-way latency, {tool}, MTU {mtus(lat)[0]}",
-                                          path_order(at["path"])),
-                           "Our latency per path beside the study's figures (dashed)"))
+                                          path_order(at["path"])), caption))
     gbps = auto_buffers(where(site.metric("gbps"), campaign=latest.name))
     if not gbps.empty:
         tool = ordered_tools(gbps, STREAM_TOOLS)[0]
@@ -238,11 +266,11 @@ def latency(site: Site) -> dict[str, Any]:
             t.charts.append(Chart(charts.latency(rest, f"One-way latency, {tool}, MTU {mtu}",
                                                  path_order(rest["path"])),
                                   "Mean one-way latency (RTT ÷ 2) per path with its 95 % CI; "
-                                  "dashed: the study's figures on 10 GbE"))
+                                  "grey: the study's figures on 10 GbE"))
         if not vms.empty:
             t.charts.append(Chart(charts.latency(vms, f"One-way latency, VMs, {tool}, MTU {mtu}",
                                                  path_order(vms["path"])),
-                                  "VMs on their own axis; dashed: the study's figures"))
+                                  "VMs on their own axis; grey: the study's figures"))
         t.tables.append(_percentiles(site, tool, mtu))
         return t
     return {"sections": _per_mtu_tool(df, RR_TOOLS, tab), "emulated": _emulated(site)}
@@ -307,11 +335,20 @@ def mtu(site: Site) -> dict[str, Any]:
                 [[r["path"], *([r["campaign"]] if site.several else []),
                   numbers.size(r["message_size"]), numbers.num(r["low_gbps"]),
                   numbers.num(r["high_gbps"]), numbers.ratio(r["ratio"])] for r in rows]))
-            drops += [f"{r['path']} at {numbers.size(r['message_size'])} ({tool}): "
-                      f"{numbers.num(r['low_gbps'])} → {numbers.num(r['high_gbps'])} Gb/s"
-                      for r in rows if r["ratio"] < 0.9]
+            lost = [r for r in rows if r["ratio"] < 0.9]
+            for size in sorted({r["message_size"] for r in lost}):
+                at_size = [r for r in rows if r["message_size"] == size]
+                worst = min((r for r in lost if r["message_size"] == size),
+                            key=lambda r: r["ratio"])
+                drops.append(
+                    f"{tool} at {numbers.size(size)}: {sum(r in lost for r in at_size)} of "
+                    f"{len(at_size)} paths, down to {numbers.ratio(worst['ratio'])} for "
+                    f"{worst['path']} ({numbers.num(worst['low_gbps'])} → "
+                    f"{numbers.num(worst['high_gbps'])} Gb/s)")
             tabs.append(t)
-    return {"tabs": tabs, "mtus": found, "drops": drops, "emulated": _emulated(site)}
+    shared = any("share one kernel" in w for i in site.infos for w in i.warnings)
+    return {"tabs": tabs, "mtus": found, "drops": drops, "emulated": _emulated(site),
+            "shared": shared}
 
 
 def veth_control(site: Site) -> dict[str, Any]:
@@ -368,8 +405,12 @@ def compare(site: Site) -> dict[str, Any]:
         "ci_text": numbers.interval(c.low_pct, c.high_pct),
         "configuration": c.cell[0]} for c in site.changes])
     sections = []
-    for info in site.infos:
-        if info.name == site.baseline or frame.empty:
+    candidates = [i for i in site.infos if i.name != site.baseline]
+    overview = Table(["campaign", *VERDICT_ORDER], [
+        [i.name, *(str(sum(1 for c in site.changes if c.candidate == i.name and c.verdict == v))
+                   for v in VERDICT_ORDER)] for i in candidates])
+    for info in candidates[-COMPARE_SECTIONS:]:
+        if frame.empty:
             continue
         mine = frame[frame["candidate"] == info.name]
         tabs = []
@@ -396,9 +437,10 @@ def compare(site: Site) -> dict[str, Any]:
                                and c.metric == metric])]))
         sections.append(Section(f"{info.name} against {site.baseline}",
                                 f"vs-{info.name}".lower(), tabs=tabs))
-    diff = differences(site.infos)
-    return {"sections": sections, "differences": diff, "baseline": site.baseline,
-            "tolerance": site.tolerance_pct}
+    base = [i for i in site.infos if i.name == site.baseline]
+    compared = base + candidates[-COMPARE_SECTIONS:]
+    return {"sections": sections, "differences": differences(compared), "compared": compared,
+            "overview": overview, "baseline": site.baseline, "tolerance": site.tolerance_pct}
 
 
 def history(site: Site) -> dict[str, Any]:

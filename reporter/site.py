@@ -43,6 +43,7 @@ MULTI_ONLY = ("compare", "history")
 PRIVACY_EXCLUDE = ["unpkg.com/mermaid@*", "vega.github.io/schema/*"]
 VEGA_GLOBALS = "window.vegaEmbed = vegaEmbed; window.vegaLite = vegaLite; window.vega = vega;"
 DEFAULT_TOLERANCE_PCT = 5.0
+FIGURE_CAMPAIGNS = 3  # campaigns side by side on the figure pages (the newest)
 
 
 def code_block(text: str, indent: str = "", max_lines: int = 60) -> Markup:
@@ -146,12 +147,15 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
     changes = [ch for i in infos if i.name != baseline
                for ch in compare_pair(cells, base, i, tolerance_pct)]
     model = pages.Site(infos, cells, changes, baseline, tolerance_pct)
+    # Figures put campaigns side by side: a long history shows its newest few there, and
+    # every campaign on History, Compare and Statistics.
+    recent = model.newest(FIGURE_CAMPAIGNS)
     shown = [(p, t) for p, t in PAGES if model.several or p not in MULTI_ONLY]
     views: dict[str, dict[str, Any]] = {
-        "index": pages.summary(model), "throughput": pages.throughput(model),
-        "cpu": pages.cpu(model), "cpu-per-gbps": pages.cpu_per_gbps(model),
-        "latency": pages.latency(model), "mtu": pages.mtu(model),
-        "veth-control": pages.veth_control(model), "statistics": pages.statistics(model),
+        "index": pages.summary(recent), "throughput": pages.throughput(recent),
+        "cpu": pages.cpu(recent), "cpu-per-gbps": pages.cpu_per_gbps(recent),
+        "latency": pages.latency(recent), "mtu": pages.mtu(recent),
+        "veth-control": pages.veth_control(recent), "statistics": pages.statistics(model),
         "environment": {}, "methodology": {}, "runs": {}, "problems": {}}
     if model.several:
         views["compare"] = pages.compare(model)
@@ -170,6 +174,7 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
         chart.name = name
     env = _environment()
     common = {"infos": infos, "several": model.several, "problems": problems,
+              "older": [i.name for i in infos if i not in recent.infos],
               "emulated_vms": sorted({vm for i in infos for vm in i.emulated_vms}),
               "pages": dict(shown)}
     for page, _ in shown:

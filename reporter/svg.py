@@ -11,10 +11,11 @@ from typing import Any
 
 import vl_convert as vlc
 
+from .cachedir import cache_root
+
 
 def cache_dir() -> Path:
-    root = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    return root / "dataplane-bench" / f"svg-{version('vl-convert-python')}"
+    return cache_root() / f"svg-{version('vl-convert-python')}"
 
 
 def _render(spec_json: str, target: Path) -> None:

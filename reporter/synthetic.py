@@ -8,7 +8,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from collector.archive import SCHEMA_VERSION, write_atomic
+from collector.archive import SCHEMA_VERSION, Archive, write_atomic
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 PATHS = [("bare", "host-host"), ("container", "container-container"),
@@ -101,4 +101,5 @@ def generate(out: Path, runs: int, seed: int = 1, scale: float = 1.0, name: str 
                              "message_sizes": SIZES, "mtus": MTUS},
                 "plan": list(records), "runs": records}
     write_atomic(root / "manifest.json", json.dumps(manifest))
+    Archive(root, manifest).write_sums()
     return root

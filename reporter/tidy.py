@@ -13,6 +13,7 @@ import pandas as pd
 
 from collector.errors import BenchError
 
+from . import tidycache
 from .archive import Campaign
 from .parsers import ParseError, csrc, iperf3, procstat, qperf
 
@@ -108,29 +109,61 @@ def _outcomes(campaign: Campaign, items: list[tuple[str, dict[str, Any]]]) -> li
         return [o for chunk in results for o in chunk]
 
 
+def _serial_rows(campaign: Campaign) -> list[dict[str, Any]]:
+    return campaign_rows(campaign, parallel=False)
+
+
+def campaign_rows(campaign: Campaign, parallel: bool = True) -> list[dict[str, Any]]:
+    """One row per run of one campaign (parsed in worker processes when there are many)."""
+    runs = sorted(campaign.manifest["runs"].items())
+    ok = [(run_id, rec) for run_id, rec in runs
+          if isinstance(rec, dict) and rec.get("status") == "ok"]
+    outcomes = _outcomes(campaign, ok) if parallel else _chunk(
+        str(campaign.root), {"schema_version": campaign.manifest.get("schema_version")}, ok)
+    figures = {run_id: (fig, why) for run_id, fig, why in outcomes}
+    rows = []
+    for run_id, rec in runs:
+        if not isinstance(rec, dict):
+            rec = {"status": "unparseable", "reason": "the run's record is not a mapping"}
+        row: dict[str, Any] = {"campaign": campaign.name, "run_id": run_id,
+                               "repetition": rec.get("repetition"),
+                               "status": rec.get("status", "unknown"),
+                               "reason": rec.get("reason", ""),
+                               **{k: rec.get(k) for k in CELL_COLUMNS}}
+        if run_id in figures:
+            fig, why = figures[run_id]
+            if fig is None:
+                row["status"], row["reason"] = "unparseable", why
+            else:
+                row.update(fig)
+        rows.append(row)
+    return rows
+
+
 def table(campaigns: list[Campaign],
-          on_problem: Callable[[str, str, str], None] = lambda c, r, why: None) -> pd.DataFrame:
+          on_problem: Callable[[str, str, str], None] = lambda c, r, why: None,
+          cache: bool = True) -> pd.DataFrame:
+    """Every run of every campaign; a finished archive's rows come from the parse cache when
+    its manifest and SHA256SUMS are unchanged (see tidycache)."""
+    found = {c.name: tidycache.load(c) if cache else None for c in campaigns}
+    todo = [c for c in campaigns if found[c.name] is None]
+    runs = sum(len(c.manifest["runs"]) for c in todo)
+    workers = min(os.cpu_count() or 1, 8)
+    if len(todo) > 1 and runs >= PARALLEL_FROM and workers > 1:
+        # Many small campaigns (a history): one worker parses a whole campaign.
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parsed = list(pool.map(_serial_rows, todo, chunksize=max(1, len(todo) // 32)))
+    else:
+        parsed = [campaign_rows(c) for c in todo]
+    for c, mine in zip(todo, parsed, strict=True):
+        found[c.name] = mine
+        if cache:
+            tidycache.store(c, mine)
     rows = []
     for campaign in campaigns:
-        runs = sorted(campaign.manifest["runs"].items())
-        ok = [(run_id, rec) for run_id, rec in runs
-              if isinstance(rec, dict) and rec.get("status") == "ok"]
-        figures = {run_id: (fig, why) for run_id, fig, why in _outcomes(campaign, ok)}
-        for run_id, rec in runs:
-            if not isinstance(rec, dict):
-                rec = {"status": "unparseable", "reason": "the run's record is not a mapping"}
-            row: dict[str, Any] = {"campaign": campaign.name, "run_id": run_id,
-                                   "repetition": rec.get("repetition"),
-                                   "status": rec.get("status", "unknown"),
-                                   "reason": rec.get("reason", ""),
-                                   **{k: rec.get(k) for k in CELL_COLUMNS}}
-            if run_id in figures:
-                fig, why = figures[run_id]
-                if fig is None:
-                    row["status"], row["reason"] = "unparseable", why
-                else:
-                    row.update(fig)
+        mine = found[campaign.name] or []
+        for row in mine:
             if row["status"] != "ok":
-                on_problem(campaign.name, run_id, f"{row['status']}: {row['reason']}")
-            rows.append(row)
+                on_problem(campaign.name, row["run_id"], f"{row['status']}: {row['reason']}")
+        rows += mine
     return pd.DataFrame(rows)

@@ -37,7 +37,7 @@ def campaign(lab_spec: lab.LabSpec, tmp_path_factory: pytest.TempPathFactory) ->
     body = {"name": "rep", "hosts": "lab", "configurations": ["bare", "container"],
             "directions": {"container": ["container-container"]},
             "tools": ["qperf", "iperf3", "csrc"], "message_sizes": [1000, 20000],
-            "repetitions": 2, "duration_s": 1, "warmup_s": 1, "run_timeout_s": 20, "seed": 3}
+            "repetitions": 3, "duration_s": 1, "warmup_s": 1, "run_timeout_s": 20, "seed": 3}
     (work / "c.yaml").write_text(yaml.safe_dump(body))
     proc = invoke("collect", "--lab-id", lab_spec.lab_id, "--state-root", lab_spec.state_root,
                   "--campaign", str(work / "c.yaml"), "--out", str(work / "archive"))

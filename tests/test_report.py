@@ -18,23 +18,26 @@ from .helpers import invoke
 REPO = Path(__file__).resolve().parent.parent
 
 
-PAGES = ["index", "throughput", "cpu", "cpu-per-gbps", "latency", "mtu", "veth-control",
-         "environment", "methodology", "runs", "problems"]
+PAGES = [page for page, _ in site.PAGES if page not in site.MULTI_ONLY]
 
 
 def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
     for page in PAGES:
         assert (site / f"{page}.html").is_file(), page
-    # one MTU: throughput, sender CPU, receiver CPU, CPU per Gb/s, latency
-    assert len(list((site / "charts").glob("*.svg"))) == 5
-    for svg in (site / "charts").glob("*.svg"):
+    assert not (site / "compare.html").exists()  # one campaign: nothing to compare
+    svgs = list((site / "charts").glob("*.svg"))
+    assert len(svgs) >= 8
+    for svg in svgs:
         assert "<svg" in svg.read_text()[:500]
     csv = (site / "data" / "runs.csv").read_text().splitlines()
     assert csv[0].startswith("campaign,run_id") and "gbps" in csv[0] and "cpu_per_gbps" in csv[0]
-    assert len(csv) == 1 + 2 * 2 * (2 + 1 + 2 + 2 + 1)  # runs: 2 paths x 2 reps x cells
+    assert len(csv) == 1 + 2 * 3 * (2 + 1 + 2 + 2 + 1)  # runs: 2 paths x 3 reps x cells
     index = (site / "index.html").read_text()
-    assert "reaches" in index and "bare-metal throughput" in index
+    assert "Containers reach" in index and "bare-metal throughput" in index
     assert "share one kernel" in index  # the lab's hosts share a kernel
+    assert index.count("3 runs per cell") == 1  # the caveats, said once at the top
+    stats = (site / "data" / "cells.csv").read_text()
+    assert stats.startswith("campaign,configuration")
 
 
 def test_nothing_leaves_the_origin(site: Path) -> None:
@@ -49,13 +52,15 @@ def test_nothing_leaves_the_origin(site: Path) -> None:
 
 
 def test_runs_page_links_raw_files(site: Path, campaign: Path) -> None:
-    runs = (site / "runs.html").read_text()
+    runs = (site / "data" / "runs.js").read_text()
     manifest = json.loads((campaign / "manifest.json").read_text())
     some = next(iter(manifest["runs"].values()))
-    rel = some["files"]["client_stdout"]
-    assert f"raw/{campaign.name}/{rel}.txt" in runs
-    assert (site / "raw" / campaign.name / f"{rel}.txt").read_text() == (
-        campaign / rel).read_text()
+    for rel in some["files"].values():
+        shown = rel if rel.endswith(".txt") else rel + ".txt"  # never *.txt.txt
+        assert f"raw/{campaign.name}/{shown}" in runs
+        assert (site / "raw" / campaign.name / shown).read_bytes() == (
+            campaign / rel).read_bytes()
+    assert ".txt.txt" not in runs
 
 
 def test_bad_raw_files_are_listed_and_the_rest_builds(campaign: Path, tmp_path: Path) -> None:
@@ -115,6 +120,6 @@ def test_an_external_asset_fails_the_build(tmp_path: Path) -> None:
     docs.mkdir()
     (docs / "index.md").write_text('# x\n\n<script src="https://cdn.example.invalid/x.js">'
                                    "</script>\n")
-    config = site._mkdocs_yml(tmp_path, docs, "t", nav=[{"x": "index.md"}])
+    config = site._mkdocs_yml(tmp_path, docs, "t", [{"x": "index.md"}])
     with pytest.raises(BenchError, match=r"External file: https://cdn\.example\.invalid/x\.js"):
         site.mkdocs_build(config, tmp_path / "out")

@@ -112,3 +112,40 @@ def test_welch_and_bh_are_scipys() -> None:
     assert adjusted[:4] == pytest.approx(list(sps.false_discovery_control(ps[:4])))
     assert math.isnan(adjusted[4])
     assert math.isnan(welch_p([1.0], [2.0, 3.0]))
+
+
+def test_the_column_wise_cells_match_the_per_cell_formulas() -> None:
+    """aggregate computes column-wise what stats computes per cell: they must agree."""
+    import pandas as pd
+
+    from reporter import aggregate
+
+    rng = random.Random(3)
+    rows = []
+    for cfg, scale in (("bare", 10.0), ("container", 9.0)):
+        for n in (1, 2, 3, 7):
+            for i in range(n):
+                rows.append({"campaign": "c", "configuration": cfg, "direction": "host-host"
+                             if cfg == "bare" else "container-container", "tool": "csrc",
+                             "test": "stream", "message_size": n, "socket_buffer": "auto",
+                             "mtu": 1500, "status": "ok", "run_id": f"{cfg}{n}.r{i}",
+                             "gbps": scale * rng.uniform(0.5, 1.5)})
+    cells = aggregate.with_ratios(aggregate.cells(pd.DataFrame(rows), "gbps"))
+    for _, row in cells.iterrows():
+        s = summarise(list(row["values"]))
+        assert (row["n"], row["mean"], row["median"]) == pytest.approx((s.n, s.mean, s.median))
+        assert row["sd"] == pytest.approx(s.sd)
+        assert bool(row["noisy"]) == s.noisy
+        low, high = s.ci95
+        if math.isnan(s.ci95_half):
+            assert math.isnan(row["ci_half"])
+        else:
+            assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
+        bare = cells[(cells["configuration"] == "bare")
+                     & (cells["message_size"] == row["message_size"])].iloc[0]
+        r = ratio(s, summarise(list(bare["values"])))
+        assert row["ratio_to_bare"] == pytest.approx(r.value)
+        if r.has_interval:
+            assert (row["ratio_low"], row["ratio_high"]) == pytest.approx((r.low, r.high))
+        else:
+            assert math.isnan(row["ratio_low"])

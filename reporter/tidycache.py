@@ -1,0 +1,84 @@
+"""Parsed runs cached per archive, so a history of many campaigns is re-parsed only where an
+archive changed. The key is the archive's name, manifest and SHA256SUMS (which covers every raw
+file), every file's size and modification time, and the parsing code itself; an archive
+without SHA256SUMS (still running, or not from dataplane-bench) is never cached. Entries are
+JSON in the user's cache folder."""
+
+import hashlib
+import json
+import math
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from collector.archive import MANIFEST, SUMS
+from collector.errors import BenchError
+
+from .archive import Campaign
+from .cachedir import cache_root
+
+CODE = ("tidy.py", "archive.py", "parsers/__init__.py", "parsers/qperf.py", "parsers/iperf3.py",
+        "parsers/csrc.py", "parsers/procstat.py")
+
+
+@cache
+def _code_hash() -> str:
+    here = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for name in CODE:
+        h.update((here / name).read_bytes())
+    return h.hexdigest()
+
+
+def folder() -> Path:
+    return cache_root() / "tidy"
+
+
+def key(campaign: Campaign) -> str | None:
+    try:
+        sums = campaign.read_bytes(SUMS)
+        manifest = campaign.read_bytes(MANIFEST, limit=64 * 1024 * 1024)
+    except (BenchError, OSError):
+        return None
+    h = hashlib.sha256(_code_hash().encode())
+    for part in (campaign.name.encode(), manifest, sums):
+        h.update(hashlib.sha256(part).digest())
+    # A file edited without updating SHA256SUMS must not be served from the cache: every
+    # file's size and modification time are part of the key (a stat each, no read).
+    for top, dirs, files in os.walk(campaign.root):
+        dirs.sort()
+        for name in sorted(files):
+            st = os.lstat(os.path.join(top, name))
+            h.update(f"{top}/{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def load(campaign: Campaign) -> list[dict[str, Any]] | None:
+    k = key(campaign)
+    if k is None:
+        return None
+    try:
+        rows: list[dict[str, Any]] = json.loads((folder() / f"{k}.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return rows  # JSON null for NaN: pandas reads a missing figure back as NaN
+
+
+def store(campaign: Campaign, rows: list[dict[str, Any]]) -> None:
+    k = key(campaign)
+    if k is None:
+        return
+    target = folder() / f"{k}.json"
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}")
+        tmp.write_text(json.dumps(_nan_free(rows), default=str, allow_nan=False))
+        tmp.replace(target)
+    except OSError:
+        pass  # a cache that cannot be written only costs time
+
+
+def _nan_free(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{c: (None if isinstance(v, float) and math.isnan(v) else v) for c, v in r.items()}
+            for r in rows]
