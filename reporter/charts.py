@@ -21,17 +21,18 @@ WIDTH = 620      # the content column at 1440 px, less the axis labels' share
 FONT = 12
 
 
-def _color(field: str = "configuration", title: str = "configuration") -> alt.Color:
+def _color(field: str = "configuration", title: str = "configuration",
+           legend: bool = False) -> alt.Color:
     return alt.Color(f"{field}:N", title=title,
                      scale=alt.Scale(domain=list(CONFIG_COLORS),
                                      range=list(CONFIG_COLORS.values())),
-                     legend=None)
+                     legend=alt.Legend(orient="bottom", columns=4) if legend else None)
 
 
-def _finish(chart: Any, title: str) -> Spec:
+def _finish(chart: Any, title: str, label_limit: int = 260) -> Spec:
     configured = chart.properties(title=alt.TitleParams(title, fontSize=FONT + 2, anchor="start")
                                   ).configure_axis(labelFontSize=FONT, titleFontSize=FONT,
-                                                   labelLimit=260
+                                                   labelLimit=label_limit
                                   ).configure_header(labelFontSize=FONT, titleFontSize=FONT
                                   ).configure_legend(labelFontSize=FONT, titleFontSize=FONT
                                   ).configure_view(stroke="#ccc")
@@ -184,27 +185,28 @@ def forest(changes: pd.DataFrame, title: str) -> Spec:
     data = changes.copy()
     data["whisker_low"] = data["low_pct"]
     data["whisker_high"] = data["high_pct"]
-    y = alt.Y("label:N", title=None, sort=list(data["label"]))
+    y = alt.Y("label:N", title=None, sort=list(data["label"]),
+              axis=alt.Axis(labelOverlap=False))
     verdict = alt.Color("verdict:N", title="verdict", scale=alt.Scale(
         domain=["better", "worse", "within tolerance", "no significant change",
                 "too few runs", "not comparable"],
         range=["#009E73", "#D55E00", "#56B4E9", "#999999", "#BBBBBB", "#DDDDDD"]),
-        legend=alt.Legend(orient="top", columns=3))
-    band = alt.Chart().mark_rect(opacity=0.12, color="#56B4E9").encode(
-        x=alt.datum(-float(data["tolerance"].iloc[0])),
-        x2=alt.datum(float(data["tolerance"].iloc[0])))
-    zero = alt.Chart().mark_rule(color="#666").encode(x=alt.datum(0))
-    whiskers = alt.Chart().mark_rule().encode(y=y, x="whisker_low:Q", x2="whisker_high:Q",
-                                              color=verdict)
-    dots = alt.Chart().mark_point(filled=True, size=60).encode(
+        legend=alt.Legend(orient="top", columns=2))
+    tolerance = float(data["tolerance"].iloc[0])
+    band = alt.Chart(pd.DataFrame([{"low": -tolerance, "high": tolerance}])).mark_rect(
+        opacity=0.15, color="#56B4E9").encode(x="low:Q", x2="high:Q")
+    zero = alt.Chart(pd.DataFrame([{"zero": 0.0}])).mark_rule(color="#666").encode(x="zero:Q")
+    whiskers = alt.Chart(data).mark_rule().encode(y=y, x="whisker_low:Q", x2="whisker_high:Q",
+                                                  color=verdict)
+    dots = alt.Chart(data).mark_point(filled=True, size=60).encode(
         y=y, x=alt.X("delta_pct:Q", title="change of the mean (%)"), color=verdict,
         tooltip=[alt.Tooltip("label:N", title="cell"), alt.Tooltip("delta_pct:Q", format="+.1f"),
                  alt.Tooltip("ci_text:N", title="95 % CI"),
                  alt.Tooltip("p_adjusted:Q", format=".3g", title="p (BH-adjusted)"),
                  alt.Tooltip("verdict:N")])
-    chart = alt.layer(band, zero, whiskers, dots, data=data).properties(
-        width=WIDTH - 260, height=max(60, 18 * len(data)))
-    return _finish(chart, title)
+    chart = alt.layer(band, zero, whiskers, dots).properties(
+        width=WIDTH - 300, height=max(60, 16 * len(data)))
+    return _finish(chart, title, label_limit=320)
 
 
 def history(points: pd.DataFrame, title: str, y_title: str) -> Spec:
@@ -214,7 +216,7 @@ def history(points: pd.DataFrame, title: str, y_title: str) -> Spec:
     x = alt.X("campaign:N", title=None, sort=list(dict.fromkeys(data["campaign"])),
               axis=alt.Axis(labelAngle=-30))
     line = alt.Chart().mark_line(point=False).encode(x=x, y=alt.Y("mean:Q", title=y_title),
-                                                    color=_color(), detail="path:N")
+                                                    color=_color(legend=True), detail="path:N")
     dots = alt.Chart().mark_point(filled=True).encode(
         x=x, y="mean:Q", color=_color(), detail="path:N",
         size=alt.condition(alt.datum.last, alt.value(120), alt.value(40)),

@@ -42,6 +42,8 @@ def _span(values: list[float], fmt: str = "ratio") -> str:
 
 def _ratios(df: pd.DataFrame, configuration: str) -> list[float]:
     rows = where(df, configuration=configuration)
+    if rows.empty:
+        return []
     return [float(r) for r in rows["ratio_to_bare"] if not math.isnan(r)]
 
 
@@ -200,6 +202,8 @@ def study_rows(info: CampaignInfo, cells: dict[str, pd.DataFrame]) -> list[list[
     lat = where(cells.get("lat_mean_us", pd.DataFrame()), campaign=info.name)
     gbps = auto_buffers(where(cells.get("gbps", pd.DataFrame()), campaign=info.name))
     rows: list[list[str]] = []
+    if lat.empty and gbps.empty:
+        return rows
     study = {"bare": ("1 (20 µs)", "1 (saturates 10 GbE)"),
              "container": ("1.25 (25 µs)", "≈ 1 (saturates)"),
              "vm": ("3.5 (70 µs)", "≈ 1 (saturates)"),

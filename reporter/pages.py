@@ -22,6 +22,7 @@ from .compare import (
 )
 from .views import (
     CONFIG_ORDER,
+    DIRECTION_ORDER,
     RR_TOOLS,
     STREAM_TOOLS,
     Table,
@@ -120,14 +121,13 @@ COMPARE_SECTIONS = 3  # candidates with their own forest plots (the newest)
 def caveats(site: Site) -> list[str]:
     """What a reader must keep in mind, said once."""
     out = []
-    any_cells = pd.concat([df[["n", "noisy"]] for df in site.cells.values() if not df.empty],
-                          ignore_index=True) if site.cells else pd.DataFrame()
+    frames = [df[["campaign", "n", "noisy"]] for df in site.cells.values() if not df.empty]
+    any_cells = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     for info in site.infos:
         prefix = f"{info.name}: " if site.several else ""
         duration, warmup = info.parameters.get("duration_s"), info.parameters.get("warmup_s")
         if not any_cells.empty:
-            mine = pd.concat([df[df["campaign"] == info.name][["n"]]
-                              for df in site.cells.values() if not df.empty])
+            mine = any_cells[any_cells["campaign"] == info.name]
             if not mine.empty:
                 lo, hi = int(mine["n"].min()), int(mine["n"].max())
                 runs = f"{lo}" if lo == hi else f"{lo}–{hi}"
@@ -395,6 +395,13 @@ def statistics(site: Site) -> dict[str, Any]:
     return {"metrics": {m: len(df) for m, df in site.cells.items() if not df.empty}}
 
 
+def _cell_order(c: Change) -> tuple[int, int, str, int, int, str]:
+    cfg, direction, tool, _, size, buffers, mtu = c.cell
+    return (CONFIG_ORDER.index(cfg) if cfg in CONFIG_ORDER else 99,
+            DIRECTION_ORDER.index(direction) if direction in DIRECTION_ORDER else 99, tool,
+            size, mtu, buffers)
+
+
 def compare(site: Site) -> dict[str, Any]:
     frame = pd.DataFrame([{
         "candidate": c.candidate, "metric": c.metric, "label": f"{c.path} · {c.cell[2]} · "
@@ -403,7 +410,7 @@ def compare(site: Site) -> dict[str, Any]:
         "delta_pct": c.delta_pct, "low_pct": c.low_pct, "high_pct": c.high_pct,
         "p_adjusted": c.p_adjusted, "verdict": c.verdict, "tolerance": site.tolerance_pct,
         "ci_text": numbers.interval(c.low_pct, c.high_pct),
-        "configuration": c.cell[0]} for c in site.changes])
+        "configuration": c.cell[0], "order": _cell_order(c)} for c in site.changes])
     sections = []
     candidates = [i for i in site.infos if i.name != site.baseline]
     overview = Table(["campaign", *VERDICT_ORDER], [
@@ -418,9 +425,7 @@ def compare(site: Site) -> dict[str, Any]:
             at = mine[mine["metric"] == metric]
             if at.empty:
                 continue
-            ordered = at.assign(rank=[CONFIG_ORDER.index(c) if c in CONFIG_ORDER else 99
-                                      for c in at["configuration"]]
-                                ).sort_values(["rank", "label"])
+            ordered = at.sort_values("order").drop(columns=["order"])
             direction = "more is better" if better > 0 else "less is better"
             tabs.append(Tab(label, charts=[Chart(charts.forest(
                 ordered, f"{label}: {info.name} against {site.baseline}"),
@@ -471,7 +476,12 @@ def history(site: Site) -> dict[str, Any]:
     last: list[Change] = []
     if len(site.infos) > 1:
         last = compare_pair(site.cells, site.infos[-2], site.infos[-1], site.tolerance_pct)
+    worse = sorted((c for c in last if c.verdict == WORSE), key=lambda c: -abs(c.delta_pct))
+    better = sorted((c for c in last if c.verdict == BETTER), key=lambda c: -abs(c.delta_pct))
     return {"figures": figures, "last": order[-1],
             "previous": order[-2] if len(order) > 1 else "",
-            "worse": [c for c in last if c.verdict == "worse"],
-            "better": [c for c in last if c.verdict == "better"]}
+            "worse": worse[:HISTORY_LISTED], "better": better[:HISTORY_LISTED],
+            "counts": {WORSE: len(worse), BETTER: len(better)}}
+
+
+HISTORY_LISTED = 8  # the largest changes of the newest campaign, each way

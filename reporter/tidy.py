@@ -59,7 +59,12 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
         out["iperf3_receiver_cpu_pct"] = parsed["iperf3_receiver_cpu_pct"]
     elif tool == "csrc":
         if test == "stream":
-            out["gbps"] = csrc.stream_receiver(raw("server_stdout"))["goodput_bps"] / 1e9
+            receiver = csrc.stream_receiver(raw("server_stdout"))
+            if receiver["ended_early"]:
+                # Its goodput covers a shorter window than its CPU snapshots: not a measurement.
+                raise ParseError("csrc: the sender stopped before the window closed "
+                                 "(ended_early): goodput and CPU cover different windows")
+            out["gbps"] = receiver["goodput_bps"] / 1e9
         else:
             out.update(csrc.pingpong_client(raw("client_stdout")))
     else:
@@ -74,6 +79,9 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
         if endpoint.get("vm"):
             out[f"cpu_{side}_guest_pct"] = procstat.window_cpu(
                 raw(f"cpu:{endpoint['vm']}"))["cpu_pct"]
+    if "gbps" in out and not out["gbps"] > 0:
+        raise ParseError(f"{tool}: a goodput of {out['gbps']:g} Gb/s: nothing arrived in the "
+                         "window, a problem of this run, not a measurement")
     out["cpu_max_pct"] = max(out["cpu_sender_pct"], out["cpu_receiver_pct"])
     if out.get("gbps"):
         out["cpu_per_gbps"] = out["cpu_max_pct"] / out["gbps"]

@@ -48,6 +48,8 @@ def _site_bytes(site: Path) -> list[tuple[Path, bytes]]:
 def _report(archive: Path, site: Path) -> None:
     proc = invoke("report", "--archive", str(archive), "--out", str(site))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    # The closing hint serves the folder just built, not ./site.
+    assert f"invoke serve --out {site}" in proc.stdout.replace("\n", " ").replace("  ", " ")
 
 
 def test_links_and_special_files_in_a_folder_are_refused(tmp_path: Path,

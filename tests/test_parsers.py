@@ -1,10 +1,14 @@
 """Parsers on fixtures captured from the real tools (tests/fixtures/capture.sh made them)."""
 
+import json
 from pathlib import Path
 
 import pytest
 
+from reporter import synthetic
+from reporter.archive import load
 from reporter.parsers import ParseError, csrc, iperf3, procstat, qperf
+from reporter.tidy import table
 
 FIX = Path(__file__).resolve().parent / "fixtures"
 
@@ -87,3 +91,46 @@ def test_damaged_files_raise_parse_errors_only(name: str, parse: object, damage:
            "garbage": "\x00\xff<script>alert(1)</script>\n" * 3}[damage]
     with pytest.raises(ParseError):
         parse(bad)  # type: ignore[operator]
+
+
+def test_cpu_time_comes_from_a_clock_that_does_not_step() -> None:
+    """An NTP step of the wall clock between the snapshots changes nothing: Δt is read from
+    CLOCK_MONOTONIC (dpb-cpusnap) or /proc/uptime (the sampler)."""
+    for name in ("cpu-sampler.txt", "cpu-dpb-cpusnap.txt"):
+        raw = text(name)
+        blocks = raw.split(procstat.MARK + "\n")
+        # The captured window was idle: give it 50 busy ticks (user) so that Δt matters.
+        first_cpu = next(line for line in blocks[2].splitlines() if line.startswith("cpu "))
+        fields = first_cpu.split()
+        fields[1] = str(int(fields[1]) + 50)
+        blocks[2] = blocks[2].replace(first_cpu, " ".join(fields), 1)
+        raw = procstat.MARK + "\n" + blocks[1] + procstat.MARK + "\n" + blocks[2]
+        before = procstat.window_cpu(raw)
+        wall = blocks[2].splitlines()[0]
+        stepped = procstat.MARK + "\n".join(["", blocks[1].rstrip("\n"), ""]) + procstat.MARK \
+            + "\n" + blocks[2].replace(wall, str(float(wall) + 3600.0), 1)
+        after = procstat.window_cpu(stepped)
+        assert after["cpu_pct"] == pytest.approx(before["cpu_pct"]), name
+        assert after["cpu_pct"] > 0
+
+
+def test_a_stream_that_ended_early_or_carried_nothing_is_a_problem(tmp_path: Path) -> None:
+    """Both kept out of every mean: the run is listed under Problems with the reason."""
+    root = synthetic.generate(tmp_path, 60)
+    manifest = json.loads((root / "manifest.json").read_text())
+    runs = manifest["runs"]
+    early = next(r for r in runs.values() if (r["tool"], r["test"]) == ("csrc", "stream"))
+    zero = next(r for r in runs.values() if (r["tool"], r["test"]) == ("iperf3", "stream"))
+    doc = json.loads((root / early["files"]["server_stdout"]).read_text())
+    doc["ended_early"] = True
+    (root / early["files"]["server_stdout"]).write_text(json.dumps(doc))
+    doc = json.loads((root / zero["files"]["client_stdout"]).read_text())
+    doc["end"]["sum_received"]["bits_per_second"] = 0
+    (root / zero["files"]["client_stdout"]).write_text(json.dumps(doc))
+    problems: list[tuple[str, str]] = []
+    df = table([load(root)], lambda c, r, why: problems.append((r, why)), cache=False)
+    found = dict(problems)
+    assert "ended_early" in found[early["run_id"]]
+    assert "goodput of 0" in found[zero["run_id"]]
+    for run_id in (early["run_id"], zero["run_id"]):
+        assert df.loc[df["run_id"] == run_id, "status"].item() == "unparseable"

@@ -34,7 +34,8 @@ def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
     assert len(csv) == 1 + 2 * 3 * (2 + 1 + 2 + 2 + 1)  # runs: 2 paths x 3 reps x cells
     index = (site / "index.html").read_text()
     assert "Containers reach" in index and "bare-metal throughput" in index
-    assert "share one kernel" in index  # the lab's hosts share a kernel
+    assert "share one kernel" in index and "same boot_id" in index  # what was observed,
+    assert "embedded lab" not in index  # not where it was assumed to run
     assert index.count("3 runs per cell") == 1  # the caveats, said once at the top
     stats = (site / "data" / "cells.csv").read_text()
     assert stats.startswith("campaign,configuration")

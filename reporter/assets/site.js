@@ -81,9 +81,10 @@ if (runsBox && window.DPB_RUNS) {
   var at = function (name) { return rc.indexOf(name); };
   var fields = ['campaign', 'configuration', 'direction', 'tool', 'test', 'message_size',
                 'socket_buffer', 'mtu', 'status', 'run'];
-  var cols = ['campaign', 'run', 'status', 'result', 'reason'].map(function (name) {
+  var text = function (name) {
     return {title: name, key: at(name), cell: function (td, row) { dpbText(td, row[at(name)]); }};
-  });
+  };
+  var cols = ['campaign', 'run', 'status', 'result'].map(text);
   if (new Set(window.DPB_RUNS.rows.map(function (r) { return r[0]; })).size < 2) {
     cols.shift();  // one campaign: no column repeating its name on every row
   }
@@ -96,6 +97,7 @@ if (runsBox && window.DPB_RUNS) {
       td.appendChild(document.createTextNode(' '));
     });
   }});
+  cols.push(text('reason'));
   dpbTable(runsBox, window.DPB_RUNS, {
     columns: cols, placeholder: 'filter runs: e.g. container stream mtu 9000 failed',
     searchable: function (row) {

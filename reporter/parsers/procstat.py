@@ -1,8 +1,11 @@
 """CPU snapshots (the collector's sampler and dpb-cpusnap): marker, wall clock, /proc/uptime,
 optionally `monotonic S`, then /proc/stat lines. CPU % of one CPU between two snapshots =
-100 · Δbusy ÷ (USER_HZ · Δt); busy = user + nice + system + irq + softirq + steal (guest time
-is already inside user and nice; iowait is idle)."""
+100 · Δbusy ÷ (USER_HZ · Δt), Δt from a clock that does not step (CLOCK_MONOTONIC, else
+/proc/uptime; the wall clock only when neither is there, since NTP may step it);
+busy = user + nice + system + irq + softirq + steal (guest time is already inside user and
+nice; iowait is idle)."""
 
+import math
 from dataclasses import dataclass
 
 from . import ParseError
@@ -17,6 +20,9 @@ IDLE = (3, 4)  # idle iowait
 class Snapshot:
     wall_s: float
     cpus: dict[str, tuple[int, ...]]  # "cpu" (aggregate), "cpu0", …
+    # A clock that never steps: CLOCK_MONOTONIC (dpb-cpusnap) or /proc/uptime (the sampler,
+    # 10 ms resolution); None when neither was captured (then the wall clock is used).
+    steady_s: float | None = None
 
 
 def parse(text: str) -> list[Snapshot]:
@@ -28,8 +34,13 @@ def parse(text: str) -> list[Snapshot]:
         except (IndexError, ValueError) as exc:
             raise ParseError("procstat: a snapshot without a wall-clock line") from exc
         cpus: dict[str, tuple[int, ...]] = {}
+        uptime = monotonic = None
         for line in lines[1:]:
             fields = line.split()
+            if fields and fields[0] == "monotonic" and len(fields) == 2:
+                monotonic = _seconds(fields[1])
+            elif uptime is None and len(fields) == 2 and not fields[0].startswith("cpu"):
+                uptime = _seconds(fields[0])
             if fields and fields[0].startswith("cpu"):
                 try:
                     cpus[fields[0]] = tuple(int(x) for x in fields[1:])
@@ -37,15 +48,26 @@ def parse(text: str) -> list[Snapshot]:
                     raise ParseError(f"procstat: bad line {line[:80]!r}") from exc
         if "cpu" not in cpus or any(len(v) < 8 for v in cpus.values()):
             raise ParseError("procstat: a snapshot without complete cpu lines")
-        snaps.append(Snapshot(wall, cpus))
+        snaps.append(Snapshot(wall, cpus, monotonic if monotonic is not None else uptime))
     if len(snaps) != 2:
         raise ParseError(f"procstat: expected 2 snapshots, found {len(snaps)}")
     return snaps
 
 
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
+
+
 def busy_pct(before: Snapshot, after: Snapshot, cpu: str = "cpu") -> float:
     """Busy time between the snapshots as % of one CPU (100 = one CPU pegged)."""
-    dt = after.wall_s - before.wall_s
+    if before.steady_s is not None and after.steady_s is not None:
+        dt = after.steady_s - before.steady_s
+    else:
+        dt = after.wall_s - before.wall_s
     if dt <= 0:
         raise ParseError("procstat: snapshots out of order")
     a, b = before.cpus[cpu], after.cpus[cpu]
