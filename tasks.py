@@ -190,7 +190,7 @@ def compare(c: Context, baseline: str, candidate: str, tolerance: float = 5.0,
         table.add_row(ch.cell_id, ch.metric, num(ch.baseline_mean), num(ch.candidate_mean),
                       pct(ch.delta_pct, True), interval(ch.low_pct, ch.high_pct),
                       num(ch.p_adjusted, 2), f"[{style}]{ch.verdict}[/]" if style else ch.verdict)
-    console.print(table)
+    console.print(table, width=max(console.width, 200))  # cell ids whole, also in CI logs
     counts: dict[str, int] = {}
     for ch in verdicts.changes:
         counts[ch.verdict] = counts.get(ch.verdict, 0) + 1

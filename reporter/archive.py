@@ -12,6 +12,7 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -43,10 +44,43 @@ class Campaign:
         vms = self.manifest.get("campaign", {}).get("vms") or []
         return frozenset(str(v.get("name")) for v in vms if isinstance(v, dict))
 
+    @cached_property
+    def regular_files(self) -> dict[str, tuple[int, int]]:
+        """Every regular file reached from the root without following a link: relative name →
+        (size, modification time in ns). One walk of the folder."""
+        found: dict[str, tuple[int, int]] = {}
+        pending = [""]
+        while pending:
+            folder = pending.pop()
+            try:
+                entries = list(os.scandir(self.root / folder))
+            except OSError:
+                continue
+            for entry in entries:
+                name = f"{folder}/{entry.name}" if folder else entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append(name)
+                elif entry.is_file(follow_symlinks=False):
+                    st = entry.stat(follow_symlinks=False)
+                    found[name] = (st.st_size, st.st_mtime_ns)
+        return found
+
+    def subset(self, names: list[str]) -> "Campaign":
+        """The same archive for a worker process: a stub manifest, and the walk's answer for
+        these files only (so the worker does not walk the folder again)."""
+        part = Campaign(self.root, {"schema_version": self.manifest.get("schema_version"),
+                                    "runs": {}}, self.label)
+        known = self.regular_files
+        part.__dict__["regular_files"] = {n: known[n] for n in names if n in known}
+        return part
+
     def path(self, relative: str) -> Path:
-        """The real path of a regular file of the archive. Refuses names that could leave it
-        (absolute, `..`), links that resolve outside its real root, and anything not a regular
-        file (a folder, a device, a FIFO). FileNotFoundError when it does not exist."""
+        """The path of a regular file of the archive. Refuses names that could leave it
+        (absolute, `..`), links (in the name or any folder above it) that resolve outside its
+        real root, and anything not a regular file (a folder, a device, a FIFO).
+        FileNotFoundError when it does not exist."""
+        if relative in self.regular_files:  # a name the walk found: real folders, a file
+            return Path(os.path.join(self.root, relative))
         parts = PurePosixPath(relative).parts
         if not parts or relative.startswith("/") or ".." in parts or "\0" in relative:
             raise BenchError(f"{self.root}: {relative!r} points outside the archive")

@@ -36,7 +36,8 @@ def _finish(chart: Any, title: str, label_limit: int = 260) -> Spec:
                                   ).configure_header(labelFontSize=FONT, titleFontSize=FONT
                                   ).configure_legend(labelFontSize=FONT, titleFontSize=FONT
                                   ).configure_view(stroke="#ccc")
-    return dict(configured.to_dict())
+    # Validation against the Vega-Lite schema costs ~0.1 s a chart; the tests validate them.
+    return dict(configured.to_dict(validate=False))
 
 
 def _tooltip(value_title: str) -> list[alt.Tooltip]:
@@ -58,38 +59,46 @@ def _prepared(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 def path_bars(cells: pd.DataFrame, title: str, x_title: str, column: str | None = None,
-              order: list[str] | None = None, log: bool = False) -> Spec:
+              order: list[str] | None = None) -> Spec:
     """Mean per path as horizontal bars with CI whiskers, one colour per configuration;
     panels side by side by ``column`` (e.g. message size) and one row per campaign when there
     are several."""
     data = _prepared(cells)
     y = alt.Y("path:N", title=None, sort=order or "ascending")
-    scale = alt.Scale(type="log") if log else alt.Scale(zero=True)
-    x = alt.X("mean:Q", title=x_title, scale=scale)
+    x = alt.X("mean:Q", title=x_title, scale=alt.Scale(zero=True))
     bars = alt.Chart().mark_bar().encode(y=y, x=x, color=_color(), tooltip=_tooltip(x_title))
     whiskers = alt.Chart().mark_rule(color="black").encode(
         y=y, x="whisker_low:Q", x2="whisker_high:Q")
     labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
         y=y, x=alt.X("mean:Q"), text=alt.Text("mean:Q", format=".3~g"))
-    columns: list[str] = sorted(map(str, data[column].unique()), key=_natural) if column else []
+    return _finish(_panels([bars, whiskers, labels], data, column, 22, independent_x=True),
+                   title)
+
+
+def _panels(layers: list[Any], data: pd.DataFrame, column: str | None, row_height: int,
+            independent_x: bool = False) -> Any:
+    """Layers over ``data`` as panels: one per value of ``column`` (the message sizes) side by
+    side — two a row when one campaign has more than two — and a row of them per campaign."""
+    columns = sorted(map(str, data[column].unique()), key=_natural) if column else []
     campaigns = list(dict.fromkeys(data["campaign"]))
-    height = 22 * max(1, data["path"].nunique())
-    panel_width = max(160, (WIDTH - 200) // max(1, len(columns)))
-    layered = alt.layer(bars, whiskers, labels, data=data).properties(width=panel_width,
-                                                                       height=height)
-    if column and len(campaigns) == 1 and len(columns) > 2:  # wrap: two panels a row
-        layered = layered.properties(width=(WIDTH - 200) // 2)
-        return _finish(layered.facet(facet=alt.Facet(f"{column}:N", title=None, sort=columns),
-                                     columns=2).resolve_scale(x="independent"), title)
-    facet: dict[str, Any] = {}
-    if column:
-        facet["column"] = alt.Column(f"{column}:N", title=None, sort=columns)
-    if len(campaigns) > 1:
-        facet["row"] = alt.Row("campaign:N", title=None, sort=campaigns)
-    chart = layered.facet(**facet) if facet else layered
-    if column:  # each message size is a figure of its own: its own scale
-        chart = chart.resolve_scale(x="independent")
-    return _finish(chart, title)
+    width = max(160, (WIDTH - 200) // max(1, len(columns)))
+    wrap = bool(column) and len(campaigns) == 1 and len(columns) > 2
+    layered = alt.layer(*layers, data=data).properties(
+        width=(WIDTH - 200) // 2 if wrap else width,
+        height=row_height * max(1, data["path"].nunique()))
+    if wrap:
+        chart = layered.facet(facet=alt.Facet(f"{column}:N", title=None, sort=columns),
+                              columns=2)
+    else:
+        facet: dict[str, Any] = {}
+        if column:
+            facet["column"] = alt.Column(f"{column}:N", title=None, sort=columns)
+        if len(campaigns) > 1:
+            facet["row"] = alt.Row("campaign:N", title=None, sort=campaigns)
+        if not facet:
+            return layered
+        chart = layered.facet(**facet)
+    return chart.resolve_scale(x="independent") if independent_x and column else chart
 
 
 def _natural(label: Any) -> Any:
@@ -112,15 +121,7 @@ def sides(cells: pd.DataFrame, title: str, order: list[str] | None = None) -> Sp
     whiskers = alt.Chart().mark_rule(color="black").encode(
         y=y, yOffset=alt.YOffset("side:N", sort=["sender", "receiver"]),
         x="whisker_low:Q", x2="whisker_high:Q")
-    columns = sorted(data["size_label"].unique(), key=_natural)
-    campaigns = list(dict.fromkeys(data["campaign"]))
-    layered = alt.layer(bars, whiskers, data=data).properties(
-        width=max(160, (WIDTH - 200) // max(1, len(columns))),
-        height=30 * max(1, data["path"].nunique()))
-    facet: dict[str, Any] = {"column": alt.Column("size_label:N", title=None, sort=columns)}
-    if len(campaigns) > 1:
-        facet["row"] = alt.Row("campaign:N", title=None, sort=campaigns)
-    return _finish(layered.facet(**facet), title)
+    return _finish(_panels([bars, whiskers], data, "size_label", 30), title)
 
 
 def latency(cells: pd.DataFrame, title: str, order: list[str] | None = None,
@@ -168,15 +169,7 @@ def mtu_ratio(table: pd.DataFrame, title: str, order: list[str] | None = None) -
     one = alt.Chart().mark_rule(color="#666", strokeDash=[4, 3]).encode(x=alt.datum(1))
     labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
         y=y, x="ratio:Q", text=alt.Text("ratio:Q", format=".2f"))
-    columns = sorted(data["size_label"].unique(), key=_natural)
-    campaigns = list(dict.fromkeys(data["campaign"]))
-    layered = alt.layer(bars, one, labels, data=data).properties(
-        width=max(160, (WIDTH - 200) // max(1, len(columns))),
-        height=22 * max(1, data["path"].nunique()))
-    facet: dict[str, Any] = {"column": alt.Column("size_label:N", title=None, sort=columns)}
-    if len(campaigns) > 1:
-        facet["row"] = alt.Row("campaign:N", title=None, sort=campaigns)
-    return _finish(layered.facet(**facet), title)
+    return _finish(_panels([bars, one, labels], data, "size_label", 22), title)
 
 
 def forest(changes: pd.DataFrame, title: str) -> Spec:

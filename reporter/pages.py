@@ -374,10 +374,10 @@ def veth_control(site: Site) -> dict[str, Any]:
 
 # --- Statistics, comparison, history ---------------------------------------------------------
 
-STAT_COLUMNS = ["campaign", "configuration", "direction", "tool", "test", "message_size",
-                "socket_buffer", "mtu", "metric", "n", "mean", "median", "sd", "cv", "min", "max",
-                "ci_low", "ci_high", "ratio_to_bare", "ratio_low", "ratio_high", "noisy",
-                "outliers"]
+STAT_COLUMNS = ["campaign", "metric", "configuration", "direction", "tool", "test",
+                "message_size", "socket_buffer", "mtu", "n", "mean", "ci_low", "ci_high",
+                "ratio_to_bare", "ratio_low", "ratio_high", "noisy", "median", "sd", "cv", "min",
+                "max", "outliers"]
 
 
 def statistics_table(site: Site) -> pd.DataFrame:

@@ -35,7 +35,9 @@ def _result(row: dict[Any, Any]) -> str:
 
 
 def runs_script(campaigns: list[Campaign], df: pd.DataFrame) -> str:
-    by_run = {(r["campaign"], r["run_id"]): r for r in df.to_dict("records")} \
+    wanted = ["campaign", "run_id", *CELL_COLUMNS, "status", "reason",
+              *(c for c, _ in RESULT_COLUMNS if c in df.columns)]
+    by_run = {(r["campaign"], r["run_id"]): r for r in df[wanted].to_dict("records")} \
         if not df.empty else {}
     rows = []
     for c in campaigns:
@@ -63,7 +65,8 @@ def write_raw(campaigns: list[Campaign], out: Path) -> int:
             for rel in (files.values() if isinstance(files, dict) else ()):
                 try:
                     real = c.path(str(rel))
-                    if real.stat().st_size > MAX_RAW_BYTES:
+                    known = c.regular_files.get(str(rel))
+                    if (real.stat().st_size if known is None else known[0]) > MAX_RAW_BYTES:
                         continue
                 except (BenchError, OSError):
                     continue

@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -169,8 +170,8 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
     for asset in ASSETS.iterdir():
         shutil.copyfile(asset, docs / "assets" / asset.name)
     all_charts = _charts(list(views.values()))
-    for chart, name in zip(all_charts, svg.render_all([c.spec for c in all_charts],
-                                                       work / "charts"), strict=True):
+    specs = [c.spec for c in all_charts]
+    for chart, name in zip(all_charts, svg.names(specs), strict=True):
         chart.name = name
     env = _environment()
     common = {"infos": infos, "several": model.several, "problems": problems,
@@ -180,27 +181,30 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
     for page, _ in shown:
         text = env.get_template(f"{page}.md.j2").render(**common, **views[page])
         (docs / f"{page}.md").write_text(text)
-    mkdocs_build(_mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(names),
-                             [{title: f"{page}.md"} for page, title in shown]), out)
-    # Outside mkdocs: it would only copy them, thousands of files, one by one.
-    shutil.copytree(work / "charts", out / "charts", copy_function=_link_or_copy,
-                    dirs_exist_ok=True)
-    data = out / "data"
-    data.mkdir(exist_ok=True)
-    df.drop(columns=[], errors="ignore").to_csv(data / "runs.csv", index=False)
-    pages.statistics_table(model).to_csv(data / "cells.csv", index=False)
-    (data / "cells.js").write_text(_cells_script(pages.statistics_table(model)))
-    (data / "runs.js").write_text(runs_script(campaigns, df))
-    write_raw(campaigns, out / "raw")
+    config = _mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(names),
+                         [{title: f"{page}.md"} for page, title in shown])
+    # mkdocs turns only the pages into HTML; meanwhile the SVGs, the data tables and the raw
+    # files go into a staging folder beside the site (same file system), moved in afterwards:
+    # mkdocs empties its output folder when it starts.
+    staging = out.resolve().parent / f".{out.resolve().name}.staging"
+    if staging.exists():
+        shutil.rmtree(staging)
+    (staging / "data").mkdir(parents=True)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        built = pool.submit(mkdocs_build, config, out)
+        svg.render_all(specs, staging / "charts")
+        stats = pages.statistics_table(model)
+        df.to_csv(staging / "data" / "runs.csv", index=False)
+        stats.to_csv(staging / "data" / "cells.csv", index=False)
+        (staging / "data" / "cells.js").write_text(_cells_script(stats))
+        (staging / "data" / "runs.js").write_text(runs_script(campaigns, df))
+        write_raw(campaigns, staging / "raw")
+        built.result()
+    for part in staging.iterdir():
+        os.replace(part, out / part.name)
+    staging.rmdir()
     return {"runs": len(df), "ok": int((df["status"] == "ok").sum()) if not df.empty else 0,
             "problems": len(problems), "charts": len(all_charts), "site": out}
-
-
-def _link_or_copy(src: str, dst: str) -> None:
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
 
 
 def _cells_script(stats: pd.DataFrame) -> str:

@@ -25,13 +25,26 @@ def _render(spec_json: str, target: Path) -> None:
     tmp.replace(target)
 
 
+def _text(spec: dict[str, Any]) -> str:
+    return json.dumps(spec, sort_keys=True)
+
+
+def _name(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:20] + ".svg"
+
+
+def names(specs: list[dict[str, Any]]) -> list[str]:
+    """Each spec's file name: its hash, known before anything is drawn."""
+    return [_name(_text(s)) for s in specs]
+
+
 def render_all(specs: list[dict[str, Any]], out: Path) -> list[str]:
     """Write ``out/<hash>.svg`` for every spec; return the file names in order."""
     cache = cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
     out.mkdir(parents=True, exist_ok=True)
-    texts = [json.dumps(s, sort_keys=True) for s in specs]
-    names = [hashlib.sha256(t.encode()).hexdigest()[:20] + ".svg" for t in texts]
+    texts = [_text(s) for s in specs]
+    names = [_name(t) for t in texts]
     todo = {n: t for n, t in zip(names, texts, strict=True) if not (cache / n).is_file()}
     if todo:
         with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:

@@ -6,7 +6,6 @@ goes on: bad input never breaks the report."""
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -91,9 +90,7 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
 Outcome = tuple[str, dict[str, Any] | None, str]  # run id, figures or None, why not
 
 
-def _chunk(root: str, manifest_stub: dict[str, Any], items: list[tuple[str, dict[str, Any]]]
-           ) -> list[Outcome]:
-    campaign = Campaign(Path(root), manifest_stub)
+def _chunk(campaign: Campaign, items: list[tuple[str, dict[str, Any]]]) -> list[Outcome]:
     out: list[Outcome] = []
     for run_id, rec in items:
         try:
@@ -103,17 +100,21 @@ def _chunk(root: str, manifest_stub: dict[str, Any], items: list[tuple[str, dict
     return out
 
 
+def _names(items: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    return [str(rel) for _, rec in items
+            for rel in (rec.get("files") or {}).values() if isinstance(rec.get("files"), dict)]
+
+
 def _outcomes(campaign: Campaign, items: list[tuple[str, dict[str, Any]]]) -> list[Outcome]:
     """Parse every ok run's raw files; in worker processes when there are many."""
-    stub = {"schema_version": campaign.manifest.get("schema_version")}
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_FROM or workers < 2:
-        return _chunk(str(campaign.root), stub, items)
+        return _chunk(campaign, items)
     size = max(100, len(items) // (workers * 4))
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
+    parts = [campaign.subset(_names(chunk)) for chunk in chunks]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(_chunk, [str(campaign.root)] * len(chunks), [stub] * len(chunks),
-                           chunks)
+        results = pool.map(_chunk, parts, chunks)
         return [o for chunk in results for o in chunk]
 
 
@@ -126,8 +127,7 @@ def campaign_rows(campaign: Campaign, parallel: bool = True) -> list[dict[str, A
     runs = sorted(campaign.manifest["runs"].items())
     ok = [(run_id, rec) for run_id, rec in runs
           if isinstance(rec, dict) and rec.get("status") == "ok"]
-    outcomes = _outcomes(campaign, ok) if parallel else _chunk(
-        str(campaign.root), {"schema_version": campaign.manifest.get("schema_version")}, ok)
+    outcomes = _outcomes(campaign, ok) if parallel else _chunk(campaign, ok)
     figures = {run_id: (fig, why) for run_id, fig, why in outcomes}
     rows = []
     for run_id, rec in runs:
@@ -153,7 +153,8 @@ def table(campaigns: list[Campaign],
           cache: bool = True) -> pd.DataFrame:
     """Every run of every campaign; a finished archive's rows come from the parse cache when
     its manifest and SHA256SUMS are unchanged (see tidycache)."""
-    found = {c.name: tidycache.load(c) if cache else None for c in campaigns}
+    keys = {c.name: tidycache.key(c) if cache else None for c in campaigns}
+    found = {c.name: tidycache.load(keys[c.name]) for c in campaigns}
     todo = [c for c in campaigns if found[c.name] is None]
     runs = sum(len(c.manifest["runs"]) for c in todo)
     workers = min(os.cpu_count() or 1, 8)
@@ -165,8 +166,7 @@ def table(campaigns: list[Campaign],
         parsed = [campaign_rows(c) for c in todo]
     for c, mine in zip(todo, parsed, strict=True):
         found[c.name] = mine
-        if cache:
-            tidycache.store(c, mine)
+        tidycache.store(keys[c.name], mine)
     rows = []
     for campaign in campaigns:
         mine = found[campaign.name] or []

@@ -36,6 +36,7 @@ def folder() -> Path:
 
 
 def key(campaign: Campaign) -> str | None:
+    """The cache key of a campaign's parsed runs; None for an archive without SHA256SUMS."""
     try:
         sums = campaign.read_bytes(SUMS)
         manifest = campaign.read_bytes(MANIFEST, limit=64 * 1024 * 1024)
@@ -45,17 +46,13 @@ def key(campaign: Campaign) -> str | None:
     for part in (campaign.name.encode(), manifest, sums):
         h.update(hashlib.sha256(part).digest())
     # A file edited without updating SHA256SUMS must not be served from the cache: every
-    # file's size and modification time are part of the key (a stat each, no read).
-    for top, dirs, files in os.walk(campaign.root):
-        dirs.sort()
-        for name in sorted(files):
-            st = os.lstat(os.path.join(top, name))
-            h.update(f"{top}/{name}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    # file's size and modification time are part of the key (from the archive's one walk).
+    for name, (size, mtime) in sorted(campaign.regular_files.items()):
+        h.update(f"{name}\0{size}\0{mtime}\n".encode())
     return h.hexdigest()
 
 
-def load(campaign: Campaign) -> list[dict[str, Any]] | None:
-    k = key(campaign)
+def load(k: str | None) -> list[dict[str, Any]] | None:
     if k is None:
         return None
     try:
@@ -65,8 +62,7 @@ def load(campaign: Campaign) -> list[dict[str, Any]] | None:
     return rows  # JSON null for NaN: pandas reads a missing figure back as NaN
 
 
-def store(campaign: Campaign, rows: list[dict[str, Any]]) -> None:
-    k = key(campaign)
+def store(k: str | None, rows: list[dict[str, Any]]) -> None:
     if k is None:
         return
     target = folder() / f"{k}.json"

@@ -114,10 +114,11 @@ if (cellsBox && window.DPB_CELLS) {
     if (Number.isInteger(v)) { return v; }
     return Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3);
   };
+  var single = new Set(window.DPB_CELLS.rows.map(function (r) { return r[0]; })).size < 2;
   dpbTable(cellsBox, window.DPB_CELLS, {
     columns: cc.map(function (name, i) {
       return {title: name, key: i, cell: function (td, row) { dpbText(td, fmt(row[i])); }};
-    }),
+    }).filter(function (c, i) { return !(single && cc[i] === 'campaign'); }),
     placeholder: 'filter cells: e.g. gbps container 20000',
     searchable: function (row) { return row.map(String); }});
 }

@@ -1,0 +1,55 @@
+"""The site's view models without a browser or root: every chart spec the pages hold is valid
+Vega-Lite (the site skips Altair's validation to save time, so this test does it), every page
+builds for one campaign and for several, and a campaign where nothing worked still builds."""
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from altair.vegalite.v6.schema import load_schema
+
+from reporter import aggregate, archive, pages, site, synthetic
+from reporter.campaigns import in_time_order
+from reporter.compare import compare_pair
+from reporter.tidy import table
+
+from .helpers import invoke
+
+
+def _model(tmp: Path, count: int) -> pages.Site:
+    campaigns = [archive.load(synthetic.generate(
+        tmp, len(synthetic.cells()) * 3, seed=i + 1, scale=1.0 - 0.1 * i, name=f"c{i}",
+        spread=0.05, created_utc=f"2026-01-0{i + 1}T00:00:00.000000Z")) for i in range(count)]
+    infos = in_time_order(campaigns)
+    df = table(campaigns, cache=False)
+    cells = {m: aggregate.with_ratios(aggregate.cells(df, m)) for m in aggregate.METRICS}
+    changes = [c for i in infos[1:] for c in compare_pair(cells, infos[0], i, 5.0)]
+    return pages.Site(infos, cells, changes, infos[0].name, 5.0)
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_every_chart_is_valid_vega_lite(tmp_path: Path, count: int) -> None:
+    model = _model(tmp_path, count)
+    views = [pages.summary(model), pages.throughput(model), pages.cpu(model),
+             pages.cpu_per_gbps(model), pages.latency(model), pages.mtu(model),
+             pages.veth_control(model)]
+    if count > 1:
+        views += [pages.compare(model), pages.history(model)]
+    charts = site._charts(views)
+    assert len(charts) >= 20
+    validator = jsonschema.Draft7Validator(load_schema())
+    for chart in charts:
+        errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
+        assert errors == [], (chart.caption, errors[0].message[:300])
+
+
+def test_a_campaign_where_nothing_worked_still_builds(tmp_path: Path) -> None:
+    root = synthetic.generate(tmp_path, 50)
+    manifest = json.loads((root / "manifest.json").read_text())
+    for rec in manifest["runs"].values():
+        rec.update(status="failed", reason="the client did not connect")
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    proc = invoke("report", "--archive", str(root), "--out", str(tmp_path / "site"))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "the client did not connect" in (tmp_path / "site" / "problems.html").read_text()
