@@ -179,18 +179,15 @@ def compare(c: Context, baseline: str, candidate: str, tolerance: float = 5.0,
     """Regression gate: exit 0 unless a cell got significantly worse beyond the tolerance (9)."""
     verdicts = report_command.compare(baseline, candidate, tolerance)
     shown = [ch for ch in verdicts.changes if ch.significant]
-    table = Table(title=f"{verdicts.candidate} against {verdicts.baseline}: "
-                        f"{len(verdicts.changes)} cell metrics compared, {len(shown)} "
-                        f"significant (tolerance {tolerance:g} %)")
-    for column in ("cell", "metric", "baseline", "candidate", "Δ %", "95 % CI", "p (BH)",
-                   "verdict"):
-        table.add_column(column)
-    for ch in shown:
-        style = {"worse": "red", "better": "green"}.get(ch.verdict, "")
-        table.add_row(ch.cell_id, ch.metric, num(ch.baseline_mean), num(ch.candidate_mean),
-                      pct(ch.delta_pct, True), interval(ch.low_pct, ch.high_pct),
-                      num(ch.p_adjusted, 2), f"[{style}]{ch.verdict}[/]" if style else ch.verdict)
-    console.print(table, width=max(console.width, 200))  # cell ids whole, also in CI logs
+    say(f"{verdicts.candidate} against {verdicts.baseline}: {len(verdicts.changes)} cell "
+        f"metrics compared, {len(shown)} significant (tolerance {tolerance:g} %)")
+    rows = [["cell", "metric", "baseline", "candidate", "Δ %", "95 % CI", "p (BH)", "verdict"]]
+    rows += [[ch.cell_id, ch.metric, num(ch.baseline_mean), num(ch.candidate_mean),
+              pct(ch.delta_pct, True), interval(ch.low_pct, ch.high_pct),
+              num(ch.p_adjusted, 2), ch.verdict] for ch in shown]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:  # plain columns: whole cell ids, also in a CI log
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
     counts: dict[str, int] = {}
     for ch in verdicts.changes:
         counts[ch.verdict] = counts.get(ch.verdict, 0) + 1

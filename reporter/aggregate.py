@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from .stats import MIN_RUNS_FOR_CI, NOISY_FRACTION, Summary, outlier_indices
+from .stats import MIN_RUNS_FOR_CI, NOISY_FRACTION, Summary, outlier_indices, ratio_arrays
 from .tidy import CELL_COLUMNS
 
 METRICS = {
@@ -54,8 +54,6 @@ def cells(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     grouped = ok.groupby(KEY, sort=True)[metric]
     out = grouped.agg(n="count", mean="mean", median="median", sd="std", min="min",
                       max="max").reset_index()
-    lists = ok.groupby(KEY, sort=True).agg(values=(metric, list), runs=("run_id", list))
-    out["values"] = list(lists["values"])
     n = out["n"].to_numpy(dtype=float)
     mean = out["mean"].to_numpy(dtype=float)
     sd = np.where(n > 1, out["sd"].fillna(0.0).to_numpy(dtype=float), 0.0)
@@ -72,12 +70,21 @@ def cells(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     noisy_cv = np.nan_to_num(cv, nan=0.0) > NOISY_FRACTION
     noisy_ci = np.nan_to_num(half, nan=0.0) > NOISY_FRACTION * np.abs(mean)
     out["noisy"] = (n > 1) & (mean != 0) & (noisy_cv | noisy_ci)
-    outliers, without = [], []
-    for values, runs, m in zip(out["values"], lists["runs"], mean, strict=True):
-        idx = outlier_indices(values) if len(values) >= 4 else ()
-        outliers.append([runs[i] for i in idx])
-        kept = [v for i, v in enumerate(values) if i not in idx]
-        without.append(sum(kept) / len(kept) if kept else m)
+    # Outliers need 4 runs or more; the rest (most cells of a short history) have none.
+    outliers: list[list[str]] = [[] for _ in range(len(out))]
+    without = list(mean)
+    big = np.flatnonzero(n >= 4)
+    if len(big):
+        groups = ok.groupby(KEY, sort=True).indices
+        keys = list(groups)
+        values, runs = ok[metric].to_numpy(), ok["run_id"].to_numpy()
+        for i in big:
+            rows = groups[keys[i]]
+            vals = [float(v) for v in values[rows]]
+            idx = outlier_indices(vals)
+            outliers[i] = [str(runs[rows[j]]) for j in idx]
+            kept = [v for j, v in enumerate(vals) if j not in idx]
+            without[i] = sum(kept) / len(kept) if kept else mean[i]
     out["outlier_runs"] = outliers
     out["mean_without_outliers"] = without
     out["metric"] = metric
@@ -96,21 +103,11 @@ def with_ratios(cell_df: pd.DataFrame) -> pd.DataFrame:
     base = base[[*RATIO_MATCH, "n", "mean", "sd"]].rename(
         columns={"n": "b_n", "mean": "b_mean", "sd": "b_sd"})
     out = cell_df.merge(base, on=RATIO_MATCH, how="left")
-    a_n, a_m, a_sd = (out[c].to_numpy(dtype=float) for c in ("n", "mean", "sd"))
-    b_n, b_m, b_sd = (out[c].to_numpy(dtype=float) for c in ("b_n", "b_mean", "b_sd"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        valid = (a_m > 0) & (b_m > 0)
-        r = np.where(valid, a_m / b_m, np.nan)
-        va = (a_sd / a_m) ** 2 / a_n
-        vb = (b_sd / b_m) ** 2 / b_n
-        se = np.sqrt(va + vb)
-        dof = (va + vb) ** 2 / (va**2 / (a_n - 1) + vb**2 / (b_n - 1))
-        enough = valid & (np.minimum(a_n, b_n) >= MIN_RUNS_FOR_CI)
-        t = np.where(enough & (se > 0), _t975(np.where(np.isfinite(dof), dof, 1.0)), 0.0)
-        spread = t * np.where(se > 0, se, 0.0)
-        out["ratio_to_bare"] = r
-        out["ratio_low"] = np.where(enough, r * np.exp(-spread), np.nan)
-        out["ratio_high"] = np.where(enough, r * np.exp(spread), np.nan)
+    r, low, high = ratio_arrays(*(out[c].to_numpy(dtype=float) for c in (
+        "n", "mean", "sd", "b_n", "b_mean", "b_sd")))
+    out["ratio_to_bare"] = r
+    out["ratio_low"] = low
+    out["ratio_high"] = high
     return out.drop(columns=["b_n", "b_mean", "b_sd"])
 
 

@@ -47,7 +47,7 @@ def _tooltip(value_title: str) -> list[alt.Tooltip]:
 
 
 def _prepared(cells: pd.DataFrame) -> pd.DataFrame:
-    data = cells.drop(columns=[c for c in ("values", "outlier_runs") if c in cells]).copy()
+    data = cells.drop(columns=[c for c in ("outlier_runs",) if c in cells]).copy()
     has_ci = data["ci_low"].notna() & (data["n"] >= 3)
     data["ci_text"] = [f"{lo:.3g} – {hi:.3g}" if ok else "too few runs for an interval"
                        for lo, hi, ok in zip(data["ci_low"], data["ci_high"], has_ci,

@@ -2,6 +2,7 @@
 templates in templates/ only lay them out; charts are specs here, drawn before rendering."""
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -403,6 +404,11 @@ def _cell_order(c: Change) -> tuple[int, int, str, int, int, str]:
 
 
 def compare(site: Site) -> dict[str, Any]:
+    candidates = [i for i in site.infos if i.name != site.baseline]
+    detailed = {i.name for i in candidates[-COMPARE_SECTIONS:]}
+    counts = Counter((c.candidate, c.verdict) for c in site.changes)
+    overview = Table(["campaign", *VERDICT_ORDER], [
+        [i.name, *(str(counts[(i.name, v)]) for v in VERDICT_ORDER)] for i in candidates])
     frame = pd.DataFrame([{
         "candidate": c.candidate, "metric": c.metric, "label": f"{c.path} · {c.cell[2]} · "
         f"{numbers.size(c.cell[4])} · MTU {c.cell[6]}" + (f" · {c.cell[5]}" if c.cell[5] !=
@@ -410,16 +416,14 @@ def compare(site: Site) -> dict[str, Any]:
         "delta_pct": c.delta_pct, "low_pct": c.low_pct, "high_pct": c.high_pct,
         "p_adjusted": c.p_adjusted, "verdict": c.verdict, "tolerance": site.tolerance_pct,
         "ci_text": numbers.interval(c.low_pct, c.high_pct),
-        "configuration": c.cell[0], "order": _cell_order(c)} for c in site.changes])
+        "configuration": c.cell[0], "order": _cell_order(c)} for c in site.changes
+        if c.candidate in detailed])
     sections = []
-    candidates = [i for i in site.infos if i.name != site.baseline]
-    overview = Table(["campaign", *VERDICT_ORDER], [
-        [i.name, *(str(sum(1 for c in site.changes if c.candidate == i.name and c.verdict == v))
-                   for v in VERDICT_ORDER)] for i in candidates])
     for info in candidates[-COMPARE_SECTIONS:]:
         if frame.empty:
             continue
         mine = frame[frame["candidate"] == info.name]
+        mine_changes = [c for c in site.changes if c.candidate == info.name]
         tabs = []
         for metric, (label, unit, better) in COMPARED.items():
             at = mine[mine["metric"] == metric]
@@ -438,8 +442,7 @@ def compare(site: Site) -> dict[str, Any]:
                                 numbers.interval(c.low_pct, c.high_pct),
                                 numbers.num(c.p_adjusted, 2), c.verdict + (f": {c.why}"
                                                                           if c.why else "")]
-                               for c in site.changes if c.candidate == info.name
-                               and c.metric == metric])]))
+                               for c in mine_changes if c.metric == metric])]))
         sections.append(Section(f"{info.name} against {site.baseline}",
                                 f"vs-{info.name}".lower(), tabs=tabs))
     base = [i for i in site.infos if i.name == site.baseline]
@@ -466,7 +469,7 @@ def history(site: Site) -> dict[str, Any]:
         at = at.assign(last=at["campaign"] == order[-1],
                        whisker_low=at["ci_low"].where(at["n"] >= 3).clip(lower=0),
                        whisker_high=at["ci_high"].where(at["n"] >= 3))
-        at = at.drop(columns=["values", "outlier_runs"])
+        at = at.drop(columns=["outlier_runs"])
         at["campaign"] = pd.Categorical(at["campaign"], categories=order, ordered=True)
         at = at.sort_values("campaign")
         at["campaign"] = at["campaign"].astype(str)

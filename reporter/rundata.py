@@ -7,7 +7,7 @@ import json
 import math
 import os
 import stat
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -44,7 +44,7 @@ def runs_script(campaigns: list[Campaign], df: pd.DataFrame) -> str:
         for run_id, rec in sorted(c.manifest["runs"].items()):
             row = by_run.get((c.name, run_id), {})
             files = rec.get("files") if isinstance(rec, dict) else None
-            links = [[PurePosixPath(str(rel)).name, f"raw/{c.name}/{site_name(str(rel))}"]
+            links = [[str(rel).rsplit("/", 1)[-1], f"raw/{c.name}/{site_name(str(rel))}"]
                      for _, rel in sorted(files.items())] if isinstance(files, dict) else []
             rows.append([c.name, run_id, *(str(row.get(k, "")) for k in CELL_COLUMNS),
                          str(row.get("status", "")), str(row.get("reason", ""))[:200],
@@ -59,31 +59,38 @@ def write_raw(campaigns: list[Campaign], out: Path) -> int:
     oversized one is skipped (its run is listed under Problems by the tidy table)."""
     written = 0
     for c in campaigns:
-        made: set[Path] = set()
+        made: set[str] = set()
+        known = c.regular_files
+        root, dest_root = str(c.root), str(out / c.name)
         for rec in c.manifest["runs"].values():
             files = rec.get("files") if isinstance(rec, dict) else None
             for rel in (files.values() if isinstance(files, dict) else ()):
+                rel = str(rel)
+                entry = known.get(rel)
                 try:
-                    real = c.path(str(rel))
-                    known = c.regular_files.get(str(rel))
-                    if (real.stat().st_size if known is None else known[0]) > MAX_RAW_BYTES:
-                        continue
+                    # A name the archive's walk found is a regular file reached through real
+                    # folders; anything else goes through the careful check.
+                    src = f"{root}/{rel}" if entry is not None else str(c.path(rel))
+                    size = entry[0] if entry is not None else os.stat(src).st_size
                 except (BenchError, OSError):
                     continue
-                dest = out / c.name / site_name(str(rel))
-                if dest.parent not in made:
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(dest.parent)
+                if size > MAX_RAW_BYTES:
+                    continue
+                dest = f"{dest_root}/{site_name(rel)}"
+                folder = os.path.dirname(dest)
+                if folder not in made:
+                    os.makedirs(folder, exist_ok=True)
+                    made.add(folder)
                 try:
-                    os.link(real, dest, follow_symlinks=False)
+                    os.link(src, dest, follow_symlinks=False)
                     if not stat.S_ISREG(os.lstat(dest).st_mode):  # swapped for a link since
-                        dest.unlink()
+                        os.unlink(dest)
                         continue
                 except FileExistsError:
                     continue
                 except OSError:
                     try:
-                        dest.write_bytes(c.read_bytes(str(rel)))
+                        Path(dest).write_bytes(c.read_bytes(rel))
                     except (BenchError, OSError):
                         continue
                 written += 1

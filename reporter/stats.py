@@ -8,7 +8,11 @@ import math
 import statistics
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
 from scipy import stats as sps
+
+Floats = NDArray[np.float64]
 
 NOISY_FRACTION = 0.05   # CI half-width or CV above 5 % of the mean
 MIN_RUNS_FOR_CI = 3     # below this a t interval is too wide to mean anything: none is given
@@ -92,31 +96,54 @@ class Ratio:
 
 
 def ratio(a: Summary, b: Summary) -> Ratio:
-    """a.mean ÷ b.mean, its CI on the log scale: log of a mean has variance ≈ CV²/n (delta
-    method); the two add, with Welch–Satterthwaite degrees of freedom. Positive quantities only:
-    the interval is exp(log r ± t·se), so it never crosses zero."""
-    if a.mean <= 0 or b.mean <= 0:
-        return Ratio(math.nan, math.nan, math.nan)
-    r = a.mean / b.mean
-    if min(a.n, b.n) < MIN_RUNS_FOR_CI:
-        return Ratio(r, math.nan, math.nan)
-    va, vb = (a.sd / a.mean) ** 2 / a.n, (b.sd / b.mean) ** 2 / b.n
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return Ratio(r, r, r)
-    df = (va + vb) ** 2 / (va**2 / (a.n - 1) + vb**2 / (b.n - 1))
-    spread = t975(df) * se
-    return Ratio(r, r * math.exp(-spread), r * math.exp(spread))
+    """a.mean ÷ b.mean with its 95 % interval (ratio_arrays, for one pair)."""
+    r, low, high = ratio_arrays(*(np.array([x], dtype=float) for x in (
+        a.n, a.mean, a.sd, b.n, b.mean, b.sd)))
+    return Ratio(float(r[0]), float(low[0]), float(high[0]))
+
+
+def ratio_arrays(a_n: Floats, a_mean: Floats, a_sd: Floats, b_n: Floats, b_mean: Floats,
+                 b_sd: Floats) -> tuple[Floats, Floats, Floats]:
+    """a ÷ b of means, element-wise, with a 95 % interval on the log scale: the log of a mean
+    has variance ≈ CV²/n (delta method); the two add, with Welch–Satterthwaite degrees of
+    freedom; the interval is exp(log r ± t·se), so it never crosses zero. Positive means only
+    (NaN otherwise); no interval (NaN) with fewer than MIN_RUNS_FOR_CI runs on either side."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        valid = (a_mean > 0) & (b_mean > 0)
+        r = np.where(valid, a_mean / b_mean, np.nan)
+        va = (a_sd / a_mean) ** 2 / a_n
+        vb = (b_sd / b_mean) ** 2 / b_n
+        se = np.sqrt(va + vb)
+        dof = (va + vb) ** 2 / (va**2 / (a_n - 1) + vb**2 / (b_n - 1))
+        enough = valid & (np.minimum(a_n, b_n) >= MIN_RUNS_FOR_CI)
+        spread = np.where(enough & (se > 0),
+                          sps.t.ppf(0.975, np.where(np.isfinite(dof), dof, 1.0)) * se, 0.0)
+        low = np.where(enough, r * np.exp(-spread), np.nan)
+        high = np.where(enough, r * np.exp(spread), np.nan)
+    return r, low, high
+
+
+def welch_arrays(a_n: Floats, a_mean: Floats, a_sd: Floats, b_n: Floats,
+                 b_mean: Floats, b_sd: Floats) -> Floats:
+    """Two-sided p-values of Welch's t-test from each side's n, mean and SD (element-wise,
+    scipy's ttest_ind_from_stats); NaN with fewer than 2 runs a side; when neither side has
+    any spread, 0 if the means differ and 1 if not."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = sps.ttest_ind_from_stats(a_mean, a_sd, a_n, b_mean, b_sd, b_n,
+                                     equal_var=False).pvalue
+    flat = (a_sd == 0) & (b_sd == 0)
+    p = np.where(flat, np.where(a_mean != b_mean, 0.0, 1.0), p)
+    return np.where(np.minimum(a_n, b_n) < 2, np.nan, p)
 
 
 def welch_p(a: list[float], b: list[float]) -> float:
-    """Two-sided p-value of Welch's t-test (unequal variances); NaN with fewer than 2 runs a
-    side, or when both sides have no spread at all."""
-    if min(len(a), len(b)) < 2:
-        return math.nan
-    if statistics.stdev(a) == 0 and statistics.stdev(b) == 0:
-        return 0.0 if statistics.fmean(a) != statistics.fmean(b) else 1.0
-    return float(sps.ttest_ind(a, b, equal_var=False).pvalue)
+    """welch_arrays for two lists of runs."""
+    def described(x: list[float]) -> tuple[float, float, float]:
+        return len(x), statistics.fmean(x) if x else math.nan, \
+            statistics.stdev(x) if len(x) > 1 else math.nan
+    (an, am, asd), (bn, bm, bsd) = described(a), described(b)
+    return float(welch_arrays(*(np.array([v], dtype=float) for v in (an, am, asd, bn, bm,
+                                                                      bsd)))[0])
 
 
 def adjust_bh(pvalues: list[float]) -> list[float]:

@@ -38,7 +38,7 @@ def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
     assert "embedded lab" not in index  # not where it was assumed to run
     assert index.count("3 runs per cell") == 1  # the caveats, said once at the top
     stats = (site / "data" / "cells.csv").read_text()
-    assert stats.startswith("campaign,configuration")
+    assert stats.startswith("campaign,metric,configuration")
 
 
 def test_nothing_leaves_the_origin(site: Path) -> None:

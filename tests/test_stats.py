@@ -130,9 +130,16 @@ def test_the_column_wise_cells_match_the_per_cell_formulas() -> None:
                              "test": "stream", "message_size": n, "socket_buffer": "auto",
                              "mtu": 1500, "status": "ok", "run_id": f"{cfg}{n}.r{i}",
                              "gbps": scale * rng.uniform(0.5, 1.5)})
-    cells = aggregate.with_ratios(aggregate.cells(pd.DataFrame(rows), "gbps"))
+    df = pd.DataFrame(rows)
+    cells = aggregate.with_ratios(aggregate.cells(df, "gbps"))
+
+    def runs_of(row: pd.Series) -> list[float]:
+        mine = df[(df["configuration"] == row["configuration"])
+                  & (df["message_size"] == row["message_size"])].sort_values("run_id")
+        return [float(v) for v in mine["gbps"]]
+
     for _, row in cells.iterrows():
-        s = summarise(list(row["values"]))
+        s = summarise(runs_of(row))
         assert (row["n"], row["mean"], row["median"]) == pytest.approx((s.n, s.mean, s.median))
         assert row["sd"] == pytest.approx(s.sd)
         assert bool(row["noisy"]) == s.noisy
@@ -143,7 +150,10 @@ def test_the_column_wise_cells_match_the_per_cell_formulas() -> None:
             assert (row["ci_low"], row["ci_high"]) == pytest.approx((low, high))
         bare = cells[(cells["configuration"] == "bare")
                      & (cells["message_size"] == row["message_size"])].iloc[0]
-        r = ratio(s, summarise(list(bare["values"])))
+        r = ratio(s, summarise(runs_of(bare)))
+        outliers = [f"{row['configuration']}{row['message_size']}.r{i}" for i in s.outliers]
+        assert sorted(row["outlier_runs"]) == sorted(outliers)
+        assert row["mean_without_outliers"] == pytest.approx(s.mean_without_outliers)
         assert row["ratio_to_bare"] == pytest.approx(r.value)
         if r.has_interval:
             assert (row["ratio_low"], row["ratio_high"]) == pytest.approx((r.low, r.high))
