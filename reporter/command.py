@@ -11,7 +11,7 @@ from collector.errors import UsageError
 
 from . import aggregate, archive, site
 from .campaigns import info
-from .compare import Change, compare_pair
+from .compare import WORSE, Change, compare_pair
 from .tidy import table
 
 
@@ -32,7 +32,7 @@ class Verdicts:
 
     @property
     def regressions(self) -> list[Change]:
-        return [c for c in self.changes if c.verdict == "worse"]
+        return [c for c in self.changes if c.verdict == WORSE]
 
 
 def compare(baseline: str, candidate: str, tolerance_pct: float) -> Verdicts:

@@ -4,7 +4,6 @@ and a direction-aware verdict. Cells measured differently (tool version, duratio
 "not comparable" rather than compared."""
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,7 +123,3 @@ def _verdict(metric: str, delta_pct: float, p_adjusted: float, why: str,
     if abs(delta_pct) < tolerance_pct:
         return WITHIN
     return BETTER if delta_pct * COMPARED[metric][2] > 0 else WORSE
-
-
-def regressions(changes: Iterable[Change]) -> list[Change]:
-    return [c for c in changes if c.verdict == WORSE]

@@ -392,10 +392,6 @@ def statistics_table(site: Site) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=STAT_COLUMNS)
 
 
-def statistics(site: Site) -> dict[str, Any]:
-    return {"metrics": {m: len(df) for m, df in site.cells.items() if not df.empty}}
-
-
 def _cell_order(c: Change) -> tuple[int, int, str, int, int, str]:
     cfg, direction, tool, _, size, buffers, mtu = c.cell
     return (CONFIG_ORDER.index(cfg) if cfg in CONFIG_ORDER else 99,

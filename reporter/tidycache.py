@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from collector.archive import MANIFEST, SUMS
+from collector.archive import MANIFEST, MAX_MANIFEST_BYTES, SUMS
 from collector.errors import BenchError
 
 from .archive import Campaign
@@ -39,7 +39,7 @@ def key(campaign: Campaign) -> str | None:
     """The cache key of a campaign's parsed runs; None for an archive without SHA256SUMS."""
     try:
         sums = campaign.read_bytes(SUMS)
-        manifest = campaign.read_bytes(MANIFEST, limit=64 * 1024 * 1024)
+        manifest = campaign.read_bytes(MANIFEST, limit=MAX_MANIFEST_BYTES)
     except (BenchError, OSError):
         return None
     h = hashlib.sha256(_code_hash().encode())
