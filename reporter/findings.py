@@ -58,7 +58,8 @@ def _tools_note(gbps: pd.DataFrame, configuration: str, size: int, mtu: int) -> 
         return ""
     spread = max(per_tool.values()) / min(per_tool.values()) - 1
     if spread <= TOOLS_AGREE:
-        return f"; {', '.join(per_tool)} agree within {spread * 100:.0f} %"
+        within = "1" if spread < 0.01 else f"{spread * 100:.0f}"
+        return f"; {', '.join(per_tool)} agree within {within} %"
     said = ", ".join(f"{t} {numbers.ratio(v)}" for t, v in per_tool.items())
     return f"; the tools disagree ({said})"
 
@@ -92,10 +93,11 @@ def _throughput_points(info: CampaignInfo, gbps: pd.DataFrame, cpg: pd.DataFrame
     configs = set(at["configuration"])
     if "container" in configs:
         r = _ratios(at, "container")
-        n_dirs = len(where(at, configuration="container"))
+        dirs = list(where(at, configuration="container")["direction"])
+        over = f"over their {len(dirs)} directions" if len(dirs) > 1 else f"({dirs[0]})"
         out.append(KeyPoint(
-            f"Containers reach {_span(r)} bare-metal throughput {where_} over their {n_dirs} "
-            f"direction{'s' if n_dirs > 1 else ''} (bare metal {numbers.num(bare_gbps)} Gb/s "
+            f"Containers reach {_span(r)} bare-metal throughput {where_} {over} "
+            f"(bare metal {numbers.num(bare_gbps)} Gb/s "
             f"with {tool}){_tools_note(gbps, 'container', size, mtu)}. The study saw "
             "containers saturate 10 GbE like bare metal (1.0×).", link, "throughput"))
     if "veth-control" in configs:
