@@ -39,10 +39,13 @@ def collect_section(result: dict[str, float]) -> str:
 
 Reproduce: `.venv/bin/invoke bench.collect` (as root; brings the lab up).
 
-The default lab campaign (`invoke collect` with no file: every configuration and direction,
-qperf, iperf3 and csrc, 2 message sizes, MTU 1500 and 9000, 2 repetitions, 1 s runs, 1 s
-warm-up for iperf3 and csrc), from archive creation to the last teardown, csrc build, facts and
-MTU restore included.
+The default lab campaign (`invoke collect` with no file: every configuration,
+{", ".join(campaign_mod.LAB_DEFAULT["tools"])}, message sizes
+{", ".join(f"{s:,}" for s in campaign_mod.LAB_DEFAULT["message_sizes"])} B, MTU
+{" and ".join(str(m) for m in campaign_mod.LAB_DEFAULT["mtus"])},
+{campaign_mod.LAB_DEFAULT["repetitions"]} repetitions, {campaign_mod.LAB_DEFAULT["duration_s"]} s
+runs, {campaign_mod.LAB_DEFAULT["warmup_s"]} s warm-up for iperf3 and csrc), from archive
+creation to the last teardown, csrc build, facts and MTU restore included.
 
 | measured {utc_now()[:16]}Z on {machine()} | value |
 | --- | --- |
