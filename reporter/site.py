@@ -21,7 +21,7 @@ from markupsafe import Markup
 
 from collector.errors import BenchError, UsageError
 
-from . import aggregate, numbers, pages, svg
+from . import aggregate, facts, numbers, pages, svg
 from .archive import Campaign
 from .campaigns import in_time_order
 from .compare import compare_pair
@@ -157,7 +157,8 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
         "cpu": pages.cpu(recent), "cpu-per-gbps": pages.cpu_per_gbps(recent),
         "latency": pages.latency(recent), "mtu": pages.mtu(recent),
         "veth-control": pages.veth_control(recent), "statistics": {},
-        "environment": {}, "methodology": {}, "runs": {}, "problems": {}}
+        "environment": {"key_facts": facts.KEY_FACTS}, "methodology": {}, "runs": {},
+        "problems": {}}
     if model.several:
         views["compare"] = pages.compare(model)
         views["history"] = pages.history(model)
