@@ -10,7 +10,6 @@ import os
 import stat
 import tarfile
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -108,23 +107,6 @@ class Campaign:
 
     def read(self, relative: str) -> str:
         return self.read_bytes(relative).decode(errors="replace")
-
-    def files_under(self, folder: str, pattern: str) -> Iterator[str]:
-        """Relative names of the regular files matching ``pattern`` in ``folder`` (one level),
-        sorted; links and special files are skipped."""
-        base = self.root / folder
-        if base.is_symlink() or not base.is_dir():
-            return
-        for entry in sorted(base.glob(pattern)):
-            if entry.is_file() and not entry.is_symlink():
-                yield entry.relative_to(self.root).as_posix()
-
-    def folders_under(self, folder: str) -> list[str]:
-        """Names of the real (not linked) folders in ``folder``."""
-        base = self.root / folder
-        if base.is_symlink() or not base.is_dir():
-            return []
-        return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.is_symlink())
 
 
 def safe_extract(tarball: Path, into: Path) -> Path:

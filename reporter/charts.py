@@ -205,7 +205,7 @@ def forest(changes: pd.DataFrame, title: str) -> Spec:
 def history(points: pd.DataFrame, title: str, y_title: str) -> Spec:
     """A headline figure over the campaigns in time order, one line per path, CI whiskers;
     the last campaign's points larger."""
-    data = points.copy()
+    data = _prepared(points)
     x = alt.X("campaign:N", title=None, sort=list(dict.fromkeys(data["campaign"])),
               axis=alt.Axis(labelAngle=-30))
     line = alt.Chart().mark_line(point=False).encode(x=x, y=alt.Y("mean:Q", title=y_title),

@@ -28,7 +28,6 @@ class Verdicts:
     baseline: str
     candidate: str
     changes: list[Change]
-    problems: int
 
     @property
     def regressions(self) -> list[Change]:
@@ -40,12 +39,10 @@ def compare(baseline: str, candidate: str, tolerance_pct: float) -> Verdicts:
     with tempfile.TemporaryDirectory(prefix="dpb-compare-") as scratch:
         both = [archive.load(Path(p), Path(scratch) / f"x{i}")
                 for i, p in enumerate((baseline, candidate))]
-        problems: list[str] = []
-        df = table(both, lambda c, r, why: problems.append(r))
+        df = table(both)
         cells = {m: aggregate.with_ratios(aggregate.cells(df, m))
                  for m in ("gbps", "lat_mean_us", "cpu_per_gbps")}
         base, cand = info(both[0]), info(both[1])
         if base.name == cand.name:
             raise UsageError(f"the baseline and the candidate are both campaign {base.name}")
-        return Verdicts(base.name, cand.name, compare_pair(cells, base, cand, tolerance_pct),
-                        len(problems))
+        return Verdicts(base.name, cand.name, compare_pair(cells, base, cand, tolerance_pct))

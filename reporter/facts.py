@@ -26,15 +26,16 @@ def by_host(campaign: Campaign) -> dict[str, dict[str, dict[str, str]]]:
     """host → phase file name (start-…, end-…) → sections. Read through the archive's safe
     reader: a link or an oversized file is skipped, never followed."""
     out: dict[str, dict[str, dict[str, str]]] = {}
-    for host in campaign.folders_under("facts"):
-        phases: dict[str, dict[str, str]] = {}
-        for rel in campaign.files_under(f"facts/{host}", "*.txt"):
-            try:
-                phases[PurePosixPath(rel).stem] = parse(campaign.read(rel))
-            except (BenchError, OSError):
-                continue
-        if phases:
-            out[host] = phases
+    # The archive's walk lists only regular files reached through real folders.
+    for rel in sorted(campaign.regular_files):
+        parts = rel.split("/")
+        if len(parts) != 3 or parts[0] != "facts" or not parts[2].endswith(".txt"):
+            continue
+        try:
+            text = campaign.read(rel)
+        except (BenchError, OSError):
+            continue
+        out.setdefault(parts[1], {})[PurePosixPath(rel).stem] = parse(text)
     return out
 
 

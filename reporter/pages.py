@@ -46,11 +46,10 @@ class Chart:
 
 @dataclass
 class Section:
-    """A heading with an anchor, optional tabs (one per tool), charts, tables and notes."""
+    """A heading with an anchor and its tabs (one per tool)."""
 
     heading: str
     anchor: str
-    notes: list[str] = field(default_factory=list)
     tabs: list["Tab"] = field(default_factory=list)
 
 
@@ -463,12 +462,7 @@ def history(site: Site) -> dict[str, Any]:
         if size is not None:
             at = where(at, message_size=size)
         at = at.assign(last=at["campaign"] == order[-1],
-                       whisker_low=at["ci_low"].where(at["n"] >= 3).clip(lower=0),
-                       whisker_high=at["ci_high"].where(at["n"] >= 3))
-        at = at.drop(columns=["outlier_runs"])
-        at["campaign"] = pd.Categorical(at["campaign"], categories=order, ordered=True)
-        at = at.sort_values("campaign")
-        at["campaign"] = at["campaign"].astype(str)
+                       rank=at["campaign"].map(order.index)).sort_values("rank")
         where_ = f"{tool}, MTU {mtus(df)[0]}" + (f", {numbers.size(size)}" if size else "")
         figures.append(Chart(charts.history(at, f"{label} over the campaigns ({where_})", unit),
                              f"{label} per path, oldest campaign first; the last one larger"))

@@ -177,8 +177,7 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
     env = _environment()
     common = {"infos": infos, "several": model.several, "problems": problems,
               "older": [i.name for i in infos if i not in recent.infos],
-              "emulated_vms": sorted({vm for i in infos for vm in i.emulated_vms}),
-              "pages": dict(shown)}
+              "emulated_vms": sorted({vm for i in infos for vm in i.emulated_vms})}
     for page, _ in shown:
         text = env.get_template(f"{page}.md.j2").render(**common, **views[page])
         (docs / f"{page}.md").write_text(text)
