@@ -111,6 +111,31 @@ def with_ratios(cell_df: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns=["b_n", "b_mean", "b_sd"])
 
 
+CPU_CLASSES = ("user", "system", "softirq", "irq", "steal")
+BUSIEST = "busiest core"
+
+
+def cpu_classes(df: pd.DataFrame, campaigns: list[str]) -> pd.DataFrame:
+    """Where each side's CPU time goes, for the stream cells of ``campaigns``: per cell, side
+    and class (user, system, softirq, irq, steal — they add up to the side's total) the mean
+    % of one CPU over the runs, and the mean busiest single core as class BUSIEST."""
+    columns = [f"cpu_{side}_{name}_pct" for side in ("sender", "receiver")
+               for name in (*CPU_CLASSES, "busiest_core")]
+    if df.empty or not set(columns) <= set(df.columns):
+        return pd.DataFrame()
+    ok = df.loc[(df["status"] == "ok") & (df["test"] == "stream")
+                & df["campaign"].isin(campaigns), [*KEY, *columns]]
+    if ok.empty:
+        return pd.DataFrame()
+    means = ok.astype({c: float for c in columns}).groupby(KEY, sort=True)[columns].mean()
+    long = means.reset_index().melt(id_vars=KEY, var_name="column", value_name="mean")
+    parts = long["column"].str.extract(r"cpu_(sender|receiver)_(.+)_pct")
+    long["side"] = parts[0]
+    long["class"] = parts[1].str.replace("busiest_core", BUSIEST, regex=False)
+    long["path"] = long["configuration"].astype(str) + " " + long["direction"].astype(str)
+    return long.drop(columns=["column"]).dropna(subset=["mean"])
+
+
 def summary_of(row: Any) -> Summary:
     """A cell row's statistics back as a Summary."""
     half = float(row["ci_half"])

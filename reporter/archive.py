@@ -33,9 +33,10 @@ class Campaign:
     def __post_init__(self) -> None:
         object.__setattr__(self, "real_root", self.root.resolve())
 
-    @property
+    @cached_property
     def name(self) -> str:
-        return self.root.name
+        # "x/.." names the real folder, never "..": a name is a path part in the site.
+        return self.root.name if self.root.name not in ("", ".", "..") else self.real_root.name
 
     @property
     def vm_names(self) -> frozenset[str]:

@@ -34,12 +34,16 @@ class Result:
         return self.build_s / self.parse_s
 
 
-def _generate(work: Path, runs: int, campaigns: int) -> list[Path]:
+def _generate(work: Path, runs: int, campaigns: int, first: int = 0) -> list[Path]:
+    """``campaigns`` archives of ``runs`` runs in all, numbered from ``first``; written to
+    disk before anything is timed (a build must not compete with their write-back)."""
     each = runs // campaigns
-    return [synthetic.generate(work / "archives", each, seed=i + 1,
-                               name=f"c{i:03d}" if campaigns > 1 else "",
+    made = [synthetic.generate(work / "archives", each, seed=i + 1,
+                               name=f"c{i:03d}" if campaigns > 1 or first else "",
                                created_utc=f"2026-01-01T{i // 60:02d}:{i % 60:02d}:00.000000Z")
-            for i in range(campaigns)]
+            for i in range(first, first + campaigns)]
+    os.sync()
+    return made
 
 
 def _measure(runs: int, campaigns: int, rebuild: bool) -> Result:
@@ -56,8 +60,7 @@ def _measure(runs: int, campaigns: int, rebuild: bool) -> Result:
         build = time.monotonic() - start
         again = 0.0
         if rebuild:
-            roots += _generate(work / "more", runs // campaigns * (campaigns + 1),
-                               campaigns + 1)[-1:]
+            roots += _generate(work, runs // campaigns, 1, first=campaigns)
             start = time.monotonic()
             site.build([archive.load(r) for r in roots], work / "site", work / "build")
             again = time.monotonic() - start

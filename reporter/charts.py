@@ -5,10 +5,13 @@ Every figure uses one colour per configuration (the Okabe–Ito palette, which s
 blindness), draws a 95 % CI whisker only where the cell has enough runs for one, and is sized
 for the site's content column with text of at least 12 px."""
 
+import json
 from typing import Any
 
 import altair as alt
 import pandas as pd
+
+from .aggregate import BUSIEST
 
 Spec = dict[str, Any]
 STUDY_LATENCY_US = {"bare metal": 20, "Calico containers": 25, "Calico OpenStack VMs": 70,
@@ -29,15 +32,48 @@ def _color(field: str = "configuration", title: str = "configuration",
                      legend=alt.Legend(orient="bottom", columns=4) if legend else None)
 
 
+CONFIG: Spec = {"view": {"continuousWidth": 300, "continuousHeight": 300, "stroke": "#ccc"},
+                "axis": {"labelFontSize": FONT, "titleFontSize": FONT},
+                "header": {"labelFontSize": FONT, "titleFontSize": FONT},
+                "legend": {"labelFontSize": FONT, "titleFontSize": FONT}}
+
+
+def _values(data: Any) -> Any:
+    """A chart's rows through pandas' JSON writer (NaN → null), a third faster than Altair's
+    own conversion, which builds a frame per column."""
+    if isinstance(data, pd.DataFrame):
+        return {"values": json.loads(data.to_json(orient="records", double_precision=15))}
+    return alt.to_values(data)
+
+
+alt.data_transformers.register("dpb-json", _values)
+
+
 def _finish(chart: Any, title: str, label_limit: int = 260) -> Spec:
-    configured = chart.properties(title=alt.TitleParams(title, fontSize=FONT + 2, anchor="start")
-                                  ).configure_axis(labelFontSize=FONT, titleFontSize=FONT,
-                                                   labelLimit=label_limit
-                                  ).configure_header(labelFontSize=FONT, titleFontSize=FONT
-                                  ).configure_legend(labelFontSize=FONT, titleFontSize=FONT
-                                  ).configure_view(stroke="#ccc")
-    # Validation against the Vega-Lite schema costs ~0.1 s a chart; the tests validate them.
-    return dict(configured.to_dict(validate=False))
+    # Title and configuration go into the dict: each Altair call on a chart copies all of it
+    # (~0.05 s a chart). Validation against the Vega-Lite schema costs ~0.1 s a chart; the
+    # tests validate them.
+    with alt.data_transformers.enable("dpb-json"):
+        spec = dict(chart.to_dict(validate=False))
+    spec["title"] = {"text": title, "fontSize": FONT + 2, "anchor": "start"}
+    spec["config"] = {**CONFIG, "axis": {**CONFIG["axis"], "labelLimit": label_limit}}
+    return _only_used_columns(spec)
+
+
+def _only_used_columns(spec: Spec) -> Spec:
+    """Rows keep the columns the chart names (as a field, in a tooltip or an expression): a
+    cell's row has ~30 columns and a chart uses ~10, so pages, their search index and the SVG
+    drawing carry a third of the data."""
+    datasets = spec.get("datasets")
+    if not datasets:
+        return spec
+    rest = json.dumps({k: v for k, v in spec.items() if k != "datasets"})
+    for name, rows in datasets.items():
+        columns = {c for row in rows[:1] for c in row}
+        kept = {c for c in columns if f'"{c}' in rest or f".{c}" in rest}
+        if kept != columns:
+            datasets[name] = [{c: v for c, v in row.items() if c in kept} for row in rows]
+    return spec
 
 
 def _tooltip(value_title: str) -> list[alt.Tooltip]:
@@ -122,6 +158,41 @@ def sides(cells: pd.DataFrame, title: str, order: list[str] | None = None) -> Sp
         y=y, yOffset=alt.YOffset("side:N", sort=["sender", "receiver"]),
         x="whisker_low:Q", x2="whisker_high:Q")
     return _finish(_panels([bars, whiskers], data, "size_label", 30), title)
+
+
+CLASS_COLORS = {"user": "#0072B2", "system": "#E69F00", "softirq": "#D55E00",
+                 "irq": "#CC79A7", "steal": "#999999"}
+
+
+def cpu_classes(classes: pd.DataFrame, title: str, order: list[str] | None = None) -> Spec:
+    """Each side's CPU per path stacked by class, with the busiest single core as a black
+    tick: a stack short of 100 % beside a tick at 100 % is one core saturated."""
+    data = classes.copy()
+    data["size_label"] = [f"{int(s):,} B" for s in data["message_size"]]
+    y = alt.Y("path:N", title=None, sort=order or "ascending")
+    offset = alt.YOffset("side:N", sort=["sender", "receiver"])
+    classes_only = alt.datum["class"] != BUSIEST
+    bars = alt.Chart().transform_filter(classes_only).mark_bar().encode(
+        y=y, yOffset=offset, x=alt.X("mean:Q", title="% of one CPU", stack="zero"),
+        color=alt.Color("class:N", title="CPU time", sort=list(CLASS_COLORS),
+                        scale=alt.Scale(domain=list(CLASS_COLORS),
+                                        range=list(CLASS_COLORS.values())),
+                        legend=alt.Legend(orient="top")),
+        order=alt.Order("class_order:Q"),
+        tooltip=[alt.Tooltip("campaign:N"), alt.Tooltip("path:N"), alt.Tooltip("side:N"),
+                 alt.Tooltip("class:N"), alt.Tooltip("mean:Q", title="% of one CPU",
+                                                     format=".3~g")])
+    ticks = alt.Chart().transform_filter(~classes_only).mark_tick(
+        color="black", thickness=2).encode(
+        y=y, yOffset=offset, x=alt.X("mean:Q"),
+        tooltip=[alt.Tooltip("path:N"), alt.Tooltip("side:N"),
+                 alt.Tooltip("mean:Q", title="busiest core, % of that CPU", format=".3~g")])
+    labels = alt.Chart().transform_filter(~classes_only).mark_text(
+        align="left", dx=5, fontSize=FONT - 1).encode(
+        y=y, yOffset=offset, x=alt.X("mean:Q"), text=alt.Text("side:N"))
+    data["class_order"] = [list(CLASS_COLORS).index(c) if c in CLASS_COLORS else 99
+                           for c in data["class"]]
+    return _finish(_panels([bars, ticks, labels], data, "size_label", 34), title)
 
 
 def latency(cells: pd.DataFrame, title: str, order: list[str] | None = None,

@@ -73,16 +73,25 @@ def _incomparable(base: CampaignInfo, cand: CampaignInfo, tool: str) -> str:
 
 def compare_pair(cells: dict[str, pd.DataFrame], base: CampaignInfo, cand: CampaignInfo,
                  tolerance_pct: float) -> list[Change]:
-    """Every cell and compared metric measured in both campaigns (column-wise: a history of
-    200 campaigns compares 90,000 cell metrics)."""
+    """Every cell and compared metric measured in both campaigns."""
+    return compare_all(cells, base, [cand], tolerance_pct)
+
+
+def compare_all(cells: dict[str, pd.DataFrame], base: CampaignInfo,
+                candidates: list[CampaignInfo], tolerance_pct: float) -> list[Change]:
+    """Each candidate against the baseline, cell by cell — column-wise over all candidates at
+    once (a history of 200 campaigns compares 90,000 cell metrics); the correction for the
+    number of comparisons is per candidate (each is its own question)."""
+    names = {c.name for c in candidates} - {base.name}
     frames = []
+    columns = [*CELL, "n", "mean", "sd"]
     for metric in COMPARED:
         df = cells.get(metric, pd.DataFrame())
         if df.empty:
             continue
-        columns = [*CELL, "n", "mean", "sd"]
-        pair = df.loc[df["campaign"] == base.name, columns].merge(
-            df.loc[df["campaign"] == cand.name, columns], on=CELL, suffixes=("_b", "_c"))
+        others = df.loc[df["campaign"].isin(names), ["campaign", *columns]]
+        pair = others.merge(df.loc[df["campaign"] == base.name, columns], on=CELL,
+                            suffixes=("_c", "_b"))
         frames.append(pair.assign(metric=metric))
     if not frames:
         return []
@@ -90,26 +99,32 @@ def compare_pair(cells: dict[str, pd.DataFrame], base: CampaignInfo, cand: Campa
     stats = [m[c].to_numpy(dtype=float) for c in ("n_c", "mean_c", "sd_c", "n_b", "mean_b",
                                                   "sd_b")]
     r, low, high = ratio_arrays(*stats)
-    why_by_tool = {tool: _incomparable(base, cand, str(tool)) for tool in set(m["tool"])}
-    why = [why_by_tool[t] for t in m["tool"]]
+    by_name = {c.name: c for c in candidates}
+    why_of = {(c, t): _incomparable(base, by_name[c], str(t))
+              for c, t in set(zip(m["campaign"], m["tool"], strict=True))}
+    why = [why_of[k] for k in zip(m["campaign"], m["tool"], strict=True)]
     p = np.where([bool(w) for w in why], np.nan, welch_arrays(*stats))
-    adjusted = adjust_bh([float(x) for x in p])
+    adjusted = np.full(len(m), np.nan)
+    for rows in m.groupby("campaign", sort=False).indices.values():
+        adjusted[rows] = adjust_bh([float(x) for x in p[rows]])
+    delta = (r - 1) * 100
     out = []
-    keys: list[list[Any]] = m[CELL].to_numpy().tolist()
-    for i, (key, metric) in enumerate(zip(keys, m["metric"].tolist(), strict=True)):
-        delta = (r[i] - 1) * 100
-        cfg, direction, tool, test, size, buffers, mtu = key
+    keys: list[list[Any]] = m[["campaign", *CELL, "metric"]].to_numpy().tolist()
+    for i, (cand, cfg, direction, tool, test, size, buffers, mtu, metric) in enumerate(keys):
         out.append(Change(
-            baseline=base.name, candidate=cand.name, metric=metric,
+            baseline=base.name, candidate=cand, metric=metric,
             cell=(str(cfg), str(direction), str(tool), str(test), int(size), str(buffers),
                   int(mtu)),
             baseline_mean=float(stats[4][i]), candidate_mean=float(stats[1][i]),
-            n_baseline=int(stats[3][i]), n_candidate=int(stats[0][i]), delta_pct=float(delta),
-            low_pct=float((low[i] - 1) * 100), high_pct=float((high[i] - 1) * 100),
-            p=float(p[i]), p_adjusted=adjusted[i],
-            verdict=_verdict(metric, float(delta), adjusted[i], why[i], tolerance_pct),
+            n_baseline=int(stats[3][i]), n_candidate=int(stats[0][i]),
+            delta_pct=float(delta[i]), low_pct=float((low[i] - 1) * 100),
+            high_pct=float((high[i] - 1) * 100), p=float(p[i]),
+            p_adjusted=float(adjusted[i]),
+            verdict=_verdict(metric, float(delta[i]), float(adjusted[i]), why[i],
+                             tolerance_pct),
             why=why[i]))
-    return out
+    order = {c.name: i for i, c in enumerate(candidates)}
+    return sorted(out, key=lambda ch: order[ch.candidate])  # stable: cells keep their order
 
 
 def _verdict(metric: str, delta_pct: float, p_adjusted: float, why: str,

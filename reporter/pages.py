@@ -70,6 +70,8 @@ class Site:
     changes: list[Change]
     baseline: str
     tolerance_pct: float
+    # CPU time by class per stream cell and side (aggregate.cpu_classes), newest campaigns'
+    classes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def several(self) -> bool:
@@ -86,8 +88,10 @@ class Site:
         names = {i.name for i in keep}
         cells = {m: df[df["campaign"].isin(names)] if not df.empty else df
                  for m, df in self.cells.items()}
+        classes = self.classes[self.classes["campaign"].isin(names)] \
+            if not self.classes.empty else self.classes
         return Site(keep, cells, [c for c in self.changes if c.candidate in names],
-                    self.baseline, self.tolerance_pct)
+                    self.baseline, self.tolerance_pct, classes)
 
 
 def _no_vm(df: pd.DataFrame) -> pd.DataFrame:
@@ -213,13 +217,20 @@ def cpu(site: Site) -> dict[str, Any]:
         at = auto_buffers(at)
         order = path_order(at["path"])
         high = auto_buffers(where(higher, tool=tool, mtu=mtu, test="stream"))
+        split = auto_buffers(where(site.classes, tool=tool, mtu=mtu))
         return Tab(tool, charts=[
             Chart(charts.sides(at, f"Sender and receiver CPU, {tool}, MTU {mtu}", order),
                   "Busy time over the window on each side's kernel, % of one CPU"),
             Chart(charts.path_bars(high, f"The study's CPU figure: the higher side, {tool}, "
                                    f"MTU {mtu}", "% of one CPU", column="size_label",
                                    order=order),
-                  "The higher of sender and receiver per path")],
+                  "The higher of sender and receiver per path"),
+            *([Chart(charts.cpu_classes(split, f"Where the CPU time goes, {tool}, MTU {mtu}",
+                                        order),
+                     "Each side's CPU by class, stacked (user, system, softirq, irq, steal); "
+                     "the black tick is its busiest single core, % of that CPU: a tick at "
+                     "100 % is one core saturated, whatever the total")]
+              if not split.empty else [])],
             tables=[compact(high, "%", with_ratio=False)])
     cpus = sorted({c for i in site.infos for c in i.host_fact("cpu-count") if c})
     return {"sections": _per_mtu_tool(both, STREAM_TOOLS, tab), "cpus": cpus,

@@ -1,10 +1,9 @@
-"""The Runs page's data and the raw files, written straight into the site (not through mkdocs):
-every run as one row of a script the page's table reads (a file:// page cannot fetch JSON),
-and every raw file hard-linked where the archive and the site share a file system, copied
-otherwise — each through the archive's safe reader."""
+"""One campaign's data in the site, written straight into it (not through mkdocs): its runs and
+its cells' statistics as scripts the Runs and Statistics pages load (a file:// page cannot
+fetch JSON) and as CSV, and every raw file hard-linked where the archive and the site share a
+file system, copied otherwise — each through the archive's safe reader."""
 
 import json
-import math
 import os
 import stat
 from pathlib import Path
@@ -15,9 +14,10 @@ import pandas as pd
 from collector.errors import BenchError
 
 from .archive import MAX_RAW_BYTES, Campaign
-from .tidy import CELL_COLUMNS
+from .tidy import CELL_COLUMNS, RUN_COLUMNS
 
 RESULT_COLUMNS = (("gbps", "Gb/s"), ("lat_mean_us", "µs one-way"))
+RUN_FIELDS = ["campaign", "run", *CELL_COLUMNS, "status", "reason", "result", "files"]
 
 
 def site_name(relative: str) -> str:
@@ -26,72 +26,92 @@ def site_name(relative: str) -> str:
     return relative if relative.endswith(".txt") else relative + ".txt"
 
 
-def _result(row: dict[Any, Any]) -> str:
-    for column, unit in RESULT_COLUMNS:
-        value = row.get(column)
-        if isinstance(value, float) and not math.isnan(value):
-            return f"{value:.3g} {unit}"
-    return ""
+def part_script(kind: str, campaign: str, columns: list[str], rows: list[Any] | str) -> str:
+    """A data script: it files its rows under ``kind:campaign`` for the page that loads it.
+    ``rows`` as a list, or as JSON already written (with "/" escaped, as pandas writes it)."""
+    key = json.dumps(f"{kind}:{campaign}").replace("</", "<\\/")
+    if not isinstance(rows, str):
+        rows = json.dumps(rows, allow_nan=False).replace("</", "<\\/")
+    head = json.dumps(columns).replace("</", "<\\/")
+    return (f"(window.DPB_PARTS = window.DPB_PARTS || {{}})[{key}] = "
+            f'{{"columns": {head}, "rows": {rows}}};\n')
 
 
-def runs_script(campaigns: list[Campaign], df: pd.DataFrame) -> str:
-    wanted = ["campaign", "run_id", *CELL_COLUMNS, "status", "reason",
-              *(c for c, _ in RESULT_COLUMNS if c in df.columns)]
-    by_run = {(r["campaign"], r["run_id"]): r for r in df[wanted].to_dict("records")} \
-        if not df.empty else {}
+def runs_script(campaign: Campaign, runs: pd.DataFrame) -> str:
+    """The Runs page's rows of one campaign: the cell, status, result and raw-file links."""
+    fields = ["run_id", *CELL_COLUMNS, "status", "reason"]
+    by_run: dict[str, list[str]] = {}
+    if not runs.empty:
+        results = [_results(runs, column, unit) for column, unit in RESULT_COLUMNS
+                   if column in runs.columns]
+        texts = [next((r for r in found if r), "") for found in zip(*results, strict=True)] \
+            if results else [""] * len(runs)
+        columns = [runs[f].astype(str).tolist() if f in runs.columns else [""] * len(runs)
+                   for f in fields]
+        for run_id, *rest, result in zip(*columns, texts, strict=True):
+            by_run[run_id] = [*rest[:-1], rest[-1][:200], result]
+    empty = [""] * (len(CELL_COLUMNS) + 3)  # the cell, status, reason, result
+    prefix = f"raw/{campaign.name}/"
     rows = []
-    for c in campaigns:
-        for run_id, rec in sorted(c.manifest["runs"].items()):
-            row = by_run.get((c.name, run_id), {})
-            files = rec.get("files") if isinstance(rec, dict) else None
-            links = [[str(rel).rsplit("/", 1)[-1], f"raw/{c.name}/{site_name(str(rel))}"]
-                     for _, rel in sorted(files.items())] if isinstance(files, dict) else []
-            rows.append([c.name, run_id, *(str(row.get(k, "")) for k in CELL_COLUMNS),
-                         str(row.get("status", "")), str(row.get("reason", ""))[:200],
-                         _result(row), links])
-    payload = {"columns": ["campaign", "run", *CELL_COLUMNS, "status", "reason", "result",
-                           "files"], "rows": rows}
-    return "window.DPB_RUNS = " + json.dumps(payload).replace("</", "<\\/") + ";\n"
+    for run_id, rec in sorted(campaign.manifest["runs"].items()):
+        files = rec.get("files") if isinstance(rec, dict) else None
+        links = [[str(rel).rsplit("/", 1)[-1], prefix + site_name(str(rel))]
+                 for _, rel in sorted(files.items())] if isinstance(files, dict) else []
+        rows.append([campaign.name, run_id, *by_run.get(run_id, empty), links])
+    return part_script("runs", campaign.name, RUN_FIELDS, rows)
 
 
-def write_raw(campaigns: list[Campaign], out: Path) -> int:
-    """Every raw file a record names, once; a link out of the archive, a special file or an
-    oversized one is skipped (its run is listed under Problems by the tidy table)."""
+def _results(runs: pd.DataFrame, column: str, unit: str) -> list[str]:
+    return [f"{v:.3g} {unit}" if v == v else "" for v in runs[column].astype(float).tolist()]
+
+
+def cells_script(campaign: str, stats: pd.DataFrame) -> str:
+    rows = stats.to_json(orient="values", double_precision=6)  # pandas writes "/" as "\\/"
+    return part_script("cells", campaign, [str(c) for c in stats.columns], rows)
+
+
+def runs_csv(runs: pd.DataFrame) -> str:
+    return runs.reindex(columns=RUN_COLUMNS).to_csv(index=False)
+
+
+def write_raw(campaign: Campaign, out: Path) -> int:
+    """Every raw file a record names, once, under ``out``; a link out of the archive, a
+    special file or an oversized one is skipped (the tidy table lists its run under
+    Problems)."""
     written = 0
-    for c in campaigns:
-        made: set[str] = set()
-        known = c.regular_files
-        root, dest_root = str(c.root), str(out / c.name)
-        for rec in c.manifest["runs"].values():
-            files = rec.get("files") if isinstance(rec, dict) else None
-            for rel in (files.values() if isinstance(files, dict) else ()):
-                rel = str(rel)
-                entry = known.get(rel)
+    made: set[str] = set()
+    known = campaign.regular_files
+    root, dest_root = str(campaign.root), str(out)
+    for rec in campaign.manifest["runs"].values():
+        files = rec.get("files") if isinstance(rec, dict) else None
+        for rel in (files.values() if isinstance(files, dict) else ()):
+            rel = str(rel)
+            entry = known.get(rel)
+            try:
+                # A name the archive's walk found is a regular file reached through real
+                # folders; anything else goes through the careful check.
+                src = f"{root}/{rel}" if entry is not None else str(campaign.path(rel))
+                size = entry[0] if entry is not None else os.stat(src).st_size
+            except (BenchError, OSError):
+                continue
+            if size > MAX_RAW_BYTES:
+                continue
+            dest = f"{dest_root}/{site_name(rel)}"
+            folder = os.path.dirname(dest)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            try:
+                os.link(src, dest, follow_symlinks=False)
+                if not stat.S_ISREG(os.lstat(dest).st_mode):  # swapped for a link since
+                    os.unlink(dest)
+                    continue
+            except FileExistsError:
+                continue
+            except OSError:
                 try:
-                    # A name the archive's walk found is a regular file reached through real
-                    # folders; anything else goes through the careful check.
-                    src = f"{root}/{rel}" if entry is not None else str(c.path(rel))
-                    size = entry[0] if entry is not None else os.stat(src).st_size
+                    Path(dest).write_bytes(campaign.read_bytes(rel))
                 except (BenchError, OSError):
                     continue
-                if size > MAX_RAW_BYTES:
-                    continue
-                dest = f"{dest_root}/{site_name(rel)}"
-                folder = os.path.dirname(dest)
-                if folder not in made:
-                    os.makedirs(folder, exist_ok=True)
-                    made.add(folder)
-                try:
-                    os.link(src, dest, follow_symlinks=False)
-                    if not stat.S_ISREG(os.lstat(dest).st_mode):  # swapped for a link since
-                        os.unlink(dest)
-                        continue
-                except FileExistsError:
-                    continue
-                except OSError:
-                    try:
-                        Path(dest).write_bytes(c.read_bytes(rel))
-                    except (BenchError, OSError):
-                        continue
-                written += 1
+            written += 1
     return written

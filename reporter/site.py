@@ -3,12 +3,14 @@
 file://. Charts are drawn by a Vega bundle shipped with the site (plus a static SVG of each);
 raw files and the large data tables go straight into the output, not through mkdocs."""
 
+import gc
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from importlib.metadata import version
 from pathlib import Path
@@ -21,12 +23,12 @@ from markupsafe import Markup
 
 from collector.errors import BenchError, UsageError
 
-from . import aggregate, facts, numbers, pages, svg
+from . import aggregate, facts, numbers, pages, parts, svg, tidycache
 from .archive import Campaign
 from .campaigns import in_time_order
-from .compare import compare_pair
-from .rundata import runs_script, write_raw
-from .tidy import table
+from .compare import compare_all
+from .rundata import cells_script, runs_csv, runs_script, write_raw
+from .tidy import RUN_COLUMNS, table
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -135,33 +137,55 @@ def _vega_bundle() -> str:
 def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
           tolerance_pct: float = DEFAULT_TOLERANCE_PCT) -> dict[str, Any]:
     """Write the site into ``out``; return what it contains (counts, problems)."""
+    # The build makes millions of short-lived objects and few cycles: the cyclic collector,
+    # rescanning a heap that grows to a 60,000-run table, cost a third of a history's build.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with svg.Drawer() as drawer:  # its processes start now, ready for the first chart
+            return _build(campaigns, out, work, baseline, tolerance_pct, drawer)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
+           tolerance_pct: float, drawer: svg.Drawer) -> dict[str, Any]:
     infos = in_time_order(campaigns)
     names = [i.name for i in infos]
     if baseline and baseline not in names:
         raise UsageError(f"--baseline {baseline}: no such campaign among {', '.join(names)}")
     baseline = baseline or names[0]
     problems: list[dict[str, str]] = []
+    keys = {c.name: tidycache.key(c) for c in campaigns}
     df = table(campaigns, lambda c, r, why: problems.append(
-        {"campaign": c, "run_id": r, "reason": why}))
+        {"campaign": c, "run_id": r, "reason": why}), keys=keys)
     cells = {m: aggregate.with_ratios(aggregate.cells(df, m)) for m in aggregate.METRICS}
     base = next(i for i in infos if i.name == baseline)
-    changes = [ch for i in infos if i.name != baseline
-               for ch in compare_pair(cells, base, i, tolerance_pct)]
-    model = pages.Site(infos, cells, changes, baseline, tolerance_pct)
+    changes = compare_all(cells, base, [i for i in infos if i.name != baseline], tolerance_pct)
+    model = pages.Site(infos, cells, changes, baseline, tolerance_pct,
+                       aggregate.cpu_classes(df, names[-FIGURE_CAMPAIGNS:]))
     # Figures put campaigns side by side: a long history shows its newest few there, and
     # every campaign on History, Compare and Statistics.
     recent = model.newest(FIGURE_CAMPAIGNS)
     shown = [(p, t) for p, t in PAGES if model.several or p not in MULTI_ONLY]
-    views: dict[str, dict[str, Any]] = {
-        "index": pages.summary(recent), "throughput": pages.throughput(recent),
-        "cpu": pages.cpu(recent), "cpu-per-gbps": pages.cpu_per_gbps(recent),
-        "latency": pages.latency(recent), "mtu": pages.mtu(recent),
-        "veth-control": pages.veth_control(recent), "statistics": {},
-        "environment": {"key_facts": facts.KEY_FACTS}, "methodology": {}, "runs": {},
-        "problems": {}}
-    if model.several:
-        views["compare"] = pages.compare(model)
-        views["history"] = pages.history(model)
+    makers: dict[str, Callable[[], dict[str, Any]]] = {
+        "index": lambda: pages.summary(recent), "throughput": lambda: pages.throughput(recent),
+        "cpu": lambda: pages.cpu(recent), "cpu-per-gbps": lambda: pages.cpu_per_gbps(recent),
+        "latency": lambda: pages.latency(recent), "mtu": lambda: pages.mtu(recent),
+        "veth-control": lambda: pages.veth_control(recent), "statistics": dict,
+        "environment": lambda: {"key_facts": facts.KEY_FACTS}, "methodology": dict,
+        "runs": dict, "problems": dict,
+        "compare": lambda: pages.compare(model), "history": lambda: pages.history(model)}
+    views: dict[str, dict[str, Any]] = {}
+    charts = 0
+    for page, _ in shown:
+        views[page] = makers[page]()
+        made = _charts(views[page])
+        # Each page's charts go to the drawing process as soon as they exist.
+        for chart, name in zip(made, drawer.submit([c.spec for c in made]), strict=True):
+            chart.name = name
+        charts += len(made)
 
     if work.exists():
         shutil.rmtree(work)
@@ -170,47 +194,79 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
     (docs / "assets" / "vega-bundle.js").write_text(_vega_bundle())
     for asset in ASSETS.iterdir():
         shutil.copyfile(asset, docs / "assets" / asset.name)
-    all_charts = _charts(list(views.values()))
-    specs = [c.spec for c in all_charts]
-    for chart, name in zip(all_charts, svg.names(specs), strict=True):
-        chart.name = name
     env = _environment()
     common = {"infos": infos, "several": model.several, "problems": problems,
               "older": [i.name for i in infos if i not in recent.infos],
-              "emulated_vms": sorted({vm for i in infos for vm in i.emulated_vms})}
+              "emulated_vms": sorted({vm for i in infos for vm in i.emulated_vms}),
+              "newest_first": names[::-1]}
     for page, _ in shown:
         text = env.get_template(f"{page}.md.j2").render(**common, **views[page])
         (docs / f"{page}.md").write_text(text)
     config = _mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(names),
                          [{title: f"{page}.md"} for page, title in shown])
-    # mkdocs turns only the pages into HTML; meanwhile the SVGs, the data tables and the raw
-    # files go into a staging folder beside the site (same file system), moved in afterwards:
-    # mkdocs empties its output folder when it starts.
-    staging = out.resolve().parent / f".{out.resolve().name}.staging"
-    if staging.exists():
-        shutil.rmtree(staging)
+    _assemble(out, config, drawer, campaigns, keys, df, pages.statistics_table(model), names)
+    return {"runs": len(df), "ok": int((df["status"] == "ok").sum()) if not df.empty else 0,
+            "problems": len(problems), "charts": charts, "site": out}
+
+
+def _assemble(out: Path, config: Path, drawer: svg.Drawer, campaigns: list[Campaign],
+              keys: dict[str, str | None], df: pd.DataFrame, stats: pd.DataFrame,
+              names: list[str]) -> None:
+    """The site is made in a fresh folder beside ``out`` and then takes its place: mkdocs turns
+    the pages into HTML there while the parts of changed campaigns and the SVGs (drawn in
+    their own process meanwhile) go into a staging folder (mkdocs empties its output folder
+    when it starts); unchanged campaigns' parts move over from the previous site
+    (reporter/parts.py)."""
+    final = out.resolve()
+    fresh, staging, old = (final.parent / f".{final.name}.{s}" for s in ("next", "staging",
+                                                                          "old"))
+    for folder in (fresh, staging, old):
+        if folder.exists():
+            shutil.rmtree(folder)
+    reuse = parts.reusable(final, keys) if final.is_dir() else set()
     (staging / "data").mkdir(parents=True)
+    runs_by = dict(tuple(df.groupby("campaign", sort=False))) if not df.empty else {}
+    stats_by = dict(tuple(stats.groupby("campaign", sort=False))) if not stats.empty else {}
     with ThreadPoolExecutor(max_workers=1) as pool:
-        built = pool.submit(mkdocs_build, config, out)
-        svg.render_all(specs, staging / "charts")
-        stats = pages.statistics_table(model)
-        df.to_csv(staging / "data" / "runs.csv", index=False)
-        stats.to_csv(staging / "data" / "cells.csv", index=False)
-        (staging / "data" / "cells.js").write_text(_cells_script(stats))
-        (staging / "data" / "runs.js").write_text(runs_script(campaigns, df))
-        write_raw(campaigns, staging / "raw")
+        built = pool.submit(mkdocs_build, config, fresh)
+        for c in campaigns:
+            if c.name not in reuse:
+                _write_parts(c, runs_by.get(c.name, pd.DataFrame(columns=RUN_COLUMNS)),
+                             stats_by.get(c.name, pd.DataFrame(columns=pages.STAT_COLUMNS)),
+                             staging)
+        drawer.finish(staging / "charts")
         built.result()
     for part in staging.iterdir():
-        os.replace(part, out / part.name)
+        os.replace(part, fresh / part.name)
     staging.rmdir()
-    return {"runs": len(df), "ok": int((df["status"] == "ok").sum()) if not df.empty else 0,
-            "problems": len(problems), "charts": len(all_charts), "site": out}
+    for name in reuse:
+        parts.move(name, final, fresh)
+    for kind in parts.KINDS:
+        parts.join_csv(fresh, kind, names, fresh / "data" / f"{kind}.csv")
+    parts.save_state(fresh, keys)
+    if final.is_dir():
+        # What mkdocs keeps when it cleans a site (a .git, say) is kept here too.
+        for entry in final.iterdir():
+            if entry.name.startswith(".") and entry.name != parts.STATE:
+                os.replace(entry, fresh / entry.name)
+        os.replace(final, old)
+    elif final.exists():
+        raise UsageError(f"--out {out}: a file is in the way of the site")
+    os.replace(fresh, final)
+    shutil.rmtree(old, ignore_errors=True)
 
 
-def _cells_script(stats: pd.DataFrame) -> str:
-    rows = json.loads(stats.to_json(orient="values", double_precision=6))
-    return ("window.DPB_CELLS = " + json.dumps({"columns": list(stats.columns), "rows": rows})
-            .replace("</", "<\\/") + ";\n")
+def _write_parts(c: Campaign, runs: pd.DataFrame, stats: pd.DataFrame, site: Path) -> None:
+    write_raw(c, site / "raw" / c.name)
+    (site / "raw" / c.name).mkdir(parents=True, exist_ok=True)
+    for kind, script, csv in (
+            ("runs", runs_script(c, runs), runs_csv(runs)),
+            ("cells", cells_script(c.name, stats),
+             stats.reindex(columns=pages.STAT_COLUMNS).to_csv(index=False))):
+        folder = site / "data" / kind
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{c.name}.js").write_text(script)
+        (folder / f"{c.name}.csv").write_text(csv)
 
 
 def mkdocs_build(config: Path, out: Path) -> None:

@@ -19,6 +19,18 @@ from .parsers import ParseError, csrc, iperf3, procstat, qperf
 PARALLEL_FROM = 2000  # runs; below this, worker start-up costs more than it saves
 CELL_COLUMNS = ["configuration", "direction", "tool", "test", "message_size", "socket_buffer",
                 "mtu"]
+# data/runs.csv, in this order (docs/report.md says what each means); a figure a run did not
+# measure is empty.
+FIGURE_COLUMNS = ["gbps", "lat_mean_us", "lat_p50_us", "lat_p90_us", "lat_p99_us",
+                  "lat_p99_9_us", "rtt_mean_us", "rtt_p50_us", "cpu_sender_pct",
+                  "cpu_receiver_pct", "cpu_sender_busiest_core_pct",
+                  "cpu_receiver_busiest_core_pct", "cpu_sender_guest_pct",
+                  "cpu_receiver_guest_pct", "cpu_max_pct", "cpu_per_gbps",
+                  *(f"cpu_{side}_{name}_pct" for side in ("sender", "receiver")
+                    for name in procstat.CLASSES),
+                  "iperf3_sender_cpu_pct", "iperf3_receiver_cpu_pct"]
+RUN_COLUMNS = ["campaign", "run_id", "repetition", "status", "reason", *CELL_COLUMNS,
+               *FIGURE_COLUMNS]
 
 
 def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
@@ -73,6 +85,8 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
         cpu = procstat.window_cpu(raw(f"cpu:{host}"))
         out[f"cpu_{side}_pct"] = cpu["cpu_pct"]
         out[f"cpu_{side}_busiest_core_pct"] = cpu["cpu_busiest_core_pct"]
+        for name in procstat.CLASSES:
+            out[f"cpu_{side}_{name}_pct"] = cpu[f"cpu_{name}_pct"]
     # A VM's host kernel carries the guest's whole work (qemu); the guest's own view is extra.
     for side, endpoint in (("sender", rec["client"]), ("receiver", rec["server"])):
         if endpoint.get("vm"):
@@ -150,10 +164,11 @@ def campaign_rows(campaign: Campaign, parallel: bool = True) -> list[dict[str, A
 
 def table(campaigns: list[Campaign],
           on_problem: Callable[[str, str, str], None] = lambda c, r, why: None,
-          cache: bool = True) -> pd.DataFrame:
+          cache: bool = True, keys: dict[str, str | None] | None = None) -> pd.DataFrame:
     """Every run of every campaign; a finished archive's rows come from the parse cache when
-    its manifest and SHA256SUMS are unchanged (see tidycache)."""
-    keys = {c.name: tidycache.key(c) if cache else None for c in campaigns}
+    its manifest and SHA256SUMS are unchanged (see tidycache; ``keys`` when already known)."""
+    if keys is None:
+        keys = {c.name: tidycache.key(c) if cache else None for c in campaigns}
     found = {c.name: tidycache.load(keys[c.name]) for c in campaigns}
     todo = [c for c in campaigns if found[c.name] is None]
     runs = sum(len(c.manifest["runs"]) for c in todo)

@@ -77,6 +77,32 @@ def test_cpu_snapshots(name: str) -> None:
     cpu = procstat.window_cpu(text(name))
     assert 0 <= cpu["cpu_pct"] <= 100 * cpu["ncpu"] * 1.05
     assert 0 <= cpu["cpu_busiest_core_pct"] <= 105
+    classes = [cpu[f"cpu_{c}_pct"] for c in procstat.CLASSES]
+    assert all(c >= 0 for c in classes)
+    assert sum(classes) == pytest.approx(cpu["cpu_pct"], abs=1e-9)  # the split adds up
+
+
+def test_cpu_classes_come_from_their_proc_stat_columns() -> None:
+    """user+nice, system, softirq, irq, steal: each class from its own column of the real
+    snapshot, edited by a known number of ticks."""
+    original = text("cpu-dpb-cpusnap.txt")
+    head, mark, last = original.rpartition(procstat.MARK)
+    lines = last.splitlines()
+    i = next(n for n, line in enumerate(lines) if line.startswith("cpu "))
+    fields = lines[i].split()
+    added = {1: 10, 2: 5, 3: 20, 6: 7, 7: 30, 8: 3}  # user nice system irq softirq steal
+    for column, ticks in added.items():
+        fields[column] = str(int(fields[column]) + ticks)
+    lines[i] = " ".join(fields)
+    edited = head + mark + "\n".join(lines) + "\n"
+    before, after = procstat.window_cpu(original), procstat.window_cpu(edited)
+    (b0, b1) = procstat.parse(original)
+    dt = (b1.steady_s or 0) - (b0.steady_s or 0)
+    per_tick = 100.0 / (procstat.USER_HZ * dt)
+    for name, ticks in (("user", 15), ("system", 20), ("irq", 7), ("softirq", 30),
+                        ("steal", 3)):
+        assert after[f"cpu_{name}_pct"] - before[f"cpu_{name}_pct"] == pytest.approx(
+            ticks * per_tick), name
 
 
 @pytest.mark.parametrize(("name", "parse"), [

@@ -39,6 +39,11 @@ def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
     assert index.count("3 runs per cell") == 1  # the caveats, said once at the top
     stats = (site / "data" / "cells.csv").read_text()
     assert stats.startswith("campaign,metric,configuration")
+    for column in ("cpu_sender_softirq_pct", "cpu_receiver_system_pct",
+                   "cpu_sender_busiest_core_pct"):
+        assert column in csv[0], column
+    cpu = (site / "cpu.html").read_text()
+    assert "Where the CPU time goes" in cpu and "busiest single core" in cpu
 
 
 def test_nothing_leaves_the_origin(site: Path) -> None:
@@ -53,7 +58,7 @@ def test_nothing_leaves_the_origin(site: Path) -> None:
 
 
 def test_runs_page_links_raw_files(site: Path, campaign: Path) -> None:
-    runs = (site / "data" / "runs.js").read_text()
+    runs = (site / "data" / "runs" / f"{campaign.name}.js").read_text()
     manifest = json.loads((campaign / "manifest.json").read_text())
     some = next(iter(manifest["runs"].values()))
     for rel in some["files"].values():

@@ -75,50 +75,117 @@ function dpbTable(box, data, render) {
 
 function dpbText(td, text) { td.textContent = text === null ? '' : String(text); }
 
-var runsBox = document.getElementById('dpb-runs');
-if (runsBox && window.DPB_RUNS) {
-  var rc = window.DPB_RUNS.columns;
-  var at = function (name) { return rc.indexOf(name); };
-  var fields = ['campaign', 'configuration', 'direction', 'tool', 'test', 'message_size',
-                'socket_buffer', 'mtu', 'status', 'run'];
-  var text = function (name) {
-    return {title: name, key: at(name), cell: function (td, row) { dpbText(td, row[at(name)]); }};
-  };
-  var cols = ['campaign', 'run', 'status', 'result'].map(text);
-  if (new Set(window.DPB_RUNS.rows.map(function (r) { return r[0]; })).size < 2) {
-    cols.shift();  // one campaign: no column repeating its name on every row
-  }
-  cols.push({title: 'raw files', key: at('files'), cell: function (td, row) {
-    row[at('files')].forEach(function (f) {
-      var a = document.createElement('a');
-      a.href = f[1];
-      a.textContent = f[0];
-      td.appendChild(a);
-      td.appendChild(document.createTextNode(' '));
+// A campaign's rows are a script of their own (data/<kind>/<campaign>.js), loaded when shown:
+// a long history's 60,000 runs are not all loaded to look at one campaign.
+function dpbLoad(kind, names, done) {
+  var parts = window.DPB_PARTS = window.DPB_PARTS || {};
+  var data = {columns: [], rows: []}, missing = [], i = 0;
+  (function next() {
+    if (i >= names.length) { data.missing = missing; done(data); return; }
+    var name = names[i++], key = kind + ':' + name;
+    var use = function () {
+      var part = parts[key];
+      if (part) {
+        data.columns = part.columns;
+        for (var j = 0; j < part.rows.length; j++) { data.rows.push(part.rows[j]); }
+      } else {
+        missing.push(name);
+      }
+      next();
+    };
+    if (parts[key]) { use(); return; }
+    var script = document.createElement('script');
+    script.src = 'data/' + kind + '/' + encodeURIComponent(name) + '.js';
+    script.onload = use;
+    script.onerror = use;
+    document.head.appendChild(script);
+  })();
+}
+
+// One campaign, or a choice among several (the newest first; all of them at once for a short
+// history), each choice drawing the table anew.
+function dpbCampaignTable(box, kind, render) {
+  var names = JSON.parse(box.dataset.campaigns || '[]');
+  var holder = document.createElement('div');
+  function show(chosen) {
+    holder.textContent = 'loading…';
+    dpbLoad(kind, chosen, function (data) {
+      holder.textContent = '';
+      if (data.missing.length) {
+        var warn = document.createElement('p');
+        warn.className = 'dpb-missing';
+        warn.textContent = 'not found in this site: data/' + kind + '/ of ' +
+          data.missing.join(', ');
+        holder.appendChild(warn);
+      }
+      dpbTable(holder, data, render(data, chosen.length > 1));
     });
-  }});
-  cols.push(text('reason'));
-  dpbTable(runsBox, window.DPB_RUNS, {
-    columns: cols, placeholder: 'filter runs: e.g. container stream mtu 9000 failed',
-    searchable: function (row) {
-      return fields.map(function (f) { return row[at(f)]; }).concat(
-        [at('mtu') >= 0 ? 'mtu' + row[at('mtu')] : '']);
+  }
+  if (names.length > 1) {
+    var label = document.createElement('label');
+    label.className = 'dpb-campaign';
+    label.textContent = 'campaign ';
+    var select = document.createElement('select');
+    names.forEach(function (name) { select.add(new Option(name, name)); });
+    select.add(new Option('all ' + names.length + ' campaigns', ''));
+    select.value = names.length <= 3 ? '' : names[0];
+    select.addEventListener('change', function () {
+      show(select.value ? [select.value] : names);
+    });
+    label.appendChild(select);
+    box.appendChild(label);
+  }
+  box.appendChild(holder);
+  show(names.length <= 3 ? names : [names[0]]);
+}
+
+var runsBox = document.getElementById('dpb-runs');
+if (runsBox) {
+  dpbCampaignTable(runsBox, 'runs', function (data, several) {
+    var rc = data.columns;
+    var at = function (name) { return rc.indexOf(name); };
+    var fields = ['campaign', 'configuration', 'direction', 'tool', 'test', 'message_size',
+                  'socket_buffer', 'mtu', 'status', 'run'];
+    var text = function (name) {
+      return {title: name, key: at(name), cell: function (td, row) { dpbText(td, row[at(name)]); }};
+    };
+    var cols = ['campaign', 'run', 'status', 'result'].map(text);
+    if (!several) {
+      cols.shift();  // one campaign: no column repeating its name on every row
+    }
+    cols.push({title: 'raw files', key: at('files'), cell: function (td, row) {
+      row[at('files')].forEach(function (f) {
+        var a = document.createElement('a');
+        a.href = f[1];
+        a.textContent = f[0];
+        td.appendChild(a);
+        td.appendChild(document.createTextNode(' '));
+      });
     }});
+    cols.push(text('reason'));
+    return {
+      columns: cols, placeholder: 'filter runs: e.g. container stream mtu 9000 failed',
+      searchable: function (row) {
+        return fields.map(function (f) { return row[at(f)]; }).concat(
+          [at('mtu') >= 0 ? 'mtu' + row[at('mtu')] : '']);
+      }};
+  });
 }
 
 var cellsBox = document.getElementById('dpb-cells');
-if (cellsBox && window.DPB_CELLS) {
-  var cc = window.DPB_CELLS.columns;
+if (cellsBox) {
   var fmt = function (v) {
     if (typeof v !== 'number') { return v === null ? '–' : v; }
     if (Number.isInteger(v)) { return v; }
     return Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3);
   };
-  var single = new Set(window.DPB_CELLS.rows.map(function (r) { return r[0]; })).size < 2;
-  dpbTable(cellsBox, window.DPB_CELLS, {
-    columns: cc.map(function (name, i) {
-      return {title: name, key: i, cell: function (td, row) { dpbText(td, fmt(row[i])); }};
-    }).filter(function (c, i) { return !(single && cc[i] === 'campaign'); }),
-    placeholder: 'filter cells: e.g. gbps container 20000',
-    searchable: function (row) { return row.map(String); }});
+  dpbCampaignTable(cellsBox, 'cells', function (data, several) {
+    var cc = data.columns;
+    return {
+      columns: cc.map(function (name, i) {
+        return {title: name, key: i, cell: function (td, row) { dpbText(td, fmt(row[i])); }};
+      }).filter(function (c, i) { return several || cc[i] !== 'campaign'; }),
+      placeholder: 'filter cells: e.g. gbps container 20000',
+      searchable: function (row) { return row.map(String); }};
+  });
 }

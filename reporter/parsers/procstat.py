@@ -14,6 +14,8 @@ MARK = "### dataplane-bench cpu snapshot"
 USER_HZ = 100  # Linux's fixed USER_HZ on every architecture the project supports
 BUSY = (0, 1, 2, 5, 6, 7)  # user nice system irq softirq steal
 IDLE = (3, 4)  # idle iowait
+# Where busy time goes (they add up to the busy total): which work limits a path.
+CLASSES = {"user": (0, 1), "system": (2,), "softirq": (6,), "irq": (5,), "steal": (7,)}
 
 
 @dataclass(frozen=True)
@@ -62,25 +64,35 @@ def _seconds(text: str) -> float | None:
     return value if math.isfinite(value) and value >= 0 else None
 
 
-def busy_pct(before: Snapshot, after: Snapshot, cpu: str = "cpu") -> float:
-    """Busy time between the snapshots as % of one CPU (100 = one CPU pegged)."""
+def _seconds_between(before: Snapshot, after: Snapshot) -> float:
     if before.steady_s is not None and after.steady_s is not None:
         dt = after.steady_s - before.steady_s
     else:
         dt = after.wall_s - before.wall_s
     if dt <= 0:
         raise ParseError("procstat: snapshots out of order")
+    return dt
+
+
+def busy_pct(before: Snapshot, after: Snapshot, cpu: str = "cpu",
+             fields: tuple[int, ...] = BUSY) -> float:
+    """Busy time between the snapshots as % of one CPU (100 = one CPU pegged); ``fields``
+    picks the /proc/stat columns (a class of CPU time)."""
+    dt = _seconds_between(before, after)
     a, b = before.cpus[cpu], after.cpus[cpu]
-    busy = sum(b[i] - a[i] for i in BUSY)
+    busy = sum(b[i] - a[i] for i in fields)
     if busy < 0:
         raise ParseError("procstat: counters went backwards (a reboot in between?)")
     return 100.0 * busy / (USER_HZ * dt)
 
 
 def window_cpu(text: str) -> dict[str, float]:
-    """Aggregate and busiest-single-CPU busy % over the window."""
+    """Aggregate and busiest-single-CPU busy % over the window, and the aggregate split by
+    class (``cpu_user_pct``, ``cpu_system_pct``, …; they add up to ``cpu_pct``)."""
     before, after = parse(text)
     per_cpu = [busy_pct(before, after, c) for c in before.cpus if c != "cpu" and c in after.cpus]
     return {"cpu_pct": busy_pct(before, after),
             "cpu_busiest_core_pct": max(per_cpu) if per_cpu else 0.0,
-            "ncpu": float(len(per_cpu))}
+            "ncpu": float(len(per_cpu)),
+            **{f"cpu_{name}_pct": busy_pct(before, after, fields=fields)
+               for name, fields in CLASSES.items()}}
