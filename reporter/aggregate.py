@@ -136,6 +136,26 @@ def cpu_classes(df: pd.DataFrame, campaigns: list[str]) -> pd.DataFrame:
     return long.drop(columns=["column"]).dropna(subset=["mean"])
 
 
+BUFFER_COLUMNS = ("sndbuf_applied_bytes", "rcvbuf_applied_bytes")
+
+
+def applied_buffers(df: pd.DataFrame, campaigns: list[str]) -> pd.DataFrame:
+    """The socket buffers the kernel applied (getsockopt after setting them; the kernel
+    doubles a request and clamps it to its limits), median per stream cell of ``campaigns``:
+    the sender's SO_SNDBUF and the receiver's SO_RCVBUF where the tool reported them."""
+    present = [c for c in BUFFER_COLUMNS if c in df.columns]
+    if df.empty or not present:
+        return pd.DataFrame()
+    ok = df.loc[(df["status"] == "ok") & (df["test"] == "stream")
+                & df["campaign"].isin(campaigns), [*KEY, *present]]
+    if ok.empty:
+        return pd.DataFrame()
+    out = ok.astype({c: float for c in present}).groupby(KEY, sort=True)[present].median()
+    out = out.reset_index().dropna(how="all", subset=present)
+    out["path"] = out["configuration"].astype(str) + " " + out["direction"].astype(str)
+    return out
+
+
 def summary_of(row: Any) -> Summary:
     """A cell row's statistics back as a Summary."""
     half = float(row["ci_half"])

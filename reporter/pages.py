@@ -72,6 +72,7 @@ class Site:
     tolerance_pct: float
     # CPU time by class per stream cell and side (aggregate.cpu_classes), newest campaigns'
     classes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    buffers: pd.DataFrame = field(default_factory=pd.DataFrame)  # aggregate.applied_buffers
 
     @property
     def several(self) -> bool:
@@ -88,10 +89,10 @@ class Site:
         names = {i.name for i in keep}
         cells = {m: df[df["campaign"].isin(names)] if not df.empty else df
                  for m, df in self.cells.items()}
-        classes = self.classes[self.classes["campaign"].isin(names)] \
-            if not self.classes.empty else self.classes
+        classes, buffers = (frame[frame["campaign"].isin(names)] if not frame.empty else frame
+                            for frame in (self.classes, self.buffers))
         return Site(keep, cells, [c for c in self.changes if c.candidate in names],
-                    self.baseline, self.tolerance_pct, classes)
+                    self.baseline, self.tolerance_pct, classes, buffers)
 
 
 def _no_vm(df: pd.DataFrame) -> pd.DataFrame:
@@ -201,8 +202,30 @@ def throughput(site: Site) -> dict[str, Any]:
             tables=[compact(at, "Gb/s")])
         if set(at["socket_buffer"]) - {"auto"}:
             t.notes.append("The chart shows autotuned buffers; the table has both modes.")
+            applied = where(site.buffers, tool=tool, mtu=mtu)
+            if not applied.empty:
+                t.tables.append(_buffers_table(applied))
         return t
     return {"sections": _per_mtu_tool(df, STREAM_TOOLS, tab), "emulated": _emulated(site)}
+
+
+def _buffers_table(applied: pd.DataFrame) -> Table:
+    def kib(value: Any) -> str:
+        return "–" if pd.isna(value) else f"{float(value) / 1024:,.0f} KiB"
+
+    several = applied["campaign"].nunique() > 1
+    order = path_order(applied["path"])
+    ranked = applied.assign(rank=[order.index(p) for p in applied["path"]]).sort_values(
+        ["socket_buffer", "campaign", "message_size", "rank"])
+    rows = [[*([str(r["campaign"])] if several else []), str(r["path"]),
+             numbers.size(int(r["message_size"])), str(r["socket_buffer"]),
+             kib(r.get("sndbuf_applied_bytes")), kib(r.get("rcvbuf_applied_bytes"))]
+            for _, r in ranked.iterrows()]
+    return Table([*(["campaign"] if several else []), "path", "message", "buffers",
+                  "sender SO_SNDBUF applied", "receiver SO_RCVBUF applied"], rows,
+                 note="What the kernel applied (getsockopt after setsockopt), median over the "
+                      "runs: it doubles a request and clamps it to net.core.wmem_max / "
+                      "rmem_max; with autotuning, the size the socket started with.")
 
 
 def cpu(site: Site) -> dict[str, Any]:

@@ -163,8 +163,9 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
     cells = {m: aggregate.with_ratios(aggregate.cells(df, m)) for m in aggregate.METRICS}
     base = next(i for i in infos if i.name == baseline)
     changes = compare_all(cells, base, [i for i in infos if i.name != baseline], tolerance_pct)
+    figured = names[-FIGURE_CAMPAIGNS:]
     model = pages.Site(infos, cells, changes, baseline, tolerance_pct,
-                       aggregate.cpu_classes(df, names[-FIGURE_CAMPAIGNS:]))
+                       aggregate.cpu_classes(df, figured), aggregate.applied_buffers(df, figured))
     # Figures put campaigns side by side: a long history shows its newest few there, and
     # every campaign on History, Compare and Statistics.
     recent = model.newest(FIGURE_CAMPAIGNS)

@@ -3,6 +3,7 @@
 A raw file that cannot be parsed marks its run `unparseable` (with the reason) and the rest
 goes on: bad input never breaks the report."""
 
+import contextlib
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -28,7 +29,8 @@ FIGURE_COLUMNS = ["gbps", "lat_mean_us", "lat_p50_us", "lat_p90_us", "lat_p99_us
                   "cpu_receiver_guest_pct", "cpu_max_pct", "cpu_per_gbps",
                   *(f"cpu_{side}_{name}_pct" for side in ("sender", "receiver")
                     for name in procstat.CLASSES),
-                  "iperf3_sender_cpu_pct", "iperf3_receiver_cpu_pct"]
+                  "iperf3_sender_cpu_pct", "iperf3_receiver_cpu_pct", "iperf3_retransmits",
+                  "sndbuf_applied_bytes", "rcvbuf_applied_bytes"]
 RUN_COLUMNS = ["campaign", "run_id", "repetition", "status", "reason", *CELL_COLUMNS,
                *FIGURE_COLUMNS]
 
@@ -68,6 +70,9 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
         out["gbps"] = parsed["goodput_bps"] / 1e9
         out["iperf3_sender_cpu_pct"] = parsed["iperf3_sender_cpu_pct"]
         out["iperf3_receiver_cpu_pct"] = parsed["iperf3_receiver_cpu_pct"]
+        out["iperf3_retransmits"] = parsed["retransmits"]
+        out["sndbuf_applied_bytes"] = parsed["sndbuf_applied"]
+        out["rcvbuf_applied_bytes"] = parsed["rcvbuf_applied"]
     elif tool == "csrc":
         if test == "stream":
             receiver = csrc.stream_receiver(raw("server_stdout"))
@@ -76,6 +81,10 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
                 raise ParseError("csrc: the sender stopped before the window closed "
                                  "(ended_early): goodput and CPU cover different windows")
             out["gbps"] = receiver["goodput_bps"] / 1e9
+            out["rcvbuf_applied_bytes"] = receiver["rcvbuf_applied"]
+            with contextlib.suppress(ParseError):  # the sender's own report: extra
+                out["sndbuf_applied_bytes"] = csrc.stream_sender(
+                    raw("client_stdout"))["sndbuf_applied"]
         else:
             out.update(csrc.pingpong_client(raw("client_stdout")))
     else:

@@ -160,3 +160,12 @@ def test_a_stream_that_ended_early_or_carried_nothing_is_a_problem(tmp_path: Pat
     assert "goodput of 0" in found[zero["run_id"]]
     for run_id in (early["run_id"], zero["run_id"]):
         assert df.loc[df["run_id"] == run_id, "status"].item() == "unparseable"
+
+
+def test_applied_socket_buffers_are_read_from_each_tool() -> None:
+    forward = iperf3.parse(text("iperf3-stream.json"))
+    assert (forward["sndbuf_applied"], forward["rcvbuf_applied"]) == (16384, None)
+    reverse = iperf3.parse(text("iperf3-reverse.json"))
+    assert (reverse["sndbuf_applied"], reverse["rcvbuf_applied"]) == (None, 131072)
+    assert csrc.stream_sender(text("csrc-stream-sender.json"))["sndbuf_applied"] == 4194304
+    assert csrc.stream_receiver(text("csrc-stream-receiver.json"))["rcvbuf_applied"] == 5374922

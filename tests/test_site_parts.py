@@ -178,3 +178,21 @@ def test_runs_and_statistics_load_one_campaign_at_a_time(history_site: Path) -> 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_message_mode_shows_the_buffers_the_kernel_applied(tmp_path: Path, cache: Path) -> None:
+    import json
+
+    root = synthetic.generate(tmp_path / "archives", 2 * 210, seed=5, name="buffers")
+    manifest = json.loads((root / "manifest.json").read_text())
+    for rec in manifest["runs"].values():
+        if rec["repetition"] == 2:
+            rec["socket_buffer"] = "message"
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    df = table([archive.load(root)], cache=False)
+    csrc_rows = df[(df["tool"] == "csrc") & (df["test"] == "stream")]
+    assert set(csrc_rows["rcvbuf_applied_bytes"]) == {5374922}  # from the receiver's report
+    assert set(df.loc[df["tool"] == "iperf3", "sndbuf_applied_bytes"]) == {16384}
+    _build([root], tmp_path / "site", tmp_path / "work")
+    page = (tmp_path / "site" / "throughput.html").read_text()
+    assert "receiver SO_RCVBUF applied" in page and "5,249 KiB" in page

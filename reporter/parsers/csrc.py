@@ -26,6 +26,11 @@ def stream_receiver(text: str) -> dict[str, Any]:
             "rcvbuf_applied": int(number(doc, "rcvbuf_applied", tool="csrc"))}
 
 
+def stream_sender(text: str) -> dict[str, Any]:
+    doc = _load(text, "dpb-stream", "sender")
+    return {"sndbuf_applied": int(number(doc, "sndbuf_applied", tool="csrc"))}
+
+
 def pingpong_client(text: str) -> dict[str, float]:
     doc = _load(text, "dpb-pingpong", "client")
     out: dict[str, float] = {}

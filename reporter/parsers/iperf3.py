@@ -24,7 +24,12 @@ def parse(text: str) -> dict[str, Any]:
     host = optional_number(doc, "end", "cpu_utilization_percent", "host_total", tool="iperf3")
     remote = optional_number(doc, "end", "cpu_utilization_percent", "remote_total", tool="iperf3")
     retransmits = optional_number(doc, "end", "sum_sent", "retransmits", tool="iperf3")
+    # The client's socket: the sender's send buffer, or (reversed) the receiver's receive one.
+    sndbuf = optional_number(doc, "start", "sndbuf_actual", tool="iperf3")
+    rcvbuf = optional_number(doc, "start", "rcvbuf_actual", tool="iperf3")
     return {"goodput_bps": received, "reverse": reversed_,
+            "sndbuf_applied": None if reversed_ else sndbuf,
+            "rcvbuf_applied": rcvbuf if reversed_ else None,
             # getrusage of the iperf3 processes only: kept beside ours, never the CPU figure
             "iperf3_sender_cpu_pct": remote if reversed_ else host,
             "iperf3_receiver_cpu_pct": host if reversed_ else remote,
