@@ -62,19 +62,27 @@ def code_block(text: str, indent: str = "", max_lines: int = 60) -> Markup:
 
 
 def chart_html(chart: pages.Chart) -> Markup:
-    """A chart's HTML: the spec inline (file:// cannot fetch), a div Vega draws into inside a
-    box that scrolls sideways on a narrow screen, its caption, and a link to the static SVG."""
-    payload = json.dumps(chart.spec).replace("</", "<\\/")
+    """A chart's HTML: a div Vega draws into, inside a box that scrolls sideways on a narrow
+    screen; the spec's script beside the static SVG (a file:// page cannot fetch JSON, and a
+    spec inline would have mkdocs carry megabytes of JSON through its Markdown); its caption
+    and a link to the static SVG."""
     ident = chart.name.removesuffix(".svg")
     caption = Markup.escape(chart.caption)
-    # Safe: the name is a hash, the caption is escaped, the spec is JSON with "</" escaped.
+    # Safe: the name is a hash and the caption is escaped.
     return Markup(  # noqa: S704
         f'<figure class="dpb-figure">\n'
-        f'<div class="dpb-scroll"><div class="dpb-chart" data-spec="c{ident}" role="img" '
+        f'<div class="dpb-scroll"><div class="dpb-chart" data-spec="{ident}" role="img" '
         f'aria-label="{caption}"></div></div>\n'
-        f'<script type="application/json" id="c{ident}">{payload}</script>\n'
+        f'<script src="charts/{ident}.js"></script>\n'
         f'<figcaption>{caption} · <a href="charts/{chart.name}">static SVG</a></figcaption>\n'
         f'</figure>\n')
+
+
+def spec_script(name: str, spec: dict[str, Any]) -> str:
+    """The script that hands a chart's spec to the page (site.js draws it)."""
+    key = json.dumps(name.removesuffix(".svg"))
+    return (f"(window.DPB_SPECS = window.DPB_SPECS || {{}})[{key}] = "
+            + json.dumps(spec).replace("</", "<\\/") + ";\n")
 
 
 def _environment() -> Environment:
@@ -179,13 +187,15 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
         "runs": dict, "problems": dict,
         "compare": lambda: pages.compare(model), "history": lambda: pages.history(model)}
     views: dict[str, dict[str, Any]] = {}
+    specs: dict[str, dict[str, Any]] = {}
     charts = 0
     for page, _ in shown:
         views[page] = makers[page]()
         made = _charts(views[page])
-        # Each page's charts go to the drawing process as soon as they exist.
+        # Each page's charts go to the drawing processes as soon as they exist.
         for chart, name in zip(made, drawer.submit([c.spec for c in made]), strict=True):
             chart.name = name
+            specs[name] = chart.spec
         charts += len(made)
 
     if work.exists():
@@ -205,12 +215,14 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
         (docs / f"{page}.md").write_text(text)
     config = _mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(names),
                          [{title: f"{page}.md"} for page, title in shown])
-    _assemble(out, config, drawer, campaigns, keys, df, pages.statistics_table(model), names)
+    _assemble(out, config, drawer, specs, campaigns, keys, df, pages.statistics_table(model),
+              names)
     return {"runs": len(df), "ok": int((df["status"] == "ok").sum()) if not df.empty else 0,
             "problems": len(problems), "charts": charts, "site": out}
 
 
-def _assemble(out: Path, config: Path, drawer: svg.Drawer, campaigns: list[Campaign],
+def _assemble(out: Path, config: Path, drawer: svg.Drawer, specs: dict[str, dict[str, Any]],
+              campaigns: list[Campaign],
               keys: dict[str, str | None], df: pd.DataFrame, stats: pd.DataFrame,
               names: list[str]) -> None:
     """The site is made in a fresh folder beside ``out`` and then takes its place: mkdocs turns
@@ -235,6 +247,10 @@ def _assemble(out: Path, config: Path, drawer: svg.Drawer, campaigns: list[Campa
                 _write_parts(c, runs_by.get(c.name, pd.DataFrame(columns=RUN_COLUMNS)),
                              stats_by.get(c.name, pd.DataFrame(columns=pages.STAT_COLUMNS)),
                              staging)
+        for name, spec in specs.items():
+            (staging / "charts").mkdir(exist_ok=True)
+            (staging / "charts" / f"{name.removesuffix('.svg')}.js").write_text(
+                spec_script(name, spec))
         drawer.finish(staging / "charts")
         built.result()
     for part in staging.iterdir():

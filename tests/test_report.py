@@ -43,7 +43,11 @@ def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
                    "cpu_sender_busiest_core_pct"):
         assert column in csv[0], column
     cpu = (site / "cpu.html").read_text()
-    assert "Where the CPU time goes" in cpu and "busiest single core" in cpu
+    assert "its busiest single core" in cpu  # the class chart's caption; its spec beside:
+    specs = [(site / "charts" / f"{name}.js").read_text()
+             for name in re.findall(r'data-spec="(\w+)"', cpu)]
+    split = [s for s in specs if "Where the CPU time goes" in s]
+    assert split and all('"softirq"' in s and "busiest core" in s for s in split)
 
 
 def test_nothing_leaves_the_origin(site: Path) -> None:

@@ -1,6 +1,11 @@
-// Charts: each .dpb-chart names the <script type="application/json"> holding its spec.
+// Charts: each .dpb-chart names its spec, which the script charts/<name>.js beside it filed
+// in window.DPB_SPECS (it ran before this one: scripts run in document order).
 document.querySelectorAll('.dpb-chart').forEach(function (el) {
-  var spec = JSON.parse(document.getElementById(el.dataset.spec).textContent);
+  var spec = (window.DPB_SPECS || {})[el.dataset.spec];
+  if (!spec) {
+    el.textContent = 'chart missing: charts/' + el.dataset.spec + '.js was not loaded';
+    return;
+  }
   vegaEmbed(el, spec, {actions: false, renderer: 'svg'}).catch(function (e) {
     el.textContent = 'chart failed: ' + e;
   });
