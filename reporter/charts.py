@@ -273,6 +273,37 @@ def forest(changes: pd.DataFrame, title: str) -> Spec:
     return _finish(chart, title, label_limit=320)
 
 
+TOOL_COLORS = {"csrc": "#0072B2", "iperf3": "#E69F00", "qperf": "#009E73"}
+
+
+def agreement(rows: pd.DataFrame, title: str, band: float) -> Spec:
+    """Each tool's mean as a ratio to the median of the tools' means, per path and size, with
+    its 95 % CI; the band is the agreement the page expects (±``band``)."""
+    data = rows.copy()
+    data["whisker_low"] = data["low"]
+    data["whisker_high"] = data["high"]
+    y = alt.Y("label:N", title=None, sort=list(dict.fromkeys(data["label"])),
+              axis=alt.Axis(labelOverlap=False))
+    color = alt.Color("tool:N", title="tool", scale=alt.Scale(
+        domain=list(TOOL_COLORS), range=list(TOOL_COLORS.values())),
+        legend=alt.Legend(orient="top"))
+    shade = alt.Chart(pd.DataFrame([{"low": 1 - band, "high": 1 + band}])).mark_rect(
+        opacity=0.15, color="#56B4E9").encode(x="low:Q", x2="high:Q")
+    one = alt.Chart(pd.DataFrame([{"one": 1.0}])).mark_rule(color="#666").encode(x="one:Q")
+    whiskers = alt.Chart(data).mark_rule().encode(
+        y=y, yOffset=alt.YOffset("tool:N"), x="whisker_low:Q", x2="whisker_high:Q", color=color)
+    dots = alt.Chart(data).mark_point(filled=True, size=50).encode(
+        y=y, yOffset=alt.YOffset("tool:N"),
+        x=alt.X("ratio:Q", title="mean ÷ median of the tools' means",
+                scale=alt.Scale(zero=False)), color=color,
+        tooltip=[alt.Tooltip("label:N", title="cell"), alt.Tooltip("tool:N"),
+                 alt.Tooltip("ratio:Q", format=".3f"), alt.Tooltip("mean:Q", format=".4g"),
+                 alt.Tooltip("n:Q", title="runs")])
+    chart = alt.layer(shade, one, whiskers, dots).properties(
+        width=WIDTH - 300, height=max(60, 26 * data["label"].nunique()))
+    return _finish(chart, title, label_limit=320)
+
+
 def history(points: pd.DataFrame, title: str, y_title: str) -> Spec:
     """A headline figure over the campaigns in time order, one line per path, CI whiskers;
     the last campaign's points larger."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts, findings, numbers
+from . import agreement, charts, findings, numbers
 from .campaigns import CampaignInfo, differences
 from .compare import (
     BETTER,
@@ -73,6 +73,7 @@ class Site:
     # CPU time by class per stream cell and side (aggregate.cpu_classes), newest campaigns'
     classes: pd.DataFrame = field(default_factory=pd.DataFrame)
     buffers: pd.DataFrame = field(default_factory=pd.DataFrame)  # aggregate.applied_buffers
+    qperf_cpu: pd.DataFrame = field(default_factory=pd.DataFrame)  # agreement.qperf_cpu
 
     @property
     def several(self) -> bool:
@@ -89,10 +90,11 @@ class Site:
         names = {i.name for i in keep}
         cells = {m: df[df["campaign"].isin(names)] if not df.empty else df
                  for m, df in self.cells.items()}
-        classes, buffers = (frame[frame["campaign"].isin(names)] if not frame.empty else frame
-                            for frame in (self.classes, self.buffers))
+        classes, buffers, qperf_cpu = (
+            frame[frame["campaign"].isin(names)] if not frame.empty else frame
+            for frame in (self.classes, self.buffers, self.qperf_cpu))
         return Site(keep, cells, [c for c in self.changes if c.candidate in names],
-                    self.baseline, self.tolerance_pct, classes, buffers)
+                    self.baseline, self.tolerance_pct, classes, buffers, qperf_cpu)
 
 
 def _no_vm(df: pd.DataFrame) -> pd.DataFrame:
@@ -404,6 +406,38 @@ def veth_control(site: Site) -> dict[str, Any]:
                     "containers' cost is the veth crossing itself")],
                     tables=[compact(at, unit.split(" ")[0] if metric == "gbps" else "%/Gb/s")]))
     return {"tabs": tabs}
+
+
+def tools(site: Site) -> dict[str, Any]:
+    """Where tools measured the same path and size: how far each is from the others."""
+    sections = []
+    flagged = []
+    for metric, test, label, unit in (("gbps", "stream", "Throughput", "Gb/s"),
+                                      ("lat_mean_us", "rr", "Latency", "µs")):
+        shared = agreement.ratios(where(site.metric(metric), test=test))
+        if shared.empty:
+            continue
+        shared["label"] = [f"{p} · {numbers.size(int(s))}" + (f" · {b}" if b != "auto" else "")
+                           + (f" · {c}" if site.several else "") for p, s, b, c in zip(
+            shared["path"], shared["message_size"], shared["socket_buffer"],
+            shared["campaign"], strict=True)]
+        order = path_order(shared["path"])
+        shared = shared.assign(rank=[order.index(p) for p in shared["path"]]).sort_values(
+            ["mtu", "rank", "message_size", "socket_buffer", "campaign"])
+        tabs = [Tab(f"MTU {m}", charts=[Chart(
+            charts.agreement(where(shared, mtu=m), f"{label}: the tools against each other, "
+                             f"MTU {m}", agreement.DISAGREEMENT),
+            f"Each tool's mean {unit} ÷ the median of the tools' means for the same path and "
+            f"size; whiskers: the tool's own 95 % CI; shaded: within "
+            f"{agreement.DISAGREEMENT:.0%}")]) for m in mtus(shared)]
+        sections.append(Section(label, metric.replace("_", "-"), tabs))
+        for _, r in shared[shared["off"]].iterrows():
+            flagged.append([label, r["label"], f"MTU {int(r['mtu'])}", str(r["tool"]),
+                            f"{numbers.num(r['mean'])} {unit}", f"{r['ratio']:.2f}"])
+    cpu = agreement.qperf_cpu_table(site)
+    return {"sections": sections, "how": agreement.HOW,
+            "flagged": Table(["metric", "cell", "MTU", "tool", "mean", "÷ median"], flagged),
+            "band": f"{agreement.DISAGREEMENT:.0%}", "qperf_cpu": cpu}
 
 
 # --- Statistics, comparison, history ---------------------------------------------------------

@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from collector.errors import BenchError, UsageError
 
-from . import aggregate, facts, numbers, pages, parts, svg, tidycache
+from . import aggregate, agreement, facts, numbers, pages, parts, svg, tidycache
 from .archive import Campaign
 from .campaigns import in_time_order
 from .compare import compare_all
@@ -36,6 +36,7 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 PAGES = [("index", "Summary"), ("throughput", "Throughput"), ("cpu", "CPU"),
          ("cpu-per-gbps", "CPU per Gb/s"), ("latency", "Latency"),
          ("mtu", "MTU 1500 vs 9000"), ("veth-control", "veth control"),
+         ("tools", "Tool cross-check"),
          ("compare", "Compare"), ("history", "History"), ("statistics", "Statistics"),
          ("environment", "Environment"), ("methodology", "Methodology"), ("runs", "Runs"),
          ("problems", "Problems")]
@@ -173,7 +174,8 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
     changes = compare_all(cells, base, [i for i in infos if i.name != baseline], tolerance_pct)
     figured = names[-FIGURE_CAMPAIGNS:]
     model = pages.Site(infos, cells, changes, baseline, tolerance_pct,
-                       aggregate.cpu_classes(df, figured), aggregate.applied_buffers(df, figured))
+                       aggregate.cpu_classes(df, figured), aggregate.applied_buffers(df, figured),
+                       agreement.qperf_cpu(df, figured))
     # Figures put campaigns side by side: a long history shows its newest few there, and
     # every campaign on History, Compare and Statistics.
     recent = model.newest(FIGURE_CAMPAIGNS)
@@ -182,7 +184,8 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
         "index": lambda: pages.summary(recent), "throughput": lambda: pages.throughput(recent),
         "cpu": lambda: pages.cpu(recent), "cpu-per-gbps": lambda: pages.cpu_per_gbps(recent),
         "latency": lambda: pages.latency(recent), "mtu": lambda: pages.mtu(recent),
-        "veth-control": lambda: pages.veth_control(recent), "statistics": dict,
+        "veth-control": lambda: pages.veth_control(recent),
+        "tools": lambda: pages.tools(recent), "statistics": dict,
         "environment": lambda: {"key_facts": facts.KEY_FACTS}, "methodology": dict,
         "runs": dict, "problems": dict,
         "compare": lambda: pages.compare(model), "history": lambda: pages.history(model)}

@@ -29,7 +29,8 @@ FIGURE_COLUMNS = ["gbps", "lat_mean_us", "lat_p50_us", "lat_p90_us", "lat_p99_us
                   "cpu_receiver_guest_pct", "cpu_max_pct", "cpu_per_gbps",
                   *(f"cpu_{side}_{name}_pct" for side in ("sender", "receiver")
                     for name in procstat.CLASSES),
-                  "iperf3_sender_cpu_pct", "iperf3_receiver_cpu_pct", "iperf3_retransmits",
+                  "iperf3_sender_cpu_pct", "iperf3_receiver_cpu_pct", "qperf_sender_cpu_pct",
+                  "qperf_receiver_cpu_pct", "iperf3_retransmits",
                   "sndbuf_applied_bytes", "rcvbuf_applied_bytes"]
 RUN_COLUMNS = ["campaign", "run_id", "repetition", "status", "reason", *CELL_COLUMNS,
                *FIGURE_COLUMNS]
@@ -62,6 +63,10 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
         results = qperf.parse(raw("client_stdout"))
         if test == "stream":
             out["gbps"] = qperf.throughput_bps(results) / 1e9
+            # qperf's own system-wide CPU (-vv), beside ours; the client sends in tcp_bw.
+            for side, name in (("sender", "send_cpus_used"), ("receiver", "recv_cpus_used")):
+                if name in results:
+                    out[f"qperf_{side}_cpu_pct"] = results[name][0]
         else:
             out["lat_mean_us"] = qperf.latency_s(results) * 1e6
             out["rtt_mean_us"] = out["lat_mean_us"] * 2

@@ -48,6 +48,12 @@ def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
              for name in re.findall(r'data-spec="(\w+)"', cpu)]
     split = [s for s in specs if "Where the CPU time goes" in s]
     assert split and all('"softirq"' in s and "busiest core" in s for s in split)
+    tools = (site / "tools.html").read_text()  # three tools measured the same stream cells
+    assert "the tools against each other" in "".join(
+        (site / "charts" / f"{name}.js").read_text()
+        for name in re.findall(r'data-spec="(\w+)"', tools))
+    assert "qperf&#39;s CPU against ours" in tools or "qperf's CPU against ours" in tools
+    assert "qperf_sender_cpu_pct" in csv[0] and "iperf3_retransmits" in csv[0]
 
 
 def test_nothing_leaves_the_origin(site: Path) -> None:
