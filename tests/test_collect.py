@@ -5,77 +5,21 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import tarfile
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from collector import plan
 from collector.archive import SCHEMA_VERSION, Archive, pack, verify_sums
 from collector.campaign import load
-from collector.collect import campaign_tag
 from collector.lab import LabSpec
+
+from .collecting import campaign_netns, collect_argv, host_state, only_archive, write_campaign
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parent.parent
-def campaign_netns(root: Path) -> list[str]:
-    """Namespaces this campaign built that still exist: dpb<its tag><host><kind>."""
-    tag = campaign_tag(root.name)
-    names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
-                           check=True).stdout.split()
-    return [n for n in names if re.fullmatch(rf"dpb{tag}[01][cvos]", n)]
-
-
-def collect_argv(spec: LabSpec, *args: str) -> list[str]:
-    return [sys.executable, "-m", "invoke", "--search-root", str(REPO), "collect",
-            "--lab-id", spec.lab_id, "--state-root", spec.state_root, *args]
-
-
-def write_campaign(path: Path, **overrides: Any) -> Path:
-    body = {"name": "t", "hosts": "lab", "message_sizes": [1000], "mtus": [1500],
-            "repetitions": 1, "duration_s": 1, "warmup_s": 1, "run_timeout_s": 20,
-            "seed": 7, **overrides}
-    path.write_text(yaml.safe_dump(body))
-    return path
-
-
-def only_archive(out: Path) -> Path:
-    found = [p.parent for p in out.glob("*/manifest.json")]
-    assert len(found) == 1, found
-    return found[0]
-
-
-def host_state(spec: LabSpec) -> dict[str, Any]:
-    """What a campaign may leave behind inside the lab hosts: links, addresses, routes, tool
-    servers, MTUs, forwarding (its own namespaces: campaign_netns)."""
-    state: dict[str, Any] = {}
-    for letter in ("a", "b"):
-        ns = spec.netns(letter)
-        links = json.loads(subprocess.run(["ip", "-n", ns, "-j", "link", "show"],
-                                          capture_output=True, text=True, check=True).stdout)
-        state[f"{letter}-links"] = sorted((link["ifname"], link["mtu"], *sorted(link["flags"]))
-                                          for link in links)
-        state[f"{letter}-addrs"] = subprocess.run(["ip", "-n", ns, "-br", "addr"],
-                                                  capture_output=True, text=True,
-                                                  check=True).stdout
-        state[f"{letter}-routes"] = subprocess.run(["ip", "-n", ns, "route"],
-                                                   capture_output=True, text=True,
-                                                   check=True).stdout
-        pids = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True,
-                              check=True).stdout.split()
-        state[f"{letter}-tools"] = sorted(
-            Path(f"/proc/{p}/comm").read_text().strip() for p in pids
-            if Path(f"/proc/{p}/comm").exists()
-            and Path(f"/proc/{p}/comm").read_text().strip() in ("qperf", "iperf3",
-                                                                 "ovs-vswitchd", "ovsdb-server"))
-        state[f"{letter}-forward"] = subprocess.run(
-            ["ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.ip_forward"],
-            capture_output=True, text=True, check=True).stdout.strip()
-    return state
 
 
 def test_the_whole_matrix_end_to_end(lab_spec: LabSpec, tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ import pytest
 from collector.exit import ExitStatus
 from collector.lab import LabSpec
 
+from .collecting import collect_argv, only_archive, write_campaign
 from .helpers import invoke
-from .test_collect import collect_argv, only_archive, write_campaign
 
 pytestmark = pytest.mark.lab
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

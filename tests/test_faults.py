@@ -18,8 +18,8 @@ from collector.archive import verify_sums
 from collector.exit import ExitStatus
 from collector.lab import LabSpec
 
+from .collecting import campaign_netns, collect_argv, host_state, only_archive, write_campaign
 from .helpers import invoke, make_spec
-from .test_collect import campaign_netns, collect_argv, host_state, only_archive, write_campaign
 
 pytestmark = pytest.mark.lab
 

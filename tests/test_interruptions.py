@@ -21,8 +21,8 @@ from collector.archive import verify_sums
 from collector.campaign import load
 from collector.lab import LabSpec
 
+from .collecting import campaign_netns, collect_argv, host_state, only_archive, write_campaign
 from .helpers import invoke
-from .test_collect import campaign_netns, collect_argv, host_state, only_archive, write_campaign
 
 pytestmark = pytest.mark.lab
 KILLS = 12

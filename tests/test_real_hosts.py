@@ -16,7 +16,7 @@ from collector.lab import LabSpec
 from reporter import facts
 from reporter.archive import load
 
-from .test_collect import collect_argv, host_state, only_archive, write_campaign
+from .collecting import collect_argv, host_state, only_archive, write_campaign
 from .test_faults import finish, records, running, wait_for
 
 pytestmark = pytest.mark.lab

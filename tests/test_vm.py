@@ -16,8 +16,8 @@ from collector.hosts import load_vms
 from collector.lab import LabSpec
 from collector.lab.guest import boot_record_path
 
+from .collecting import host_state, only_archive, write_campaign
 from .helpers import invoke, make_spec, tree_digest
-from .test_collect import host_state, only_archive, write_campaign
 
 pytestmark = pytest.mark.lab
 
