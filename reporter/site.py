@@ -185,7 +185,7 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
         "cpu": lambda: pages.cpu(recent), "cpu-per-gbps": lambda: pages.cpu_per_gbps(recent),
         "latency": lambda: pages.latency(recent), "mtu": lambda: pages.mtu(recent),
         "veth-control": lambda: pages.veth_control(recent),
-        "tools": lambda: pages.tools(recent), "statistics": dict,
+        "tools": lambda: pages.tools(model.newest(1)), "statistics": dict,
         "environment": lambda: {"key_facts": facts.KEY_FACTS}, "methodology": dict,
         "runs": dict, "problems": dict,
         "compare": lambda: pages.compare(model), "history": lambda: pages.history(model)}
