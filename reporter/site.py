@@ -234,6 +234,9 @@ def _assemble(out: Path, config: Path, drawer: svg.Drawer, specs: dict[str, dict
     when it starts); unchanged campaigns' parts move over from the previous site
     (reporter/parts.py)."""
     final = out.resolve()
+    if final.exists() and not final.is_dir():
+        raise UsageError(f"--out {out}: a file is in the way of the site",
+                         "give a folder (new, or a site built before)")
     fresh, staging, old = (final.parent / f".{final.name}.{s}" for s in ("next", "staging",
                                                                           "old"))
     for folder in (fresh, staging, old):
@@ -241,6 +244,7 @@ def _assemble(out: Path, config: Path, drawer: svg.Drawer, specs: dict[str, dict
             shutil.rmtree(folder)
     reuse = parts.reusable(final, keys) if final.is_dir() else set()
     (staging / "data").mkdir(parents=True)
+    (staging / "charts").mkdir()
     runs_by = dict(tuple(df.groupby("campaign", sort=False))) if not df.empty else {}
     stats_by = dict(tuple(stats.groupby("campaign", sort=False))) if not stats.empty else {}
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -251,7 +255,6 @@ def _assemble(out: Path, config: Path, drawer: svg.Drawer, specs: dict[str, dict
                              stats_by.get(c.name, pd.DataFrame(columns=pages.STAT_COLUMNS)),
                              staging)
         for name, spec in specs.items():
-            (staging / "charts").mkdir(exist_ok=True)
             (staging / "charts" / f"{name.removesuffix('.svg')}.js").write_text(
                 spec_script(name, spec))
         drawer.finish(staging / "charts")
@@ -270,8 +273,6 @@ def _assemble(out: Path, config: Path, drawer: svg.Drawer, specs: dict[str, dict
             if entry.name.startswith(".") and entry.name != parts.STATE:
                 os.replace(entry, fresh / entry.name)
         os.replace(final, old)
-    elif final.exists():
-        raise UsageError(f"--out {out}: a file is in the way of the site")
     os.replace(fresh, final)
     shutil.rmtree(old, ignore_errors=True)
 

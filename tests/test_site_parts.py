@@ -196,3 +196,14 @@ def test_message_mode_shows_the_buffers_the_kernel_applied(tmp_path: Path, cache
     _build([root], tmp_path / "site", tmp_path / "work")
     page = (tmp_path / "site" / "throughput.html").read_text()
     assert "receiver SO_RCVBUF applied" in page and "5,249 KiB" in page
+
+
+def test_a_file_in_the_way_of_the_site_is_a_clear_error(tmp_path: Path, cache: Path) -> None:
+    from collector.errors import UsageError
+
+    archives = _history(tmp_path / "archives", 1)
+    blocker = tmp_path / "site"
+    blocker.write_text("not a site")
+    with pytest.raises(UsageError, match="a file is in the way"):
+        _build(archives, blocker, tmp_path / "work")
+    assert blocker.read_text() == "not a site"
