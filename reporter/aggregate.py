@@ -115,6 +115,13 @@ CPU_CLASSES = ("user", "system", "softirq", "irq", "steal")
 BUSIEST = "busiest core"
 
 
+def _stream_runs(df: pd.DataFrame, campaigns: list[str], columns: list[str]) -> pd.DataFrame:
+    """The ok stream runs of ``campaigns``: the cell key and ``columns`` as floats."""
+    ok = df.loc[(df["status"] == "ok") & (df["test"] == "stream")
+                & df["campaign"].isin(campaigns), [*KEY, *columns]]
+    return ok.astype({c: float for c in columns}) if not ok.empty else pd.DataFrame()
+
+
 def cpu_classes(df: pd.DataFrame, campaigns: list[str]) -> pd.DataFrame:
     """Where each side's CPU time goes, for the stream cells of ``campaigns``: per cell, side
     and class (user, system, softirq, irq, steal — they add up to the side's total) the mean
@@ -123,11 +130,10 @@ def cpu_classes(df: pd.DataFrame, campaigns: list[str]) -> pd.DataFrame:
                for name in (*CPU_CLASSES, "busiest_core")]
     if df.empty or not set(columns) <= set(df.columns):
         return pd.DataFrame()
-    ok = df.loc[(df["status"] == "ok") & (df["test"] == "stream")
-                & df["campaign"].isin(campaigns), [*KEY, *columns]]
+    ok = _stream_runs(df, campaigns, columns)
     if ok.empty:
-        return pd.DataFrame()
-    means = ok.astype({c: float for c in columns}).groupby(KEY, sort=True)[columns].mean()
+        return ok
+    means = ok.groupby(KEY, sort=True)[columns].mean()
     long = means.reset_index().melt(id_vars=KEY, var_name="column", value_name="mean")
     parts = long["column"].str.extract(r"cpu_(sender|receiver)_(.+)_pct")
     long["side"] = parts[0]
@@ -146,11 +152,10 @@ def applied_buffers(df: pd.DataFrame, campaigns: list[str]) -> pd.DataFrame:
     present = [c for c in BUFFER_COLUMNS if c in df.columns]
     if df.empty or not present:
         return pd.DataFrame()
-    ok = df.loc[(df["status"] == "ok") & (df["test"] == "stream")
-                & df["campaign"].isin(campaigns), [*KEY, *present]]
+    ok = _stream_runs(df, campaigns, present)
     if ok.empty:
-        return pd.DataFrame()
-    out = ok.astype({c: float for c in present}).groupby(KEY, sort=True)[present].median()
+        return ok
+    out = ok.groupby(KEY, sort=True)[present].median()
     out = out.reset_index().dropna(how="all", subset=present)
     out["path"] = out["configuration"].astype(str) + " " + out["direction"].astype(str)
     return out

@@ -10,6 +10,7 @@ import os
 import stat
 import tarfile
 import tempfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -48,22 +49,7 @@ class Campaign:
     def regular_files(self) -> dict[str, tuple[int, int]]:
         """Every regular file reached from the root without following a link: relative name →
         (size, modification time in ns). One walk of the folder."""
-        found: dict[str, tuple[int, int]] = {}
-        pending = [""]
-        while pending:
-            folder = pending.pop()
-            try:
-                entries = list(os.scandir(self.root / folder))
-            except OSError:
-                continue
-            for entry in entries:
-                name = f"{folder}/{entry.name}" if folder else entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(name)
-                elif entry.is_file(follow_symlinks=False):
-                    st = entry.stat(follow_symlinks=False)
-                    found[name] = (st.st_size, st.st_mtime_ns)
-        return found
+        return _walk(self.root)
 
     def subset(self, names: list[str]) -> "Campaign":
         """The same archive for a worker process: a stub manifest, and the walk's answer for
@@ -108,6 +94,40 @@ class Campaign:
 
     def read(self, relative: str) -> str:
         return self.read_bytes(relative).decode(errors="replace")
+
+
+def _walk(root: Path) -> dict[str, tuple[int, int]]:
+    found: dict[str, tuple[int, int]] = {}
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(root / folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = f"{folder}/{entry.name}" if folder else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(name)
+            elif entry.is_file(follow_symlinks=False):
+                st = entry.stat(follow_symlinks=False)
+                found[name] = (st.st_size, st.st_mtime_ns)
+    return found
+
+
+WALK_IN_WORKERS_FROM = 16  # campaigns; fewer are walked faster than workers start
+
+
+def walk_all(campaigns: list[Campaign]) -> None:
+    """Every campaign's walk (regular_files), shared between two worker processes when a
+    history has many campaigns: the walk is system calls and a Python loop, one core each."""
+    todo = [c for c in campaigns if "regular_files" not in c.__dict__]
+    if len(todo) < WALK_IN_WORKERS_FROM or (os.cpu_count() or 1) < 2:
+        return
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        walks = pool.map(_walk, [c.root for c in todo], chunksize=max(1, len(todo) // 8))
+        for c, found in zip(todo, walks, strict=True):
+            c.__dict__["regular_files"] = found
 
 
 def safe_extract(tarball: Path, into: Path) -> Path:

@@ -448,9 +448,12 @@ STAT_COLUMNS = ["campaign", "metric", "configuration", "direction", "tool", "tes
                 "max", "outliers"]
 
 
-def statistics_table(site: Site) -> pd.DataFrame:
+def statistics_table(site: Site, campaigns: set[str] | None = None) -> pd.DataFrame:
+    """Every cell's statistics, one row per metric (``campaigns``: only theirs)."""
     frames = []
     for df in site.cells.values():
+        if campaigns is not None and not df.empty:
+            df = df[df["campaign"].isin(campaigns)]
         if df.empty:
             continue
         out = df.copy()

@@ -17,14 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import vl_convert as vlc
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
 from collector.errors import BenchError, UsageError
 
 from . import aggregate, agreement, facts, numbers, pages, parts, svg, tidycache
-from .archive import Campaign
+from .archive import Campaign, walk_all
 from .campaigns import in_time_order
 from .compare import compare_all
 from .rundata import cells_script, runs_csv, runs_script, write_raw
@@ -138,7 +137,14 @@ def _vega_bundle() -> str:
     if not path.is_file():
         cache.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}")
-        tmp.write_text(vlc.javascript_bundle(VEGA_GLOBALS))
+        # In a process of its own, like the drawing: vl-convert's runtime never starts in
+        # this one, which forks workers (tidy.py, archive.walk_all).
+        made = subprocess.run([sys.executable, "-c", "import sys, vl_convert; sys.stdout.write("
+                               "vl_convert.javascript_bundle(sys.argv[1]))", VEGA_GLOBALS],
+                              capture_output=True, text=True, timeout=600, check=False)
+        if made.returncode != 0 or not made.stdout:
+            raise BenchError(f"building the Vega bundle failed:\n{made.stderr[-2000:]}")
+        tmp.write_text(made.stdout)
         tmp.replace(path)
     return path.read_text()
 
@@ -160,6 +166,7 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
 
 def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
            tolerance_pct: float, drawer: svg.Drawer) -> dict[str, Any]:
+    walk_all(campaigns)
     infos = in_time_order(campaigns)
     names = [i.name for i in infos]
     if baseline and baseline not in names:
@@ -218,15 +225,14 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
         (docs / f"{page}.md").write_text(text)
     config = _mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(names),
                          [{title: f"{page}.md"} for page, title in shown])
-    _assemble(out, config, drawer, specs, campaigns, keys, df, pages.statistics_table(model),
-              names)
+    _assemble(out, config, drawer, specs, campaigns, keys, df, model, names)
     return {"runs": len(df), "ok": int((df["status"] == "ok").sum()) if not df.empty else 0,
             "problems": len(problems), "charts": charts, "site": out}
 
 
 def _assemble(out: Path, config: Path, drawer: svg.Drawer, specs: dict[str, dict[str, Any]],
               campaigns: list[Campaign],
-              keys: dict[str, str | None], df: pd.DataFrame, stats: pd.DataFrame,
+              keys: dict[str, str | None], df: pd.DataFrame, model: pages.Site,
               names: list[str]) -> None:
     """The site is made in a fresh folder beside ``out`` and then takes its place: mkdocs turns
     the pages into HTML there while the parts of changed campaigns and the SVGs (drawn in
@@ -245,7 +251,10 @@ def _assemble(out: Path, config: Path, drawer: svg.Drawer, specs: dict[str, dict
     reuse = parts.reusable(final, keys) if final.is_dir() else set()
     (staging / "data").mkdir(parents=True)
     (staging / "charts").mkdir()
-    runs_by = dict(tuple(df.groupby("campaign", sort=False))) if not df.empty else {}
+    changed = {c.name for c in campaigns} - reuse
+    runs_by = dict(tuple(df[df["campaign"].isin(changed)].groupby("campaign", sort=False))) \
+        if not df.empty else {}
+    stats = pages.statistics_table(model, changed)
     stats_by = dict(tuple(stats.groupby("campaign", sort=False))) if not stats.empty else {}
     with ThreadPoolExecutor(max_workers=1) as pool:
         built = pool.submit(mkdocs_build, config, fresh)

@@ -47,8 +47,8 @@ def key(campaign: Campaign) -> str | None:
         h.update(hashlib.sha256(part).digest())
     # A file edited without updating SHA256SUMS must not be served from the cache: every
     # file's size and modification time are part of the key (from the archive's one walk).
-    for name, (size, mtime) in sorted(campaign.regular_files.items()):
-        h.update(f"{name}\0{size}\0{mtime}\n".encode())
+    h.update("".join(f"{name}\0{size}\0{mtime}\n" for name, (size, mtime)
+                     in sorted(campaign.regular_files.items())).encode())
     return h.hexdigest()
 
 

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from . import numbers
@@ -26,11 +27,13 @@ def path_order(paths: Iterable[str]) -> list[str]:
 
 
 def where(df: pd.DataFrame, **equal: Any) -> pd.DataFrame:
+    """The rows whose columns equal the values given (compared as numpy arrays: the pages
+    slice this way a thousand times a build)."""
     if df.empty:
         return df
-    mask = pd.Series(True, index=df.index)
+    mask = np.ones(len(df), dtype=bool)
     for column, value in equal.items():
-        mask &= df[column] == value
+        mask &= df[column].to_numpy() == value
     return df[mask]
 
 

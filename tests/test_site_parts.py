@@ -207,3 +207,15 @@ def test_a_file_in_the_way_of_the_site_is_a_clear_error(tmp_path: Path, cache: P
     with pytest.raises(UsageError, match="a file is in the way"):
         _build(archives, blocker, tmp_path / "work")
     assert blocker.read_text() == "not a site"
+
+
+def test_a_long_history_is_walked_in_workers_with_the_same_answer(tmp_path: Path) -> None:
+    roots = [synthetic.generate(tmp_path, 12, seed=i + 1, name=f"w{i:02d}")
+             for i in range(archive.WALK_IN_WORKERS_FROM)]
+    (roots[0] / "lnk").symlink_to(tmp_path)  # a link out: never walked into
+    together = [archive.load(r) for r in roots]
+    archive.walk_all(together)
+    assert all("regular_files" in c.__dict__ for c in together)
+    alone = [archive.load(r) for r in roots]
+    assert [c.regular_files for c in together] == [c.regular_files for c in alone]
+    assert not any(name.startswith("lnk") for name in together[0].regular_files)
