@@ -290,12 +290,19 @@ def agreement(rows: pd.DataFrame, title: str, band: float) -> Spec:
     shade = alt.Chart(pd.DataFrame([{"low": 1 - band, "high": 1 + band}])).mark_rect(
         opacity=0.15, color="#56B4E9").encode(x="low:Q", x2="high:Q")
     one = alt.Chart(pd.DataFrame([{"one": 1.0}])).mark_rule(color="#666").encode(x="one:Q")
-    whiskers = alt.Chart(data).mark_rule().encode(
-        y=y, yOffset=alt.YOffset("tool:N"), x="whisker_low:Q", x2="whisker_high:Q", color=color)
+    # The axis spans the means (and the band), not the widest interval: one 3-run CI reaching
+    # 8× would flatten every point against 1. Longer whiskers stop at the edge.
+    ratios = data["ratio"].astype(float)
+    domain = [min(1 - 2 * band, float(ratios.min()) - 0.05),
+              max(1 + 2 * band, float(ratios.max()) + 0.05)]
+    x_scale = alt.Scale(domain=domain, clamp=True, zero=False)
+    whiskers = alt.Chart(data).mark_rule(clip=True).encode(
+        y=y, yOffset=alt.YOffset("tool:N"), x=alt.X("whisker_low:Q", scale=x_scale),
+        x2="whisker_high:Q", color=color)
     dots = alt.Chart(data).mark_point(filled=True, size=50).encode(
         y=y, yOffset=alt.YOffset("tool:N"),
-        x=alt.X("ratio:Q", title="mean ÷ median of the tools' means",
-                scale=alt.Scale(zero=False)), color=color,
+        x=alt.X("ratio:Q", title="mean ÷ median of the tools' means", scale=x_scale),
+        color=color,
         tooltip=[alt.Tooltip("label:N", title="cell"), alt.Tooltip("tool:N"),
                  alt.Tooltip("ratio:Q", format=".3f"), alt.Tooltip("mean:Q", format=".4g"),
                  alt.Tooltip("n:Q", title="runs")])

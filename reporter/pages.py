@@ -428,8 +428,8 @@ def tools(site: Site) -> dict[str, Any]:
             charts.agreement(where(shared, mtu=m), f"{label}: the tools against each other, "
                              f"MTU {m}", agreement.DISAGREEMENT),
             f"Each tool's mean {unit} ÷ the median of the tools' means for the same path and "
-            f"size; whiskers: the tool's own 95 % CI; shaded: within "
-            f"{agreement.DISAGREEMENT:.0%}")]) for m in mtus(shared)]
+            f"size; whiskers: the tool's own 95 % CI (cut at the chart's edge); shaded: "
+            f"within {agreement.DISAGREEMENT:.0%}")]) for m in mtus(shared)]
         sections.append(Section(label, metric.replace("_", "-"), tabs))
         for _, r in shared[shared["off"]].iterrows():
             flagged.append([label, r["label"], f"MTU {int(r['mtu'])}", str(r["tool"]),
