@@ -39,6 +39,11 @@ KEY = ["campaign", *CELL_COLUMNS]
 RATIO_MATCH = ["campaign", "tool", "test", "message_size", "socket_buffer", "mtu"]
 
 
+def path_of(df: pd.DataFrame) -> pd.Series:
+    """The path a row measured: "configuration direction"."""
+    return df["configuration"].astype(str) + " " + df["direction"].astype(str)
+
+
 def _t975(df: Any) -> Any:
     return sps.t.ppf(0.975, df)
 
@@ -88,7 +93,7 @@ def cells(df: pd.DataFrame, metric: str) -> pd.DataFrame:
     out["outlier_runs"] = outliers
     out["mean_without_outliers"] = without
     out["metric"] = metric
-    out["path"] = out["configuration"].astype(str) + " " + out["direction"].astype(str)
+    out["path"] = path_of(out)
     return out
 
 
@@ -138,7 +143,7 @@ def cpu_classes(df: pd.DataFrame, campaigns: list[str]) -> pd.DataFrame:
     parts = long["column"].str.extract(r"cpu_(sender|receiver)_(.+)_pct")
     long["side"] = parts[0]
     long["class"] = parts[1].str.replace("busiest_core", BUSIEST, regex=False)
-    long["path"] = long["configuration"].astype(str) + " " + long["direction"].astype(str)
+    long["path"] = path_of(long)
     return long.drop(columns=["column"]).dropna(subset=["mean"])
 
 
@@ -157,7 +162,7 @@ def applied_buffers(df: pd.DataFrame, campaigns: list[str]) -> pd.DataFrame:
         return ok
     out = ok.groupby(KEY, sort=True)[present].median()
     out = out.reset_index().dropna(how="all", subset=present)
-    out["path"] = out["configuration"].astype(str) + " " + out["direction"].astype(str)
+    out["path"] = path_of(out)
     return out
 
 

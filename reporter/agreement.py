@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from . import numbers
-from .aggregate import KEY
-from .views import Table, path_order
+from .aggregate import KEY, path_of
+from .views import Table, path_rank
 
 DISAGREEMENT = 0.10
 GROUP = ["campaign", "configuration", "direction", "test", "message_size", "socket_buffer",
@@ -69,7 +69,7 @@ def qperf_cpu(df: pd.DataFrame, campaigns: list[str]) -> pd.DataFrame:
         frames.append(part.assign(side=side))
     out = pd.concat(frames, ignore_index=True)
     out["difference"] = out["qperf"] - out["ours"]
-    out["path"] = out["configuration"].astype(str) + " " + out["direction"].astype(str)
+    out["path"] = path_of(out)
     return out
 
 
@@ -80,8 +80,7 @@ def qperf_cpu_table(site: Any) -> Table:
     if cpu.empty:
         return Table([], [])
     several = cpu["campaign"].nunique() > 1
-    order = path_order(cpu["path"])
-    cpu = cpu.assign(rank=[order.index(p) for p in cpu["path"]])
+    cpu = cpu.assign(rank=path_rank(cpu["path"]))
     wide = cpu.pivot_table(index=["campaign", "mtu", "rank", "path", "message_size"],
                            columns="side", values=["ours", "qperf"]).reset_index()
     rows = []

@@ -32,6 +32,7 @@ from .views import (
     mtus,
     ordered_tools,
     path_order,
+    path_rank,
     reference_size,
     where,
 )
@@ -216,8 +217,7 @@ def _buffers_table(applied: pd.DataFrame) -> Table:
         return "–" if pd.isna(value) else f"{float(value) / 1024:,.0f} KiB"
 
     several = applied["campaign"].nunique() > 1
-    order = path_order(applied["path"])
-    ranked = applied.assign(rank=[order.index(p) for p in applied["path"]]).sort_values(
+    ranked = applied.assign(rank=path_rank(applied["path"])).sort_values(
         ["socket_buffer", "campaign", "message_size", "rank"])
     rows = [[*([str(r["campaign"])] if several else []), str(r["path"]),
              numbers.size(int(r["message_size"])), str(r["socket_buffer"]),
@@ -421,8 +421,7 @@ def tools(site: Site) -> dict[str, Any]:
                            + (f" · {c}" if site.several else "") for p, s, b, c in zip(
             shared["path"], shared["message_size"], shared["socket_buffer"],
             shared["campaign"], strict=True)]
-        order = path_order(shared["path"])
-        shared = shared.assign(rank=[order.index(p) for p in shared["path"]]).sort_values(
+        shared = shared.assign(rank=path_rank(shared["path"])).sort_values(
             ["mtu", "rank", "message_size", "socket_buffer", "campaign"])
         tabs = [Tab(f"MTU {m}", charts=[Chart(
             charts.agreement(where(shared, mtu=m), f"{label}: the tools against each other, "

@@ -26,15 +26,21 @@ def site_name(relative: str) -> str:
     return relative if relative.endswith(".txt") else relative + ".txt"
 
 
+def filed(registry: str, key: str, payload: str) -> str:
+    """A script that files a JSON ``payload`` under ``key`` in ``window[registry]`` for the
+    page that loads it (a file:// page cannot fetch JSON); "</" escaped so no payload can
+    close a script element."""
+    return (f"(window.{registry} = window.{registry} || {{}})[{json.dumps(key)}] = "
+            f"{payload};\n").replace("</", "<\\/")
+
+
 def part_script(kind: str, campaign: str, columns: list[str], rows: list[Any] | str) -> str:
-    """A data script: it files its rows under ``kind:campaign`` for the page that loads it.
-    ``rows`` as a list, or as JSON already written (with "/" escaped, as pandas writes it)."""
-    key = json.dumps(f"{kind}:{campaign}").replace("</", "<\\/")
+    """A campaign's data part under ``kind:campaign``; ``rows`` as a list, or as JSON already
+    written."""
     if not isinstance(rows, str):
-        rows = json.dumps(rows, allow_nan=False).replace("</", "<\\/")
-    head = json.dumps(columns).replace("</", "<\\/")
-    return (f"(window.DPB_PARTS = window.DPB_PARTS || {{}})[{key}] = "
-            f'{{"columns": {head}, "rows": {rows}}};\n')
+        rows = json.dumps(rows, allow_nan=False)
+    return filed("DPB_PARTS", f"{kind}:{campaign}",
+                 f'{{"columns": {json.dumps(columns)}, "rows": {rows}}}')
 
 
 def runs_script(campaign: Campaign, runs: pd.DataFrame) -> str:
@@ -66,7 +72,7 @@ def _results(runs: pd.DataFrame, column: str, unit: str) -> list[str]:
 
 
 def cells_script(campaign: str, stats: pd.DataFrame) -> str:
-    rows = stats.to_json(orient="values", double_precision=6)  # pandas writes "/" as "\\/"
+    rows = stats.to_json(orient="values", double_precision=6)
     return part_script("cells", campaign, [str(c) for c in stats.columns], rows)
 
 

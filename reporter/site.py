@@ -26,7 +26,7 @@ from . import aggregate, agreement, facts, numbers, pages, parts, svg, tidycache
 from .archive import Campaign, walk_all
 from .campaigns import in_time_order
 from .compare import compare_all
-from .rundata import cells_script, runs_csv, runs_script, write_raw
+from .rundata import cells_script, filed, runs_csv, runs_script, write_raw
 from .tidy import RUN_COLUMNS, table
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
@@ -80,9 +80,7 @@ def chart_html(chart: pages.Chart) -> Markup:
 
 def spec_script(name: str, spec: dict[str, Any]) -> str:
     """The script that hands a chart's spec to the page (site.js draws it)."""
-    key = json.dumps(name.removesuffix(".svg"))
-    return (f"(window.DPB_SPECS = window.DPB_SPECS || {{}})[{key}] = "
-            + json.dumps(spec).replace("</", "<\\/") + ";\n")
+    return filed("DPB_SPECS", name.removesuffix(".svg"), json.dumps(spec))
 
 
 def _environment() -> Environment:
@@ -291,8 +289,7 @@ def _write_parts(c: Campaign, runs: pd.DataFrame, stats: pd.DataFrame, site: Pat
     (site / "raw" / c.name).mkdir(parents=True, exist_ok=True)
     for kind, script, csv in (
             ("runs", runs_script(c, runs), runs_csv(runs)),
-            ("cells", cells_script(c.name, stats),
-             stats.reindex(columns=pages.STAT_COLUMNS).to_csv(index=False))):
+            ("cells", cells_script(c.name, stats), stats.to_csv(index=False))):
         folder = site / "data" / kind
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{c.name}.js").write_text(script)

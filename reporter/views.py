@@ -26,6 +26,13 @@ def path_order(paths: Iterable[str]) -> list[str]:
     return sorted(set(paths), key=key)
 
 
+def path_rank(paths: Iterable[str]) -> list[int]:
+    """Each path's place in reading order (path_order), to sort rows by."""
+    paths = list(paths)
+    rank = {p: i for i, p in enumerate(path_order(paths))}
+    return [rank[p] for p in paths]
+
+
 def where(df: pd.DataFrame, **equal: Any) -> pd.DataFrame:
     """The rows whose columns equal the values given (compared as numpy arrays: the pages
     slice this way a thousand times a build)."""
