@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from . import cpu
+from . import cpu, tcp_counters
 from .archive import Archive, utc_now
 from .endpoint import Endpoint
 from .errors import BenchError
@@ -135,19 +135,24 @@ def execute(ctx: RunContext, run_id: str, inv: Invocation, client: Endpoint,
 def _measure(ctx: RunContext, rel: str, record: dict[str, Any], inv: Invocation,
              client: Endpoint, server: Endpoint, client_argv: list[str], window_s: float,
              timeout_s: int) -> Result:
-    """The client, with a CPU sampler on every kernel involved; the snapshots are archived."""
+    """The client, with a CPU sampler on every kernel involved and a TCP counter sampler in
+    each endpoint's namespace, over the same window; the snapshots are archived."""
     kernels = sorted(set(client.cpu_kernels) | set(server.cpu_kernels))
-    with ThreadPoolExecutor(max_workers=1 + len(kernels)) as pool:
-        samplers = {k: pool.submit(ctx.remotes[k].run,
-                                   cpu.sampler_command(inv.window_offset_s, window_s),
-                                   timeout=inv.window_offset_s + window_s + 30)
-                    for k in kernels}
+    timeout = inv.window_offset_s + window_s + 30
+    with ThreadPoolExecutor(max_workers=3 + len(kernels)) as pool:
+        samplers = {f"cpu-{ctx.remotes[k].host.name}": pool.submit(
+            ctx.remotes[k].run, cpu.sampler_command(inv.window_offset_s, window_s),
+            timeout=timeout) for k in kernels}
+        for side, ep in (("client", client), ("server", server)):
+            samplers[f"tcp-{side}"] = pool.submit(
+                ctx.remotes[ep.runs_on].run,
+                ep.wrap(tcp_counters.sampler_command(inv.window_offset_s, window_s)),
+                timeout=timeout)
         client_res = pool.submit(ctx.remotes[client.runs_on].run, client_argv,
                                  timeout=timeout_s + 10).result()
-        for k, fut in samplers.items():
-            name = ctx.remotes[k].host.name
-            ctx.archive.write(f"{rel}/cpu-{name}.txt", fut.result().stdout)
-            record["files"][f"cpu:{name}"] = f"{rel}/cpu-{name}.txt"
+        for name, fut in samplers.items():
+            ctx.archive.write(f"{rel}/{name}.txt", fut.result().stdout)
+            record["files"][name.replace("-", ":", 1)] = f"{rel}/{name}.txt"
     return client_res
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import agreement, charts, findings, numbers
+from . import agreement, charts, findings, numbers, tcphealth
 from .campaigns import CampaignInfo, differences
 from .compare import (
     BETTER,
@@ -75,6 +75,7 @@ class Site:
     classes: pd.DataFrame = field(default_factory=pd.DataFrame)
     buffers: pd.DataFrame = field(default_factory=pd.DataFrame)  # aggregate.applied_buffers
     qperf_cpu: pd.DataFrame = field(default_factory=pd.DataFrame)  # agreement.qperf_cpu
+    tcp: pd.DataFrame = field(default_factory=pd.DataFrame)  # tcphealth.runs
 
     @property
     def several(self) -> bool:
@@ -91,11 +92,11 @@ class Site:
         names = {i.name for i in keep}
         cells = {m: df[df["campaign"].isin(names)] if not df.empty else df
                  for m, df in self.cells.items()}
-        classes, buffers, qperf_cpu = (
+        classes, buffers, qperf_cpu, tcp = (
             frame[frame["campaign"].isin(names)] if not frame.empty else frame
-            for frame in (self.classes, self.buffers, self.qperf_cpu))
+            for frame in (self.classes, self.buffers, self.qperf_cpu, self.tcp))
         return Site(keep, cells, [c for c in self.changes if c.candidate in names],
-                    self.baseline, self.tolerance_pct, classes, buffers, qperf_cpu)
+                    self.baseline, self.tolerance_pct, classes, buffers, qperf_cpu, tcp)
 
 
 def _no_vm(df: pd.DataFrame) -> pd.DataFrame:
@@ -208,7 +209,14 @@ def throughput(site: Site) -> dict[str, Any]:
             applied = where(site.buffers, tool=tool, mtu=mtu)
             if not applied.empty:
                 t.tables.append(_buffers_table(applied))
+        health = where(tcp_cells, tool=tool, mtu=mtu)
+        if not health.empty:
+            t.tables.append(tcphealth.table(health))
+            flagged = tcphealth.flagged_table(where(site.tcp, tool=tool, mtu=mtu))
+            if flagged.rows:
+                t.tables.append(flagged)
         return t
+    tcp_cells = tcphealth.cells(site.tcp)
     return {"sections": _per_mtu_tool(df, STREAM_TOOLS, tab), "emulated": _emulated(site)}
 
 
@@ -225,6 +233,7 @@ def _buffers_table(applied: pd.DataFrame) -> Table:
             for _, r in ranked.iterrows()]
     return Table([*(["campaign"] if several else []), "path", "message", "buffers",
                   "sender SO_SNDBUF applied", "receiver SO_RCVBUF applied"], rows,
+                 title="Socket buffers applied",
                  note="What the kernel applied (getsockopt after setsockopt), median over the "
                       "runs: it doubles a request and clamps it to net.core.wmem_max / "
                       "rmem_max; with autotuning, the size the socket started with.")

@@ -22,7 +22,7 @@ from markupsafe import Markup
 
 from collector.errors import BenchError, UsageError
 
-from . import aggregate, agreement, facts, numbers, pages, parts, svg, tidycache
+from . import aggregate, agreement, facts, numbers, pages, parts, svg, tcphealth, tidycache
 from .archive import Campaign, walk_all
 from .campaigns import in_time_order
 from .compare import compare_all
@@ -180,7 +180,7 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
     figured = names[-FIGURE_CAMPAIGNS:]
     model = pages.Site(infos, cells, changes, baseline, tolerance_pct,
                        aggregate.cpu_classes(df, figured), aggregate.applied_buffers(df, figured),
-                       agreement.qperf_cpu(df, figured))
+                       agreement.qperf_cpu(df, figured), tcphealth.runs(df, figured))
     # Figures put campaigns side by side: a long history shows its newest few there, and
     # every campaign on History, Compare and Statistics.
     recent = model.newest(FIGURE_CAMPAIGNS)

@@ -48,8 +48,9 @@ def generate(out: Path, runs: int, seed: int = 1, scale: float = 1.0, name: str 
     ±``spread`` (latency ÷ the same), so campaigns can differ by a known amount."""
     rng = random.Random(seed)  # noqa: S311 -- synthetic figures, not secrets
     raw = {name: (FIXTURES / name).read_text() for name in (
-        "qperf-tcp_bw-uu-vv.txt", "qperf-tcp_lat-uu-vv.txt", "iperf3-stream.json",
-        "csrc-stream-receiver.json", "csrc-pingpong-client.json", "cpu-sampler.txt")}
+        "qperf-tcp_bw-uu-vv.txt", "qperf-tcp_lat-uu-vv.txt", "iperf3-stream-counted.json",
+        "csrc-stream-receiver.json", "csrc-pingpong-client.json", "cpu-sampler.txt",
+        "tcp-sender.txt", "tcp-receiver.txt")}
     root = out / (name or f"synthetic-{runs}")
     cells_ = cells()
     records: dict[str, Any] = {}
@@ -66,7 +67,7 @@ def generate(out: Path, runs: int, seed: int = 1, scale: float = 1.0, name: str 
             client = re.sub(r"(latency\s+=\s+)(\d+)", partial(_scale, factor=1 / factor),
                             client)
         elif tool == "iperf3":
-            client = _scaled_json(raw["iperf3-stream.json"], factor,
+            client = _scaled_json(raw["iperf3-stream-counted.json"], factor,
                                   ("end", "sum_received", "bits_per_second"))
         elif test == "rr":
             client = _scaled_json(raw["csrc-pingpong-client.json"], 1 / factor,
@@ -77,10 +78,12 @@ def generate(out: Path, runs: int, seed: int = 1, scale: float = 1.0, name: str 
             server = _scaled_json(raw["csrc-stream-receiver.json"], factor, ("goodput_bps",))
         files = {"client_stdout": f"{rel}/client.stdout", "client_stderr": f"{rel}/client.stderr",
                  "server_stdout": f"{rel}/server.stdout", "server_stderr": f"{rel}/server.stderr",
-                 "cpu:lab-a": f"{rel}/cpu-lab-a.txt", "cpu:lab-b": f"{rel}/cpu-lab-b.txt"}
+                 "cpu:lab-a": f"{rel}/cpu-lab-a.txt", "cpu:lab-b": f"{rel}/cpu-lab-b.txt",
+                 "tcp:client": f"{rel}/tcp-client.txt", "tcp:server": f"{rel}/tcp-server.txt"}
         contents = {"client_stdout": client, "client_stderr": "", "server_stdout": server,
                     "server_stderr": "", "cpu:lab-a": raw["cpu-sampler.txt"],
-                    "cpu:lab-b": raw["cpu-sampler.txt"]}
+                    "cpu:lab-b": raw["cpu-sampler.txt"], "tcp:client": raw["tcp-sender.txt"],
+                    "tcp:server": raw["tcp-receiver.txt"]}
         (root / rel).mkdir(parents=True, exist_ok=True)
         for key, path in files.items():
             (root / path).write_text(contents[key])

@@ -15,11 +15,13 @@ from collector.errors import BenchError
 
 from . import tidycache
 from .archive import Campaign
-from .parsers import ParseError, csrc, iperf3, procstat, qperf
+from .parsers import ParseError, csrc, iperf3, procstat, qperf, tcpstat
 
 PARALLEL_FROM = 2000  # runs; below this, worker start-up costs more than it saves
 CELL_COLUMNS = ["configuration", "direction", "tool", "test", "message_size", "socket_buffer",
                 "mtu"]
+TCP_COLUMNS = ["tcp_retrans_segs", "tcp_retrans_per_gb", "tcp_lost_retransmits",
+               "tcp_ofo_queued", "tcp_rcv_pruned", "tcp_rcv_collapsed"]
 # data/runs.csv, in this order (docs/report.md says what each means); a figure a run did not
 # measure is empty.
 FIGURE_COLUMNS = ["gbps", "lat_mean_us", "lat_p50_us", "lat_p90_us", "lat_p99_us",
@@ -31,12 +33,12 @@ FIGURE_COLUMNS = ["gbps", "lat_mean_us", "lat_p50_us", "lat_p90_us", "lat_p99_us
                     for name in procstat.CLASSES),
                   "iperf3_sender_cpu_pct", "iperf3_receiver_cpu_pct", "qperf_sender_cpu_pct",
                   "qperf_receiver_cpu_pct", "iperf3_retransmits",
-                  "sndbuf_applied_bytes", "rcvbuf_applied_bytes"]
+                  "sndbuf_applied_bytes", "rcvbuf_applied_bytes", *TCP_COLUMNS]
 RUN_COLUMNS = ["campaign", "run_id", "repetition", "status", "reason", *CELL_COLUMNS,
                *FIGURE_COLUMNS]
 
 
-def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
+def run_figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
     files = rec.get("files", {})
 
     def raw(key: str) -> str:
@@ -106,6 +108,9 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
         if endpoint.get("vm"):
             out[f"cpu_{side}_guest_pct"] = procstat.window_cpu(
                 raw(f"cpu:{endpoint['vm']}"))["cpu_pct"]
+    if "tcp:client" in files or "tcp:server" in files:  # archives before them have none
+        out.update(_tcp(tcpstat.window_deltas(raw("tcp:client")),
+                        tcpstat.window_deltas(raw("tcp:server")), test))
     if "gbps" in out and not out["gbps"] > 0:
         raise ParseError(f"{tool}: a goodput of {out['gbps']:g} Gb/s: nothing arrived in the "
                          "window, a problem of this run, not a measurement")
@@ -115,6 +120,28 @@ def _figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _tcp(client: dict[str, int | None], server: dict[str, int | None],
+         test: str) -> dict[str, float | None]:
+    """TCP health over the window: retransmissions on the sending side (the client in a
+    stream test; both sides in a ping-pong, where both send), per GB of IP bytes it sent, and
+    the receiver's out-of-order queueing and receive-queue pruning and collapsing."""
+    def total(*values: int | None) -> float | None:
+        present = [v for v in values if v is not None]
+        return float(sum(present)) if present else None
+
+    senders = (client,) if test == "stream" else (client, server)
+    retrans = total(*(s["retrans_segs"] for s in senders))
+    octets = client["out_octets"]
+    return {"tcp_retrans_segs": retrans,
+            "tcp_retrans_per_gb": (retrans / (octets / 1e9)
+                                   if test == "stream" and retrans is not None and octets
+                                   else None),
+            "tcp_lost_retransmits": total(*(s["lost_retransmits"] for s in senders)),
+            "tcp_ofo_queued": total(server["ofo_queued"]),
+            "tcp_rcv_pruned": total(server["rcv_pruned"]),
+            "tcp_rcv_collapsed": total(server["rcv_collapsed"])}
+
+
 Outcome = tuple[str, dict[str, Any] | None, str]  # run id, figures or None, why not
 
 
@@ -122,7 +149,7 @@ def _chunk(campaign: Campaign, items: list[tuple[str, dict[str, Any]]]) -> list[
     out: list[Outcome] = []
     for run_id, rec in items:
         try:
-            out.append((run_id, _figures(campaign, rec), ""))
+            out.append((run_id, run_figures(campaign, rec), ""))
         except (ParseError, BenchError, KeyError, TypeError, ValueError, AttributeError) as exc:
             out.append((run_id, None, str(exc) or type(exc).__name__))
     return out

@@ -81,6 +81,7 @@ class Table:
     header: list[str]
     rows: list[list[str]]
     note: str = ""
+    title: str = ""  # a caption above it, when a tab holds several tables
 
 
 def compact(cells: pd.DataFrame, unit: str, with_ratio: bool = True) -> Table:

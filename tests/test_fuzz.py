@@ -22,7 +22,7 @@ import pytest
 
 from collector.errors import BenchError
 from reporter.archive import Campaign, load
-from reporter.parsers import ParseError, csrc, iperf3, procstat, qperf
+from reporter.parsers import ParseError, csrc, iperf3, procstat, qperf, tcpstat
 from reporter.tidy import table
 
 from .helpers import invoke
@@ -49,6 +49,7 @@ PARSERS: dict[str, tuple[list[str], Callable[[str], Any]]] = {
     "csrc": (["csrc-stream-receiver.json", "csrc-pingpong-client.json"],
              lambda t: csrc.stream_receiver(t) if '"receiver"' in t else csrc.pingpong_client(t)),
     "procstat": (["cpu-sampler.txt", "cpu-dpb-cpusnap.txt"], procstat.window_cpu),
+    "tcpstat": (["tcp-sender.txt", "tcp-receiver.txt"], tcpstat.window_deltas),
 }
 
 

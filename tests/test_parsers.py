@@ -7,7 +7,7 @@ import pytest
 
 from reporter import synthetic
 from reporter.archive import load
-from reporter.parsers import ParseError, csrc, iperf3, procstat, qperf
+from reporter.parsers import ParseError, csrc, iperf3, procstat, qperf, tcpstat
 from reporter.tidy import table
 
 FIX = Path(__file__).resolve().parent / "fixtures"
@@ -109,7 +109,7 @@ def test_cpu_classes_come_from_their_proc_stat_columns() -> None:
     ("qperf-tcp_bw-uu-vv.txt", qperf.parse), ("iperf3-stream.json", iperf3.parse),
     ("csrc-stream-receiver.json", csrc.stream_receiver),
     ("csrc-pingpong-client.json", csrc.pingpong_client),
-    ("cpu-sampler.txt", procstat.window_cpu)])
+    ("cpu-sampler.txt", procstat.window_cpu), ("tcp-sender.txt", tcpstat.window_deltas)])
 @pytest.mark.parametrize("damage", ["truncate", "empty", "garbage"])
 def test_damaged_files_raise_parse_errors_only(name: str, parse: object, damage: str) -> None:
     original = text(name)
@@ -169,3 +169,33 @@ def test_applied_socket_buffers_are_read_from_each_tool() -> None:
     assert (reverse["sndbuf_applied"], reverse["rcvbuf_applied"]) == (None, 131072)
     assert csrc.stream_sender(text("csrc-stream-sender.json"))["sndbuf_applied"] == 4194304
     assert csrc.stream_receiver(text("csrc-stream-receiver.json"))["rcvbuf_applied"] == 5374922
+
+
+def test_tcp_counters_over_iperf3s_window() -> None:
+    """Captured beside a real iperf3 run (tests/fixtures/capture.sh): the sender's namespace
+    retransmitted what iperf3 says its socket did, within the windows' misalignment; the
+    receiver queued out of order and sent (ACKs) but retransmitted nothing."""
+    sender = tcpstat.window_deltas(text("tcp-sender.txt"))
+    receiver = tcpstat.window_deltas(text("tcp-receiver.txt"))
+    assert set(sender) == set(tcpstat.COUNTERS) and all(v is not None for v in sender.values())
+    said = iperf3.parse(text("iperf3-stream-counted.json"))["retransmits"]
+    assert said and sender["retrans_segs"] == pytest.approx(said, rel=0.10)
+    sent, acked = sender["out_octets"], receiver["out_octets"]
+    assert sent is not None and acked is not None and sent > 20 * acked  # data, ACKs back
+    assert receiver["retrans_segs"] == 0 and (receiver["ofo_queued"] or 0) > 0
+
+
+def test_tcp_counters_going_backwards_or_missing_are_errors() -> None:
+    raw = text("tcp-sender.txt")
+    first, second = raw.split(tcpstat.MARK + "\n")[1:]
+    with pytest.raises(ParseError, match="went backwards"):
+        tcpstat.window_deltas(tcpstat.MARK + "\n" + second + tcpstat.MARK + "\n" + first)
+    with pytest.raises(ParseError, match="expected 2 snapshots"):
+        tcpstat.window_deltas(tcpstat.MARK + "\n" + first)
+    no_tcp = "\n".join(line for line in first.splitlines() if not line.startswith("Tcp:"))
+    with pytest.raises(ParseError, match="without the Tcp lines"):
+        tcpstat.window_deltas((tcpstat.MARK + "\n" + no_tcp + "\n") * 2)
+    # A kernel without /proc/net/netstat's extended counters: those are None, not errors.
+    plain = "\n".join(line for line in first.splitlines() if not line.startswith("TcpExt"))
+    deltas = tcpstat.window_deltas((tcpstat.MARK + "\n" + plain + "\n") * 2)
+    assert deltas["retrans_segs"] == 0 and deltas["ofo_queued"] is None

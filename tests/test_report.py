@@ -7,6 +7,7 @@ import shutil
 import tarfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from collector.errors import BenchError
@@ -54,6 +55,11 @@ def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
         for name in re.findall(r'data-spec="(\w+)"', tools))
     assert "qperf&#39;s CPU against ours" in tools or "qperf's CPU against ours" in tools
     assert "qperf_sender_cpu_pct" in csv[0] and "iperf3_retransmits" in csv[0]
+    # TCP counters from both endpoints' namespaces, every stream run; on the Throughput page.
+    runs = pd.read_csv(site / "data" / "runs.csv")
+    stream = runs[runs["test"] == "stream"]
+    assert stream["tcp_retrans_per_gb"].notna().all() and (stream["tcp_retrans_segs"] >= 0).all()
+    assert "TCP health" in (site / "throughput.html").read_text()
 
 
 def test_nothing_leaves_the_origin(site: Path) -> None:
