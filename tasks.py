@@ -16,6 +16,7 @@ from rich.table import Table
 
 from collector import archive as archive_lib
 from collector import bench as bench_lib
+from collector import bench_adaptive as bench_adaptive_lib
 from collector import bench_tools as bench_tools_lib
 from collector import benchdoc
 from collector import command as collect_command
@@ -218,6 +219,20 @@ def bench_collect(c: Context, lab_id: str = "dpb", state_root: str = "") -> None
         f"{result['ratio']:.3f} (target ≤ 1.10); written to {benchdoc.BENCHMARKS_MD}")
 
 
+@task(help={"lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"]})
+@user_errors
+def bench_adaptive(c: Context, lab_id: str = "dpb", state_root: str = "") -> None:
+    """Benchmark: fixed 10 repetitions vs adaptive (3-10, ±5 %) on the lab; docs/benchmarks.md."""
+    spec = _spec(lab_id, state_root=state_root or None)
+    result = bench_adaptive_lib.run(spec)
+    benchdoc.write_section("bench.adaptive", bench_adaptive_lib.section(result))
+    fixed, adaptive = result["fixed"], result["adaptive"]
+    say(f"runs: adaptive {adaptive['runs']} vs fixed {fixed['runs']} "
+        f"({adaptive['runs'] / fixed['runs']:.2f}); cells within target: adaptive "
+        f"{adaptive['reached']}, fixed {fixed['reached']} of {fixed['cells']}; written to "
+        f"{benchdoc.BENCHMARKS_MD}")
+
+
 @task(help={"times": "boots per guest (default 5)", "lab-id": LAB_HELP["lab-id"],
             "state-root": LAB_HELP["state-root"]})
 @user_errors
@@ -295,6 +310,7 @@ archive.add_task(archive_pack, "pack")
 
 bench = Collection("bench")
 bench.add_task(bench_collect, "collect")
+bench.add_task(bench_adaptive, "adaptive")
 bench.add_task(bench_tools, "tools")
 bench.add_task(bench_report, "report")
 bench.add_task(bench_vm_boot, "vm-boot")

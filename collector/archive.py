@@ -5,7 +5,7 @@ archive/<campaign>-<UTC>/
   campaign.yaml            the campaign as given (when it came from a file)
   facts/<host>/<phase>-<UTC>.txt
   runs/<run id>/           client.stdout, client.stderr, server.stdout, server.stderr,
-                           cpu-<host>.txt
+                           cpu-<host>.txt, tcp-client.txt, tcp-server.txt
   incomplete/<run id>-<UTC>/   what an interrupted attempt of a run left (kept, never deleted)
   SHA256SUMS
 
@@ -138,6 +138,12 @@ class Archive:
         if not target.is_relative_to(self.root.resolve()):
             raise BenchError(f"refusing to write {relative!r} outside the archive {self.root}")
         write_atomic(target, data)
+
+    def extend_plan(self, run_ids: list[str]) -> None:
+        """Runs decided as the campaign goes (adaptive repetitions) join the plan."""
+        planned = set(self.manifest["plan"])
+        self.manifest["plan"] += [r for r in run_ids if r not in planned]
+        self.save()
 
     def record(self, run_id: str, record: dict[str, Any]) -> None:
         self.manifest["runs"][run_id] = record

@@ -33,6 +33,27 @@ ORDERS = ("shuffled", "sequential")
 
 
 @dataclass(frozen=True)
+class Repetitions:
+    """Runs per cell: ``minimum`` of them; when ``target_ci_pct`` is set, more (one per round,
+    interleaved with the other cells) until the 95 % CI half-width of the cell's mean is
+    within that % of the mean, or ``maximum`` runs were made. Fixed: minimum == maximum."""
+
+    minimum: int
+    maximum: int
+    target_ci_pct: float | None = None
+
+    @property
+    def adaptive(self) -> bool:
+        return self.target_ci_pct is not None
+
+    def to_json(self) -> int | dict[str, int | float]:
+        """As the campaign file says it: an integer, or the adaptive mapping."""
+        if self.target_ci_pct is None:
+            return self.minimum
+        return {"min": self.minimum, "max": self.maximum, "target_ci_pct": self.target_ci_pct}
+
+
+@dataclass(frozen=True)
 class Campaign:
     name: str
     hosts: tuple[Host, Host]
@@ -44,7 +65,7 @@ class Campaign:
     message_sizes: tuple[int, ...]
     socket_buffer: tuple[str, ...]
     mtus: tuple[int, ...]
-    repetitions: int
+    repetitions: Repetitions
     duration_s: int
     warmup_s: int
     order: str
@@ -56,6 +77,7 @@ class Campaign:
         data = asdict(self)
         data["hosts"] = [asdict(h) for h in self.hosts]
         data["vms"] = [vm.to_json() for vm in self.vms]
+        data["repetitions"] = self.repetitions.to_json()
         return data
 
     def check_credentials(self) -> None:
@@ -164,10 +186,50 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
         tools=choices("tools", tuple(TOOL_TESTS)), tests=choices("tests", ("stream", "rr")),
         message_sizes=integers("message_sizes", 1, 16 * 1024 * 1024),
         socket_buffer=choices("socket_buffer", SOCKET_BUFFER_MODES),
-        mtus=integers("mtus", 576, 9000), repetitions=integer("repetitions", 1, 1000),
+        mtus=integers("mtus", 576, 9000), repetitions=_repetitions(v["repetitions"], source),
         duration_s=integer("duration_s", 1, 3600), warmup_s=integer("warmup_s", 0, 600),
         order=_one_of("order", v["order"], ORDERS, source),
         seed=seed, run_timeout_s=integer("run_timeout_s", 5, 7200), source=source)
+
+
+ADAPTIVE_KEYS = ("min", "max", "target_ci_pct")
+MAX_REPETITIONS = 1000
+
+
+def _repetitions(value: Any, source: str) -> Repetitions:
+    """An integer (that many runs per cell), or {min, max, target_ci_pct} (adaptive)."""
+    def bad(key: str, got: Any, allowed: str) -> UsageError:
+        return UsageError(f"{source}: {key}: {got!r} is not allowed", f"allowed: {allowed}")
+
+    def whole(x: Any) -> bool:
+        return isinstance(x, int) and not isinstance(x, bool)
+
+    if whole(value):
+        if not 1 <= value <= MAX_REPETITIONS:
+            raise bad("repetitions", value, f"an integer 1-{MAX_REPETITIONS}, or a mapping "
+                      "{min, max, target_ci_pct}")
+        return Repetitions(value, value)
+    if not isinstance(value, dict):
+        raise bad("repetitions", value, f"an integer 1-{MAX_REPETITIONS}, or a mapping "
+                  "{min, max, target_ci_pct}")
+    unknown = sorted(set(map(str, value)) - set(ADAPTIVE_KEYS))
+    missing = [k for k in ADAPTIVE_KEYS if k not in value]
+    if unknown or missing:
+        raise UsageError(f"{source}: repetitions: " + "; ".join(
+            [*([f"unknown key(s) {', '.join(unknown)}"] if unknown else []),
+             *([f"missing {', '.join(missing)}"] if missing else [])]),
+            "adaptive repetitions are {min: 3, max: 20, target_ci_pct: 3} (docs/campaign.md)")
+    low, high, target = value["min"], value["max"], value["target_ci_pct"]
+    # Three runs is the fewest that give the report a confidence interval to judge.
+    if not whole(low) or not 3 <= low <= MAX_REPETITIONS:
+        raise bad("repetitions.min", low, f"an integer 3-{MAX_REPETITIONS} (a confidence "
+                  "interval needs 3 runs)")
+    if not whole(high) or not low <= high <= MAX_REPETITIONS:
+        raise bad("repetitions.max", high, f"an integer from min ({low}) to {MAX_REPETITIONS}")
+    if isinstance(target, bool) or not isinstance(target, int | float) or not 0 < target <= 100:
+        raise bad("repetitions.target_ci_pct", target, "a number above 0 and at most 100 "
+                  "(the 95 % CI half-width, in % of the mean)")
+    return Repetitions(low, high, float(target))
 
 
 def _one_of(key: str, value: Any, allowed: tuple[str, ...], source: str) -> str:

@@ -7,10 +7,10 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
-from itertools import groupby
+from functools import partial
 from typing import Any
 
-from . import facts, plan
+from . import adaptive, facts, plan
 from .archive import Archive, stamp
 from .campaign import Campaign
 from .csrc_build import can_build, copy_binaries, ship_and_build
@@ -32,15 +32,24 @@ class Progress:
 
     on_start: Callable[[str, int], None] = lambda cell, done: None
     on_done: Callable[[dict[str, Any], int], None] = lambda record, done: None
+    on_plan: Callable[[int], None] = lambda planned: None  # adaptive rounds add runs
 
 
 def dry_run(c: Campaign) -> dict[str, Any]:
+    """The plan's figures; with adaptive repetitions ``runs`` and ``estimated_s`` are the
+    first round's (``min`` per cell), and ``runs_max``/``estimated_max_s`` the ceiling."""
     runs = plan.runs(c)
-    return {"campaign": c.name, "seed": c.seed, "hosts": [h.describe() for h in c.hosts],
-            "cells": len(plan.cells(c)), "runs": len(runs),
-            "measuring_s": sum(plan.measuring_seconds(c, r) for r in runs),
-            "estimated_s": plan.estimate_seconds(c, runs),
-            "builds": len({(r.cell.mtu, r.cell.configuration) for r in runs})}
+    out = {"campaign": c.name, "seed": c.seed, "hosts": [h.describe() for h in c.hosts],
+           "cells": len(plan.cells(c)), "runs": len(runs),
+           "measuring_s": sum(plan.measuring_seconds(c, r) for r in runs),
+           "estimated_s": plan.estimate_seconds(c, runs),
+           "builds": len({(r.cell.mtu, r.cell.configuration) for r in runs})}
+    reps = c.repetitions
+    if reps.adaptive:
+        out.update(repetitions=f"{reps.minimum}-{reps.maximum} per cell, until the 95 % CI "
+                               f"is within ±{reps.target_ci_pct:g} % of the mean",
+                   runs_max=plan.max_runs(c), estimated_max_s=plan.estimate_max_seconds(c))
+    return out
 
 
 def _data_interface(remote: Remote) -> str:
@@ -215,7 +224,10 @@ def _teardown(topo: Topology) -> None:
 
 
 def _run_build(c: Campaign, archive: Archive, hosts: Prepared, mtu: int, cfg: str,
-               group: list[plan.Run], progress: Progress, done: int) -> int:
+               first: list[plan.Run], more: Callable[[], list[plan.Run]], progress: Progress,
+               done: int) -> int:
+    """One build of a topology: its first round of runs, then as many rounds as ``more``
+    gives (adaptive repetitions), then the teardown."""
     pair = hosts.pair
     remotes = pair.connections
     topo: Topology = TOPOLOGIES[cfg](pair)
@@ -227,26 +239,39 @@ def _run_build(c: Campaign, archive: Archive, hosts: Prepared, mtu: int, cfg: st
         mtus = {f"{remotes[i].host.name}:{ns + ':' if ns else ''}{dev}":
                 _read_mtu(remotes[i], ns, dev) for i, ns, dev in topo.path_interfaces()}
         ctx = RunContext(archive, remotes, hosts.workdirs, mtus)
-        for run in group:
-            progress.on_start(run.cell.cell_id, done)
-            client, server = topo.endpoints(run.cell.direction)
-            port = PORT_BASE + 2 * (done % 50)
-            inv = TOOLS[run.cell.tool](run.cell, client, server,
-                                       ToolContext(c.duration_s, c.warmup_s, port, hosts.bindirs))
-            kernels = set(client.cpu_kernels) | set(server.cpu_kernels)
-            base = {"run_id": run.run_id, "cell_id": run.cell.cell_id, **asdict(run.cell),
-                    "repetition": run.repetition, "client": client.to_json(),
-                    "server": server.to_json(), "duration_s": c.duration_s,
-                    "warmup_s": inv.window_offset_s,
-                    "cpu_hosts": sorted(remotes[k].host.name for k in kernels),
-                    "topology": topo.details()}
-            record = execute(ctx, run.run_id, inv, client, server,
-                             float(c.duration_s), c.run_timeout_s, base)
-            archive.record(run.run_id, record)
-            done += 1
-            progress.on_done(record, done)
+        batch = first
+        while batch:
+            if any(r.run_id not in archive.manifest["plan"] for r in batch):
+                archive.extend_plan([r.run_id for r in batch])
+                progress.on_plan(len(archive.manifest["plan"]))
+            done = _run_batch(c, archive, hosts, topo, ctx, batch, progress, done)
+            batch = more()
     finally:
         _teardown(topo)
+    return done
+
+
+def _run_batch(c: Campaign, archive: Archive, hosts: Prepared, topo: Topology,
+               ctx: RunContext, batch: list[plan.Run], progress: Progress, done: int) -> int:
+    remotes = hosts.pair.connections
+    for run in batch:
+        progress.on_start(run.cell.cell_id, done)
+        client, server = topo.endpoints(run.cell.direction)
+        port = PORT_BASE + 2 * (done % 50)
+        inv = TOOLS[run.cell.tool](run.cell, client, server,
+                                   ToolContext(c.duration_s, c.warmup_s, port, hosts.bindirs))
+        kernels = set(client.cpu_kernels) | set(server.cpu_kernels)
+        base = {"run_id": run.run_id, "cell_id": run.cell.cell_id, **asdict(run.cell),
+                "repetition": run.repetition, "client": client.to_json(),
+                "server": server.to_json(), "duration_s": c.duration_s,
+                "warmup_s": inv.window_offset_s,
+                "cpu_hosts": sorted(remotes[k].host.name for k in kernels),
+                "topology": topo.details()}
+        record = execute(ctx, run.run_id, inv, client, server,
+                         float(c.duration_s), c.run_timeout_s, base)
+        archive.record(run.run_id, record)
+        done += 1
+        progress.on_done(record, done)
     return done
 
 
@@ -273,13 +298,16 @@ def run_campaign(c: Campaign, archive_name: str, open_archive: Callable[[], Arch
             try:
                 pair = _pair(c, campaign_tag(archive_name), remotes)
                 archive = open_archive()
-                todo = [r for r in runs if not archive.finished(r.run_id)]
-                done = len(runs) - len(todo)
+                done = sum(archive.finished(r) for r in archive.manifest["runs"])
                 hosts = _prepare(c, archive, pair, _workdirs(archive_name, remotes))
-                for (mtu, cfg), grouped in groupby(
-                        todo, key=lambda r: (r.cell.mtu, r.cell.configuration)):
-                    done = _run_build(c, archive, hosts, mtu, cfg, list(grouped), progress,
-                                      done)
+                rounds = adaptive.Rounds(c, archive)
+                for (mtu, cfg), group in plan.groups(c):
+                    # A resumed group: its unfinished first-round runs, else the next round.
+                    first = [r for r in runs if (r.cell.mtu, r.cell.configuration) == (mtu, cfg)
+                             and not archive.finished(r.run_id)] or rounds.next(group)
+                    if first:
+                        done = _run_build(c, archive, hosts, mtu, cfg, first,
+                                          partial(rounds.next, group), progress, done)
                 # The end facts describe the hosts as the campaign leaves them: restored.
                 _restore_hosts(archive, pair)
                 _facts(archive, pair, "end")

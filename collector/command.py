@@ -73,17 +73,21 @@ def collect(campaign_path: str, out: Path, resume: str, spec: lab.LabSpec) -> Co
     c.check_credentials()
     plan = dry_run(c)
     root = Path(resume) if resume else out / name
-    say(f"campaign {c.name}: {plan['runs']} runs in {plan['cells']} cells, "
+    runs, how = ((f"{plan['runs']}", "") if "runs_max" not in plan else
+                 (f"{plan['runs']}–{plan['runs_max']}", f" ({plan['repetitions']})"))
+    say(f"campaign {c.name}: {runs} runs in {plan['cells']} cells{how}, "
         f"{plan['builds']} builds, seed {c.seed}; archive {root}")
+    planned = len(archive.manifest["plan"]) if resume else plan["runs"]
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeRemainingColumn(), console=console, transient=False)
     try:
         with bar:
-            task = bar.add_task("connecting to the hosts", total=plan["runs"])
+            task = bar.add_task("connecting to the hosts", total=planned)
             hooks = Hooks(on_start=lambda cell, done: bar.update(task, description=cell,
                                                                  completed=done),
-                          on_done=lambda rec, done: bar.update(task, completed=done))
+                          on_done=lambda rec, done: bar.update(task, completed=done),
+                          on_plan=lambda total: bar.update(task, total=total))
             archive, counts = run_campaign(c, name, open_archive, hooks)
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -50,18 +50,45 @@ def cells(c: Campaign) -> list[Cell]:
     return out
 
 
+def groups(c: Campaign) -> list[tuple[tuple[int, str], list[Cell]]]:
+    """The cells by (MTU, configuration): each group is one build of a topology."""
+    return [(key, list(grouped)) for key, grouped in
+            groupby(cells(c), key=lambda cell: (cell.mtu, cell.configuration))]
+
+
 def runs(c: Campaign) -> list[Run]:
-    """Every run, grouped by (MTU, configuration) — each group is one build of a topology — and
-    inside a group interleaved across cells: shuffled with the campaign's seed, or in order."""
+    """Every run of the first round (all of them with fixed repetitions; ``minimum`` per cell
+    with adaptive ones), by group and inside a group interleaved across cells: shuffled with
+    the campaign's seed, or in order."""
     rng = random.Random(c.seed)  # noqa: S311 -- a recorded, reproducible order, not a secret
     ordered: list[Run] = []
-    for _, grouped in groupby(cells(c), key=lambda cell: (cell.mtu, cell.configuration)):
-        group = list(grouped)
-        group_runs = [Run(cell, rep) for rep in range(1, c.repetitions + 1) for cell in group]
+    for _, group in groups(c):
+        group_runs = [Run(cell, rep) for rep in range(1, c.repetitions.minimum + 1)
+                      for cell in group]
         if c.order == "shuffled":
             rng.shuffle(group_runs)
         ordered += group_runs
     return ordered
+
+
+def next_round(c: Campaign, group: list[Cell], made: dict[str, int],
+               settled: set[str]) -> list[Run]:
+    """Adaptive repetitions: one more run for each cell of the group that has not reached its
+    target and has made fewer than ``maximum`` runs, interleaved like the first round (the
+    order drawn from the seed, the group and the runs made, so a resume draws it again)."""
+    more = [Run(cell, made.get(cell.cell_id, 0) + 1) for cell in group
+            if cell.cell_id not in settled
+            and made.get(cell.cell_id, 0) < c.repetitions.maximum]
+    if c.order == "shuffled" and more:
+        key = (f"{c.seed}:{more[0].cell.mtu}:{more[0].cell.configuration}:"
+               f"{sum(made.values())}")
+        random.Random(key).shuffle(more)  # noqa: S311 -- a reproducible order
+    return more
+
+
+def max_runs(c: Campaign) -> int:
+    """Runs if no adaptive cell reaches its target before ``maximum``."""
+    return len(cells(c)) * c.repetitions.maximum
 
 
 def measuring_seconds(c: Campaign, run: Run) -> float:
@@ -71,3 +98,8 @@ def measuring_seconds(c: Campaign, run: Run) -> float:
 
 def estimate_seconds(c: Campaign, plan: list[Run]) -> float:
     return sum(measuring_seconds(c, r) + SETUP_ESTIMATE_S for r in plan)
+
+
+def estimate_max_seconds(c: Campaign) -> float:
+    """The estimate when every cell makes ``maximum`` runs."""
+    return estimate_seconds(c, [Run(cell, 1) for cell in cells(c)]) * c.repetitions.maximum

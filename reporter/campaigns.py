@@ -106,6 +106,8 @@ def differences(infos: list[CampaignInfo]) -> list[dict[str, Any]]:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, dict):  # adaptive repetitions
+        return ", ".join(f"{k} {v}" for k, v in value.items())
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return "–" if value is None else str(value)

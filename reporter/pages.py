@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from . import agreement, charts, findings, numbers, tcphealth
+from . import agreement, charts, convergence, findings, numbers, tcphealth
 from .campaigns import CampaignInfo, differences
 from .compare import (
     BETTER,
@@ -147,6 +147,13 @@ def caveats(site: Site) -> list[str]:
                               if isinstance(duration, int) and duration < 10 else "") + ".")
         for w in info.warnings:
             out.append(prefix + w)
+        goal = convergence.target_of(info.parameters.get("repetitions"))
+        judged = convergence.cells(site.cells, info.name, goal[0]) if goal else pd.DataFrame()
+        if goal and not judged.empty:
+            said = convergence.summary(judged, *goal)
+            missed = not judged["reached"].all()
+            out.append(prefix + said[0].upper() + said[1:]
+                       + (" The Statistics page lists those that did not." if missed else ""))
         if "netdev" in info.ovs_datapaths:
             out.append(f"{prefix}overlay-ovs ran on Open vSwitch's userspace `netdev` datapath "
                        "(the hosts' kernels had no openvswitch module): it measures that "
@@ -190,6 +197,19 @@ def summary(site: Site) -> dict[str, Any]:
         verdicts[c.verdict] = verdicts.get(c.verdict, 0) + 1
     return {"latest": latest, "points": points, "study": study, "small_charts": small,
             "caveats": caveats(site), "verdicts": verdicts}
+
+
+def statistics(site: Site) -> dict[str, Any]:
+    """Per campaign with adaptive repetitions: how many cells reached the target, and which
+    did not."""
+    adaptive = []
+    for info in reversed(site.infos):
+        goal = convergence.target_of(info.parameters.get("repetitions"))
+        judged = convergence.cells(site.cells, info.name, goal[0]) if goal else pd.DataFrame()
+        if goal and not judged.empty:
+            adaptive.append({"name": info.name, "summary": convergence.summary(judged, *goal),
+                             "table": convergence.table(judged)})
+    return {"adaptive": adaptive}
 
 
 # --- Figure pages ---------------------------------------------------------------------------

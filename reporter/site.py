@@ -22,7 +22,18 @@ from markupsafe import Markup
 
 from collector.errors import BenchError, UsageError
 
-from . import aggregate, agreement, facts, numbers, pages, parts, svg, tcphealth, tidycache
+from . import (
+    aggregate,
+    agreement,
+    convergence,
+    facts,
+    numbers,
+    pages,
+    parts,
+    svg,
+    tcphealth,
+    tidycache,
+)
 from .archive import Campaign, walk_all
 from .campaigns import in_time_order
 from .compare import compare_all
@@ -92,6 +103,7 @@ def _environment() -> Environment:
     env.filters["pct"] = numbers.pct
     env.filters["code_block"] = code_block
     env.globals["chart"] = chart_html
+    env.globals["repetitions"] = convergence.describe
     return env
 
 
@@ -190,7 +202,8 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
         "cpu": lambda: pages.cpu(recent), "cpu-per-gbps": lambda: pages.cpu_per_gbps(recent),
         "latency": lambda: pages.latency(recent), "mtu": lambda: pages.mtu(recent),
         "veth-control": lambda: pages.veth_control(recent),
-        "tools": lambda: pages.tools(model.newest(1)), "statistics": dict,
+        "tools": lambda: pages.tools(model.newest(1)),
+        "statistics": lambda: pages.statistics(model),
         "environment": lambda: {"key_facts": facts.KEY_FACTS}, "methodology": dict,
         "runs": dict, "problems": dict,
         "compare": lambda: pages.compare(model), "history": lambda: pages.history(model)}

@@ -58,7 +58,7 @@ def test_an_empty_file_is_the_default_campaign(tmp_path: Path) -> None:
     empty = tmp_path / "empty.yaml"
     empty.write_text("# nothing yet\n")
     c = campaign.load(empty, hosts_file)
-    assert c.repetitions == campaign.DEFAULTS["repetitions"] and c.name == "empty"
+    assert c.repetitions.to_json() == campaign.DEFAULTS["repetitions"] and c.name == "empty"
     assert [h.name for h in c.hosts] == ["a", "b"]
 
 

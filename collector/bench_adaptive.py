@@ -1,0 +1,90 @@
+"""bench.adaptive: the same lab matrix with fixed repetitions and with adaptive ones — runs
+spent, wall time, and how many cells reached the target, judged by the report's statistics."""
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from reporter import aggregate, convergence
+from reporter.archive import load
+from reporter.tidy import table
+
+from . import campaign as campaign_mod
+from . import lab, plan
+from .archive import Archive, utc_now
+from .benchdoc import machine
+from .collect import Progress, campaign_input, run_campaign
+
+MATRIX: dict[str, Any] = {
+    "hosts": "lab", "configurations": ["bare", "container", "overlay"],
+    "directions": {"container": ["container-container"]}, "tools": ["csrc", "iperf3"],
+    "tests": ["stream", "rr"], "message_sizes": [1000, 20000], "duration_s": 1,
+    "warmup_s": 1, "run_timeout_s": 30, "seed": 20261127}
+FIXED = 10
+ADAPTIVE = {"min": 3, "max": 10, "target_ci_pct": 5}
+
+
+def _one(spec: lab.LabSpec, name: str, repetitions: object, out: Path) -> dict[str, Any]:
+    c = campaign_mod.parse({**MATRIX, "name": name, "repetitions": repetitions},
+                           f"bench.adaptive {name}", spec.hosts_file)
+    folder = Archive.new_name(c.name)
+    start = time.monotonic()
+    archive, counts = run_campaign(c, folder, lambda: Archive.create(
+        out, folder, campaign_input(c), [r.run_id for r in plan.runs(c)], None), Progress())
+    wall = time.monotonic() - start
+    campaign = load(archive.root)
+    df = table([campaign], cache=False)
+    cells = {m: aggregate.cells(df, m) for m in convergence.METRIC.values()}
+    judged = convergence.cells(cells, campaign.name, float(ADAPTIVE["target_ci_pct"]))
+    per_cell = judged["n"].to_numpy(dtype=int)
+    return {"cells": len(plan.cells(c)), "runs": sum(counts.values()),
+            "ok": counts.get("ok", 0), "wall_s": wall,
+            "reached": int(judged["reached"].sum()),
+            "runs_per_cell": (int(per_cell.min()), statistics.median(per_cell.tolist()),
+                              int(per_cell.max())),
+            "median_ci_pct": float(judged["ci_pct"].median())}
+
+
+def run(spec: lab.LabSpec) -> dict[str, dict[str, Any]]:
+    lab.up(spec, say=lambda _: None)
+    with tempfile.TemporaryDirectory(prefix="dpb-bench-") as out:
+        return {"fixed": _one(spec, "fixed", FIXED, Path(out)),
+                "adaptive": _one(spec, "adaptive", ADAPTIVE, Path(out))}
+
+
+def section(result: dict[str, dict[str, Any]]) -> str:
+    fixed, adaptive = result["fixed"], result["adaptive"]
+
+    def row(label: str, r: dict[str, Any]) -> str:
+        low, mid, high = r["runs_per_cell"]
+        return (f"| {label} | {r['runs']} ({r['ok']} ok) | {low}–{high} (median {mid:g}) | "
+                f"{r['wall_s']:.0f} s | {r['reached']} of {r['cells']} | "
+                f"±{r['median_ci_pct']:.1f} % |")
+
+    header = (f"| measured {utc_now()[:16]}Z on {machine()} | runs | runs per cell | wall time "
+              f"| cells within ±{ADAPTIVE['target_ci_pct']} % | median CI half-width |")
+    return f"""## bench.adaptive — fixed vs adaptive repetitions
+
+Reproduce: `.venv/bin/invoke bench.adaptive` (as root; brings the lab up; about a quarter of
+an hour).
+
+The same lab matrix twice — bare, container→container and overlay; csrc and iperf3; stream at
+1,000 and 20,000 B and csrc's 1-byte ping-pong; 1 s runs after a 1 s warm-up, {fixed['cells']}
+cells — once with `repetitions: {FIXED}`, once with `repetitions: {{min: {ADAPTIVE['min']}, max:
+{ADAPTIVE['max']}, target_ci_pct: {ADAPTIVE['target_ci_pct']}}}`. A cell reached the target when
+the 95 % CI half-width of its mean (goodput; mean one-way latency for ping-pong) is within
+{ADAPTIVE['target_ci_pct']} % of the mean, computed by the report's statistics.
+
+{header}
+| --- | ---: | ---: | ---: | ---: | ---: |
+{row(f"fixed, {FIXED} repetitions", fixed)}
+{row("adaptive, 3–10", adaptive)}
+
+**Runs spent, adaptive ÷ fixed: {adaptive['runs'] / fixed['runs']:.2f}**; cells reaching the
+target: {adaptive['reached']} adaptive vs {fixed['reached']} fixed. The two campaigns run one after
+the other on 2 shared cores, so a cell's scatter differs between them: compare the counts, not
+single cells. A cell that is noisy at 10 runs stays noisy: adaptive repetitions stop spending
+runs on the quiet cells, they do not make a noisy path quiet.
+"""
