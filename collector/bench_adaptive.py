@@ -85,6 +85,8 @@ the 95 % CI half-width of its mean (goodput; mean one-way latency for ping-pong)
 **Runs spent, adaptive ÷ fixed: {adaptive['runs'] / fixed['runs']:.2f}**; cells reaching the
 target: {adaptive['reached']} adaptive vs {fixed['reached']} fixed. The two campaigns run one after
 the other on 2 shared cores, so a cell's scatter differs between them: compare the counts, not
-single cells. A cell that is noisy at 10 runs stays noisy: adaptive repetitions stop spending
-runs on the quiet cells, they do not make a noisy path quiet.
+single cells. Part of the adaptive count is the stopping rule itself: a cell stops at the first
+round whose scatter happens to look small, so its interval is somewhat optimistic (Methodology
+says so on every site). A cell that is noisy at 10 runs stays noisy: adaptive repetitions stop
+spending runs on the quiet cells, they do not make a noisy path quiet.
 """

@@ -17,6 +17,7 @@ from collector.campaign import load
 from collector.lab import LabSpec
 
 from .collecting import campaign_netns, collect_argv, host_state, only_archive, write_campaign
+from .helpers import invoke
 
 pytestmark = pytest.mark.lab
 REPO = Path(__file__).resolve().parent.parent
@@ -183,3 +184,40 @@ def test_pack_makes_a_safe_tarball(tmp_path: Path) -> None:
         assert not any(m.issym() or m.islnk() for m in tar.getmembers())
         assert f"{archive.root.name}/runs/r1/client.stdout" in names
         assert f"{archive.root.name}/SHA256SUMS" in names
+
+
+def test_adaptive_repetitions_stop_where_the_interval_is_narrow(lab_spec: LabSpec,
+                                                                tmp_path: Path) -> None:
+    """Every cell makes min runs, then more until its CI reaches the target or max: never a run
+    past the one that reached it. The report agrees on which cells did."""
+    from collector.adaptive import METRIC, settled
+    from reporter.archive import load as load_archive
+    from reporter.tidy import table
+
+    reps = {"min": 3, "max": 5, "target_ci_pct": 5}
+    campaign = write_campaign(tmp_path / "a.yaml", configurations=["bare", "container"],
+                              directions={"container": ["container-container"]},
+                              tools=["csrc"], tests=["stream", "rr"], message_sizes=[20000],
+                              repetitions=reps)
+    out = tmp_path / "out"
+    proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--out", str(out)),
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    root = only_archive(out)
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert manifest["state"] == "complete" and set(manifest["plan"]) == set(manifest["runs"])
+    assert manifest["campaign"]["repetitions"] == {**reps, "target_ci_pct": 5.0}
+    df = table([load_archive(root)], cache=False)
+    assert (df["status"] == "ok").all()
+    for cell_id, runs in df.assign(cell=df["run_id"].str.rpartition(".")[0]).groupby("cell"):
+        values = [float(v) for v in runs.sort_values("repetition")[METRIC[runs["test"].iloc[0]]]]
+        assert sorted(runs["repetition"]) == list(range(1, len(values) + 1)), cell_id
+        assert reps["min"] <= len(values) <= reps["max"], cell_id
+        earlier = [settled(5, values[:n]) for n in range(reps["min"], len(values))]
+        assert not any(earlier), f"{cell_id}: went on after reaching the target"
+        assert len(values) == reps["max"] or settled(5, values), cell_id
+    site = tmp_path / "site"
+    proc = invoke("report", "--archive", str(root), "--out", str(site))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    stats = (site / "statistics.html").read_text()
+    assert "Adaptive repetitions" in stats and "cells reached ±5 %" in stats
