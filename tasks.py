@@ -26,8 +26,11 @@ from collector.errors import BenchError
 from collector.exit import ExitStatus
 from reporter import bench as report_bench
 from reporter import command as report_command
+from reporter import fuzz as fuzz_lib
 from reporter import junit as junit_lib
 from reporter.numbers import interval, num, pct
+
+RELIABILITY_MD = benchdoc.BENCHMARKS_MD.with_name("reliability.md")
 
 PYTHON = sys.executable
 
@@ -300,6 +303,22 @@ def demo(c: Context, out: str = "archive") -> None:
     report(c)
 
 
+@task(help={"manifests": "mutated manifests to build (default 1000)",
+            "seed": "the fuzzer's seed (default 7)"})
+@user_errors
+def fuzz_site(c: Context, manifests: int = 1000, seed: int = 7) -> None:
+    """Fuzz: mutated manifests through the whole site build; docs/reliability.md."""
+    outcome = fuzz_lib.run(manifests, seed)
+    benchdoc.write_section("fuzz.site", fuzz_lib.section(outcome, seed), RELIABILITY_MD)
+    for crash in outcome.crashes:
+        say(crash)
+    say(f"{outcome.manifests} mutated manifests in {outcome.seconds:.0f} s: "
+        + ", ".join(f"{n} {k}" for k, n in sorted(outcome.counts.items()))
+        + f", {len(outcome.crashes)} tracebacks; written to {RELIABILITY_MD}")
+    if outcome.crashes:
+        raise Exit(code=1)
+
+
 lab = Collection("lab")
 lab.add_task(lab_up, "up")
 lab.add_task(lab_down, "down")
@@ -315,5 +334,8 @@ bench.add_task(bench_tools, "tools")
 bench.add_task(bench_report, "report")
 bench.add_task(bench_vm_boot, "vm-boot")
 
-ns = Collection(demo, collect, report, compare, serve, test, lint, lab, archive, bench)
+fuzz = Collection("fuzz")
+fuzz.add_task(fuzz_site, "site")
+
+ns = Collection(demo, collect, report, compare, serve, test, lint, lab, archive, bench, fuzz)
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

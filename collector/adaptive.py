@@ -16,6 +16,7 @@ from .archive import FINAL_STATUSES, Archive
 from .campaign import Campaign
 from .errors import BenchError
 from .plan import Cell, Run, next_round
+from .records import RunRecord
 
 METRIC = {"stream": "gbps", "rr": "lat_mean_us"}  # what a cell's target is judged on
 
@@ -42,7 +43,8 @@ class Rounds:
             value: float | None = None
             if rec.get("status") == "ok":
                 try:
-                    value = run_figures(reader, rec).get(METRIC[str(rec.get("test"))])
+                    typed = RunRecord.model_validate(rec)
+                    value = run_figures(reader, typed).get(METRIC[typed.test])
                 except (ParseError, BenchError, KeyError, TypeError, ValueError):
                     value = None  # the report lists it under Problems; it counts as made
             self._figures[run_id] = value

@@ -19,14 +19,18 @@ import json
 import os
 import subprocess
 import tarfile
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from . import __version__
 from .errors import BenchError
+from .records import validated
 
-SCHEMA_VERSION = 1
+# 2: campaign.repetitions may be the adaptive mapping; a run may have tcp-*.txt; every record
+# is a records.RunRecord. A reader refuses versions above its own and migrates older ones.
+SCHEMA_VERSION = 2
 MANIFEST = "manifest.json"
 # A run's record is ~2 KB: 32 MiB holds campaigns of over 10,000 runs, and keeps a hostile
 # manifest from costing gigabytes of memory before it is refused.
@@ -146,7 +150,8 @@ class Archive:
         self.save()
 
     def record(self, run_id: str, record: dict[str, Any]) -> None:
-        self.manifest["runs"][run_id] = record
+        """Store a run's record, checked against records.RunRecord first."""
+        self.manifest["runs"][run_id] = validated(record)
         self.save()
 
     def set_state(self, state: str, reason: str = "") -> None:
@@ -163,6 +168,23 @@ class Archive:
                 continue
             lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {rel}\n")
         write_atomic(self.root / SUMS, "".join(lines))
+
+
+def _v1_to_v2(manifest: dict[str, Any]) -> dict[str, Any]:
+    """Version 1 reads as version 2 unchanged but for records made before the collector
+    recorded `topology` (overlay-ovs's datapath): they get an empty one. Its integer
+    `repetitions` means what it meant; it has no TCP counter files (no TCP health)."""
+    runs = manifest.get("runs")
+    if isinstance(runs, dict):
+        for rec in runs.values():
+            if isinstance(rec, dict):
+                rec.setdefault("topology", {})
+    return {**manifest, "schema_version": 2}
+
+
+# Each older version's step to the next, applied in turn when an archive is read (as asv
+# migrates its result files): the reporter and `collect --resume` see the current version.
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _v1_to_v2}
 
 
 def read_manifest(root: Path, label: str = "") -> dict[str, Any]:
@@ -199,13 +221,17 @@ def read_manifest(root: Path, label: str = "") -> dict[str, Any]:
     if not isinstance(manifest, dict):
         raise BenchError(f"{where}: {MANIFEST} is not a JSON object")
     version = manifest.get("schema_version")
+    while isinstance(version, int) and not isinstance(version, bool) and version in MIGRATIONS:
+        manifest = MIGRATIONS[version](manifest)
+        version = manifest["schema_version"]
     if version != SCHEMA_VERSION:
         raise BenchError(f"{where}: schema_version {version!r} is unknown to this "
                          f"dataplane-bench (it reads {SCHEMA_VERSION})",
                          "use the dataplane-bench version that wrote the archive")
     if not isinstance(manifest.get("runs"), dict):
         raise BenchError(f"{where}: {MANIFEST} has no `runs` mapping")
-    return manifest
+    checked: dict[str, Any] = manifest
+    return checked
 
 
 def verify_sums(root: Path) -> list[str]:

@@ -52,7 +52,7 @@ def runs_script(campaign: Campaign, runs: pd.DataFrame) -> str:
                    if column in runs.columns]
         texts = [next((r for r in found if r), "") for found in zip(*results, strict=True)] \
             if results else [""] * len(runs)
-        columns = [runs[f].astype(str).tolist() if f in runs.columns else [""] * len(runs)
+        columns = [_texts(runs[f]) if f in runs.columns else [""] * len(runs)
                    for f in fields]
         for run_id, *rest, result in zip(*columns, texts, strict=True):
             by_run[run_id] = [*rest[:-1], rest[-1][:200], result]
@@ -65,6 +65,19 @@ def runs_script(campaign: Campaign, runs: pd.DataFrame) -> str:
                  for _, rel in sorted(files.items())] if isinstance(files, dict) else []
         rows.append([campaign.name, run_id, *by_run.get(run_id, empty), links])
     return part_script("runs", campaign.name, RUN_FIELDS, rows)
+
+
+def _text(value: Any) -> str:
+    """A cell of the Runs table: empty when missing, 1500 (not 1500.0) for a whole number."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _texts(column: pd.Series) -> list[str]:
+    return [_text(v) for v in column.tolist()]
 
 
 def _results(runs: pd.DataFrame, column: str, unit: str) -> list[str]:

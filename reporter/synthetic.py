@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.archive import SCHEMA_VERSION, Archive, write_atomic
+from collector.records import Commands, EndpointRecord, ExitCodes, RunRecord
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 PATHS = [("bare", "host-host"), ("container", "container-container"),
@@ -87,14 +88,16 @@ def generate(out: Path, runs: int, seed: int = 1, scale: float = 1.0, name: str 
         (root / rel).mkdir(parents=True, exist_ok=True)
         for key, path in files.items():
             (root / path).write_text(contents[key])
-        records[run_id] = {
-            "run_id": run_id, "configuration": cfg, "direction": direction, "tool": tool,
-            "test": test, "message_size": size, "socket_buffer": "auto", "mtu": mtu,
-            "repetition": rep, "status": "ok", "reason": "", "files": files,
-            "client": {"role": "host", "host": "lab-a", "address": "198.18.0.1",
-                       "netns": None},
-            "server": {"role": "host", "host": "lab-b", "address": "198.18.0.2",
-                       "netns": None}}
+        cell_id = run_id.rpartition(".")[0]
+        records[run_id] = RunRecord(
+            run_id=run_id, cell_id=cell_id, configuration=cfg, direction=direction, tool=tool,
+            test=test, message_size=size, socket_buffer="auto", mtu=mtu, repetition=rep,
+            client=EndpointRecord(role="host", host="lab-a", address="198.18.0.1"),
+            server=EndpointRecord(role="host", host="lab-b", address="198.18.0.2"),
+            duration_s=1, warmup_s=0 if tool == "qperf" else 1, cpu_hosts=["lab-a", "lab-b"],
+            status="ok", start_utc=created_utc, end_utc=created_utc, path_mtus={},
+            commands=Commands(server="synthetic", client="synthetic"),
+            exit_codes=ExitCodes(client=0), files=files).model_dump(mode="json")
     manifest = {"schema_version": SCHEMA_VERSION, "state": "complete",
                 "created_utc": created_utc,
                 "harness": {"commit": "synthetic"},

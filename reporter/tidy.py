@@ -10,8 +10,11 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
+from collector import records
 from collector.errors import BenchError
+from collector.records import RunRecord
 
 from . import tidycache
 from .archive import Campaign
@@ -38,8 +41,10 @@ RUN_COLUMNS = ["campaign", "run_id", "repetition", "status", "reason", *CELL_COL
                *FIGURE_COLUMNS]
 
 
-def run_figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
-    files = rec.get("files", {})
+def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
+    """One ok run's figures from its raw files; ParseError (or BenchError, for a file that is
+    not the archive's to read) says why not."""
+    files = rec.files
 
     def raw(key: str) -> str:
         if key not in files:
@@ -59,7 +64,7 @@ def run_figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
             continue  # missing: a problem only if a parser needs it
         except OSError as exc:
             raise ParseError(f"{str(rel)[:200]!r}: cannot read it ({exc.strerror or exc})") from exc
-    tool, test = rec["tool"], rec["test"]
+    tool, test = rec.tool, rec.test
     out: dict[str, Any] = {}
     if tool == "qperf":
         results = qperf.parse(raw("client_stdout"))
@@ -96,7 +101,7 @@ def run_figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
             out.update(csrc.pingpong_client(raw("client_stdout")))
     else:
         raise ParseError(f"unknown tool {tool!r}")
-    client_host, server_host = rec["client"]["host"], rec["server"]["host"]
+    client_host, server_host = rec.client.host, rec.server.host
     for side, host in (("sender", client_host), ("receiver", server_host)):
         cpu = procstat.window_cpu(raw(f"cpu:{host}"))
         out[f"cpu_{side}_pct"] = cpu["cpu_pct"]
@@ -104,10 +109,10 @@ def run_figures(campaign: Campaign, rec: dict[str, Any]) -> dict[str, Any]:
         for name in procstat.CLASSES:
             out[f"cpu_{side}_{name}_pct"] = cpu[f"cpu_{name}_pct"]
     # A VM's host kernel carries the guest's whole work (qemu); the guest's own view is extra.
-    for side, endpoint in (("sender", rec["client"]), ("receiver", rec["server"])):
-        if endpoint.get("vm"):
+    for side, endpoint in (("sender", rec.client), ("receiver", rec.server)):
+        if endpoint.vm:
             out[f"cpu_{side}_guest_pct"] = procstat.window_cpu(
-                raw(f"cpu:{endpoint['vm']}"))["cpu_pct"]
+                raw(f"cpu:{endpoint.vm}"))["cpu_pct"]
     if "tcp:client" in files or "tcp:server" in files:  # archives before them have none
         out.update(_tcp(tcpstat.window_deltas(raw("tcp:client")),
                         tcpstat.window_deltas(raw("tcp:server")), test))
@@ -145,7 +150,10 @@ def _tcp(client: dict[str, int | None], server: dict[str, int | None],
 Outcome = tuple[str, dict[str, Any] | None, str]  # run id, figures or None, why not
 
 
-def _chunk(campaign: Campaign, items: list[tuple[str, dict[str, Any]]]) -> list[Outcome]:
+Ok = list[tuple[str, RunRecord]]
+
+
+def _chunk(campaign: Campaign, items: Ok) -> list[Outcome]:
     out: list[Outcome] = []
     for run_id, rec in items:
         try:
@@ -155,12 +163,11 @@ def _chunk(campaign: Campaign, items: list[tuple[str, dict[str, Any]]]) -> list[
     return out
 
 
-def _names(items: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    return [str(rel) for _, rec in items
-            for rel in (rec.get("files") or {}).values() if isinstance(rec.get("files"), dict)]
+def _names(items: Ok) -> list[str]:
+    return [rel for _, rec in items for rel in rec.files.values()]
 
 
-def _outcomes(campaign: Campaign, items: list[tuple[str, dict[str, Any]]]) -> list[Outcome]:
+def _outcomes(campaign: Campaign, items: Ok) -> list[Outcome]:
     """Parse every ok run's raw files; in worker processes when there are many."""
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_FROM or workers < 2:
@@ -180,20 +187,32 @@ def _serial_rows(campaign: Campaign) -> list[dict[str, Any]]:
 def campaign_rows(campaign: Campaign, parallel: bool = True) -> list[dict[str, Any]]:
     """One row per run of one campaign (parsed in worker processes when there are many)."""
     runs = sorted(campaign.manifest["runs"].items())
-    ok = [(run_id, rec) for run_id, rec in runs
-          if isinstance(rec, dict) and rec.get("status") == "ok"]
+    invalid: dict[str, str] = {}
+    ok: Ok = []
+    for run_id, rec in runs:
+        try:
+            typed = RunRecord.model_validate(rec)
+        except ValidationError as exc:
+            invalid[run_id] = records.problem(exc)
+            continue
+        if typed.status == "ok":
+            ok.append((run_id, typed))
     outcomes = _outcomes(campaign, ok) if parallel else _chunk(campaign, ok)
     figures = {run_id: (fig, why) for run_id, fig, why in outcomes}
     rows = []
     for run_id, rec in runs:
         if not isinstance(rec, dict):
-            rec = {"status": "unparseable", "reason": "the run's record is not a mapping"}
+            rec = {}
         row: dict[str, Any] = {"campaign": campaign.name, "run_id": run_id,
                                "repetition": rec.get("repetition"),
                                "status": rec.get("status", "unknown"),
                                "reason": rec.get("reason", ""),
                                **{k: rec.get(k) for k in CELL_COLUMNS}}
-        if run_id in figures:
+        if run_id in invalid:
+            row["status"], row["reason"] = "unparseable", invalid[run_id]
+            row.update({k: v if isinstance(v, str | int) and not isinstance(v, bool) else None
+                        for k, v in row.items() if k in CELL_COLUMNS or k == "repetition"})
+        elif run_id in figures:
             fig, why = figures[run_id]
             if fig is None:
                 row["status"], row["reason"] = "unparseable", why

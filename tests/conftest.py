@@ -13,6 +13,14 @@ from collector.hosts import Host, load_hosts
 from .helpers import invoke, make_spec, tree_digest
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs the lab (its fixture, or a campaign collected on it) is a lab test,
+    whatever its module: `pytest -m "not lab"` is the tier that runs without root."""
+    for item in items:
+        if "lab_spec" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.lab)
+
+
 @pytest.fixture(scope="session")
 def lab_spec() -> Iterator[lab.LabSpec]:
     if os.geteuid() != 0:

@@ -1,0 +1,121 @@
+"""The archive's run record, typed: the collector writes every record through RunRecord, the
+reporter reads every record through it (one that does not validate is a problem of that run,
+named on the Problems page), synthetic archives are made with it. Its JSON Schema is in
+docs/archive-format.md (`python -m collector.records --doc` rewrites it there; a test keeps the
+two equal).
+
+Pydantic only: the reporter imports this without the collector's SSH stack."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from .benchdoc import write_section
+
+Status = Literal["running", "ok", "failed", "timeout"]
+
+
+class _Record(BaseModel):
+    # Unknown keys are refused: a typo in the collector fails its tests, and a record edited
+    # by hand says which key it does not know.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EndpointRecord(_Record):
+    """Where a tool ran."""
+
+    role: str = Field(description="host, container, veth namespace, overlay member, vm")
+    host: str = Field(description="the machine it lives on (a host's name)")
+    address: str = Field(description="the address the tool used there")
+    netns: str | None = Field(None, description="the network namespace, if not the root one")
+    vm: str | None = Field(None, description="the VM's name, for VM endpoints")
+
+
+class Commands(_Record):
+    server: str
+    client: str
+
+
+class ExitCodes(_Record):
+    client: int | None = Field(description="the client's exit code; null when it never ran")
+
+
+class RunRecord(_Record):
+    """One run, as manifest.json's `runs` holds it under its run id."""
+
+    run_id: str
+    cell_id: str
+    configuration: str
+    direction: str
+    tool: str
+    test: str
+    message_size: int = Field(ge=1, description="bytes per send()")
+    socket_buffer: str = Field(description="auto or message")
+    mtu: int = Field(ge=68)
+    repetition: int = Field(ge=1)
+    client: EndpointRecord
+    server: EndpointRecord
+    duration_s: int = Field(gt=0, description="the measurement window's length, s")
+    warmup_s: int | float = Field(ge=0, description="when the window opens after the client "
+                                                    "starts, s")
+    cpu_hosts: list[str] = Field(description="kernels whose /proc/stat was sampled")
+    topology: dict[str, str] = Field(default_factory=dict,
+                                     description="facts about the build (ovs_datapath, ...)")
+    status: Status
+    reason: str = ""
+    start_utc: str
+    end_utc: str | None = None
+    path_mtus: dict[str, int] = Field(default_factory=dict,
+                                      description="host[:netns]:device -> MTU read back")
+    commands: Commands
+    exit_codes: ExitCodes | None = None
+    files: dict[str, str] = Field(
+        default_factory=dict,
+        description="client_stdout, client_stderr, server_stdout, server_stderr, cpu:<host>, "
+                    "tcp:client, tcp:server -> paths relative to the archive")
+
+    @model_validator(mode="after")
+    def _finished_runs_say_how(self) -> "RunRecord":
+        if self.status != "running" and self.end_utc is None:
+            raise ValueError(f"a {self.status} run needs end_utc")
+        if self.status in ("failed", "timeout") and not self.reason:
+            raise ValueError(f"a {self.status} run needs a reason")
+        if self.status == "ok" and "client_stdout" not in self.files:
+            raise ValueError("an ok run needs files.client_stdout")
+        return self
+
+
+def problem(exc: ValidationError) -> str:
+    """The first thing wrong with a record, for the Problems page: `field.path: message`."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    return (f"record: {where}: {err['msg']}" if where else f"record: {err['msg']}")[:300]
+
+
+def validated(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as the archive stores it, after checking it: the keys it was given, JSON types."""
+    return RunRecord.model_validate(record).model_dump(mode="json", exclude_unset=True)
+
+
+def json_schema() -> dict[str, Any]:
+    return RunRecord.model_json_schema()
+
+
+SCHEMA_DOC = Path(__file__).resolve().parent.parent / "docs" / "archive-format.md"
+SCHEMA_SECTION = "run-record-schema"
+
+
+def schema_section() -> str:
+    """The JSON Schema block of docs/archive-format.md."""
+    return ("```json\n" + json.dumps(json_schema(), indent=1, sort_keys=True) + "\n```")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--doc"]:  # rewrite the block in docs/archive-format.md
+        write_section(SCHEMA_SECTION, schema_section(), SCHEMA_DOC)
+    else:
+        json.dump(json_schema(), sys.stdout, indent=1, sort_keys=True)
+        sys.stdout.write("\n")

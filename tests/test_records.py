@@ -1,0 +1,101 @@
+"""The typed run record (collector/records.py): the collector cannot write a record that does
+not validate, the reporter names what is wrong with one it reads (a problem of that run, the
+site still builds), older schema versions are migrated, the schema in the docs is the model's,
+and the reporter loads without the collector's SSH stack."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from collector import records
+from collector.archive import MIGRATIONS, SCHEMA_VERSION, Archive, read_manifest
+from collector.errors import BenchError
+from reporter import synthetic
+from reporter.archive import load
+from reporter.tidy import table
+
+from .helpers import invoke
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _manifest(root: Path) -> dict[str, object]:
+    return json.loads((root / "manifest.json").read_text())  # type: ignore[no-any-return]
+
+
+def test_the_collector_cannot_store_a_record_that_does_not_validate(tmp_path: Path) -> None:
+    root = synthetic.generate(tmp_path, 10)
+    archive = Archive.open(root)
+    run_id, rec = next(iter(archive.manifest["runs"].items()))
+    with pytest.raises(ValidationError, match="message_size"):
+        archive.record(run_id, {**rec, "message_size": "big"})
+    with pytest.raises(ValidationError, match="needs a reason"):
+        archive.record(run_id, {**rec, "status": "failed", "reason": ""})
+    with pytest.raises(ValidationError, match="Extra inputs"):
+        archive.record(run_id, {**rec, "colour": "red"})
+    archive.record(run_id, rec)  # what it wrote round-trips unchanged
+    assert _manifest(root)["runs"][run_id] == rec  # type: ignore[index]
+
+
+def test_a_bad_record_is_a_problem_of_its_run_named_on_the_site(tmp_path: Path) -> None:
+    root = synthetic.generate(tmp_path, 40)
+    manifest = _manifest(root)
+    runs = manifest["runs"]
+    assert isinstance(runs, dict)
+    ids = sorted(runs)
+    del runs[ids[0]]["client"]
+    runs[ids[1]]["mtu"] = "jumbo"
+    runs[ids[2]] = ["not", "a", "record"]
+    runs[ids[3]].update(status="failed")  # a reason is needed
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    df = table([load(root)], cache=False)
+    why = dict(zip(df["run_id"], df["reason"], strict=True))
+    assert (df.set_index("run_id").loc[ids[:4], "status"] == "unparseable").all()
+    assert why[ids[0]] == "record: client: Field required"
+    assert why[ids[1]].startswith("record: mtu: Input should be a valid integer")
+    assert why[ids[2]].startswith("record: Input should be a valid dictionary")
+    assert "needs a reason" in why[ids[3]]
+    assert (df.set_index("run_id").drop(ids[:4])["status"] == "ok").all()
+    site = tmp_path / "site"
+    proc = invoke("report", "--archive", str(root), "--out", str(site))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    problems = (site / "problems.html").read_text()
+    assert "record: client: Field required" in problems and ids[1] in problems
+
+
+def test_a_version_1_archive_is_migrated_and_a_newer_one_refused(tmp_path: Path) -> None:
+    root = synthetic.generate(tmp_path, 20)
+    manifest = _manifest(root)
+    runs = manifest["runs"]
+    assert isinstance(runs, dict)
+    for rec in runs.values():
+        del rec["topology"]  # the oldest version-1 records had none
+    (root / "manifest.json").write_text(json.dumps({**manifest, "schema_version": 1}))
+    read = read_manifest(root)
+    assert read["schema_version"] == SCHEMA_VERSION == max(MIGRATIONS) + 1
+    assert all(rec["topology"] == {} for rec in read["runs"].values())
+    assert (table([load(root)], cache=False)["status"] == "ok").all()
+    assert _manifest(root)["schema_version"] == 1  # read, not rewritten
+    (root / "manifest.json").write_text(json.dumps({**manifest, "schema_version": 3}))
+    with pytest.raises(BenchError, match="schema_version 3 is unknown"):
+        read_manifest(root)
+
+
+def test_the_documented_schema_is_the_models() -> None:
+    doc = records.SCHEMA_DOC.read_text()
+    start, end = f"<!-- {records.SCHEMA_SECTION} -->", f"<!-- /{records.SCHEMA_SECTION} -->"
+    block = doc.split(start, 1)[1].split(end, 1)[0].strip()
+    assert block == records.schema_section(), "run `python -m collector.records --doc`"
+
+
+def test_the_reporter_loads_without_the_ssh_stack() -> None:
+    code = ("import reporter.site, reporter.tidy, sys; "
+            "assert not any(m.split('.')[0] in {'fabric', 'paramiko', 'invoke'} "
+            "for m in sys.modules), sorted(m for m in sys.modules if 'collector' in m)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=REPO, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
