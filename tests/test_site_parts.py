@@ -56,7 +56,7 @@ def test_one_more_campaign_writes_only_its_own_parts(tmp_path: Path, cache: Path
         assert _inodes(out, c) == before[c], c  # moved over, not written again
     assert all((out / p).exists() for p in parts.paths("c2"))
     for c, source in zip(("c0", "c2"), (archives[0], archives[2]), strict=True):
-        assert len(list((out / "raw" / c).rglob("*.txt"))) == 6 * RUNS
+        assert len(list((out / "raw" / c).rglob("*.txt"))) == 8 * RUNS  # 4 outputs, 2 CPU, 2 TCP
         for stdout in sorted(source.glob("runs/*/client.stdout"))[:3]:
             shown = out / "raw" / c / (str(stdout.relative_to(source)) + ".txt")
             assert shown.read_bytes() == stdout.read_bytes()
