@@ -3,8 +3,6 @@
 `Proto: v1 v2 …`. Two snapshots bracket the measurement window inside one endpoint's network
 namespace; the counters are the namespace's, so any other TCP traffic there counts too."""
 
-import itertools
-
 from . import ParseError
 
 MARK = "### dataplane-bench tcp snapshot"
@@ -20,20 +18,36 @@ COUNTERS = {
 }
 
 
+# Only these protocol lines are read, and only these counters converted: a snapshot has ~400.
+WANTED: dict[str, tuple[str, ...]] = {}
+for _proto, _name in COUNTERS.values():
+    WANTED[_proto] = (*WANTED.get(_proto, ()), _name)
+
+
 def _snapshot(block: str) -> dict[str, int]:
-    lines = [line.split() for line in block.splitlines() if line.strip()]
     values: dict[str, int] = {}
-    for names, numbers in itertools.pairwise(lines):
-        if (len(names) < 2 or not names[0].endswith(":") or names[0] != numbers[0]
-                or len(names) != len(numbers) or not names[1][:1].isalpha()):
+    header: tuple[str, list[str]] | None = None  # the last names line of a wanted protocol
+    for line in block.splitlines():
+        proto, sep, rest = line.partition(": ")
+        if not sep or proto not in WANTED:
+            header = None
             continue
-        proto = names[0].removesuffix(":")
-        for name, text in zip(names[1:], numbers[1:], strict=True):
-            try:
-                values[f"{proto}.{name}"] = int(text)
-            except ValueError as exc:
-                raise ParseError(f"tcpstat: {proto}.{name} is {text[:40]!r}, not a "
-                                 "counter") from exc
+        fields = rest.split()
+        if header is None or header[0] != proto:
+            header = (proto, fields) if fields and fields[0][:1].isalpha() else None
+            continue
+        names = header[1]
+        header = None
+        if len(names) != len(fields):
+            continue
+        for name in WANTED[proto]:
+            if name in names:
+                text = fields[names.index(name)]
+                try:
+                    values[f"{proto}.{name}"] = int(text)
+                except ValueError as exc:
+                    raise ParseError(f"tcpstat: {proto}.{name} is {text[:40]!r}, not a "
+                                     "counter") from exc
     if "Tcp.RetransSegs" not in values:
         raise ParseError("tcpstat: a snapshot without the Tcp lines of /proc/net/snmp")
     return values
