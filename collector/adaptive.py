@@ -8,6 +8,7 @@ reporter's parsers, so the collector and the report cannot disagree on a cell.""
 from typing import Any
 
 from reporter.archive import Campaign as ArchiveReader
+from reporter.convergence import METRIC
 from reporter.parsers import ParseError
 from reporter.stats import MIN_RUNS_FOR_CI, summarise
 from reporter.tidy import run_figures
@@ -17,8 +18,6 @@ from .campaign import Campaign
 from .errors import BenchError
 from .plan import Cell, Run, next_round
 from .records import RunRecord
-
-METRIC = {"stream": "gbps", "rr": "lat_mean_us"}  # what a cell's target is judged on
 
 
 def settled(target_ci_pct: float, values: list[float]) -> bool:
@@ -36,15 +35,18 @@ class Rounds:
     def __init__(self, c: Campaign, archive: Archive) -> None:
         self.c = c
         self.archive = archive
+        # One reader for the whole campaign: files written after its walk are found by
+        # path()'s own checks, so the archive is not walked again every round.
+        self.reader = ArchiveReader(archive.root, archive.manifest)
         self._figures: dict[str, float | None] = {}  # run id → its figure, once read
 
-    def _figure(self, reader: ArchiveReader, run_id: str, rec: dict[str, Any]) -> float | None:
+    def _figure(self, run_id: str, rec: dict[str, Any]) -> float | None:
         if run_id not in self._figures:
             value: float | None = None
             if rec.get("status") == "ok":
                 try:
                     typed = RunRecord.model_validate(rec)
-                    value = run_figures(reader, typed).get(METRIC[typed.test])
+                    value = run_figures(self.reader, typed).get(METRIC[typed.test])
                 except (ParseError, BenchError, KeyError, TypeError, ValueError):
                     value = None  # the report lists it under Problems; it counts as made
             self._figures[run_id] = value
@@ -56,13 +58,12 @@ class Rounds:
         ids = {cell.cell_id for cell in group}
         made: dict[str, int] = dict.fromkeys(ids, 0)
         values: dict[str, list[float]] = {i: [] for i in ids}
-        reader = ArchiveReader(self.archive.root, self.archive.manifest)
         for run_id, rec in self.archive.manifest["runs"].items():
             cell_id = rec.get("cell_id") or run_id.rpartition(".")[0]  # <cell id>.rNN
             if cell_id not in ids or rec.get("status") not in FINAL_STATUSES:
                 continue
             made[cell_id] += 1
-            value = self._figure(reader, run_id, rec)
+            value = self._figure(run_id, rec)
             if value is not None:
                 values[cell_id].append(value)
         target = self.c.repetitions.target_ci_pct

@@ -60,6 +60,17 @@ def summary(judged: pd.DataFrame, target_pct: float, maximum: int) -> str:
             + ".")
 
 
+def judge(all_cells: dict[str, pd.DataFrame], campaign: str,
+          repetitions: Any) -> tuple[str, pd.DataFrame] | None:
+    """For a campaign with adaptive ``repetitions`` that has cells: the summary sentence and
+    its judged cells (``cells``); None otherwise."""
+    goal = target_of(repetitions)
+    if goal is None:
+        return None
+    judged = cells(all_cells, campaign, goal[0])
+    return (summary(judged, *goal), judged) if not judged.empty else None
+
+
 def table(judged: pd.DataFrame) -> Table:
     """The cells that did not reach the target, widest interval first."""
     missed = judged[~judged["reached"]]

@@ -147,10 +147,9 @@ def caveats(site: Site) -> list[str]:
                               if isinstance(duration, int) and duration < 10 else "") + ".")
         for w in info.warnings:
             out.append(prefix + w)
-        goal = convergence.target_of(info.parameters.get("repetitions"))
-        judged = convergence.cells(site.cells, info.name, goal[0]) if goal else pd.DataFrame()
-        if goal and not judged.empty:
-            said = convergence.summary(judged, *goal)
+        adaptive = convergence.judge(site.cells, info.name, info.parameters.get("repetitions"))
+        if adaptive:
+            said, judged = adaptive
             missed = not judged["reached"].all()
             out.append(prefix + said[0].upper() + said[1:]
                        + (" The Statistics page lists those that did not." if missed else ""))
@@ -204,11 +203,10 @@ def statistics(site: Site) -> dict[str, Any]:
     did not."""
     adaptive = []
     for info in reversed(site.infos):
-        goal = convergence.target_of(info.parameters.get("repetitions"))
-        judged = convergence.cells(site.cells, info.name, goal[0]) if goal else pd.DataFrame()
-        if goal and not judged.empty:
-            adaptive.append({"name": info.name, "summary": convergence.summary(judged, *goal),
-                             "table": convergence.table(judged)})
+        judged = convergence.judge(site.cells, info.name, info.parameters.get("repetitions"))
+        if judged:
+            adaptive.append({"name": info.name, "summary": judged[0],
+                             "table": convergence.table(judged[1])})
     return {"adaptive": adaptive}
 
 

@@ -190,8 +190,9 @@ def test_adaptive_repetitions_stop_where_the_interval_is_narrow(lab_spec: LabSpe
                                                                 tmp_path: Path) -> None:
     """Every cell makes min runs, then more until its CI reaches the target or max: never a run
     past the one that reached it. The report agrees on which cells did."""
-    from collector.adaptive import METRIC, settled
+    from collector.adaptive import settled
     from reporter.archive import load as load_archive
+    from reporter.convergence import METRIC
     from reporter.tidy import table
 
     reps = {"min": 3, "max": 5, "target_ci_pct": 5}
