@@ -1,6 +1,8 @@
 """Invoke tasks: a thin command line over the `collector` and `reporter` libraries.
 
-`invoke --list` shows them; `invoke --help TASK` shows a task's options.
+`invoke --list` shows them; `invoke --help TASK` shows a task's options. Each task imports the
+library it drives: the statistics and charting stack (scipy, pandas, altair) loads for the
+tasks that use it, not for `--help`, `lab.*` or a dry run.
 """
 
 import os
@@ -14,20 +16,11 @@ from invoke.exceptions import Exit
 from invoke.tasks import task
 from rich.table import Table
 
-from collector import archive as archive_lib
-from collector import bench as bench_lib
-from collector import bench_adaptive as bench_adaptive_lib
-from collector import bench_tools as bench_tools_lib
 from collector import benchdoc
-from collector import command as collect_command
 from collector import lab as lab_lib
 from collector.console import console, say, user_errors
 from collector.errors import BenchError
 from collector.exit import ExitStatus
-from reporter import bench as report_bench
-from reporter import command as report_command
-from reporter import fuzz as fuzz_lib
-from reporter import junit as junit_lib
 from reporter.numbers import interval, num, pct
 
 RELIABILITY_MD = benchdoc.BENCHMARKS_MD.with_name("reliability.md")
@@ -114,6 +107,7 @@ def collect(c: Context, campaign: str = "", out: str = "archive", resume: str = 
             dry_run: bool = False, list: bool = False, lab_id: str = "dpb",
             state_root: str = "") -> None:
     """Run the measurement matrix over SSH on the two hosts and archive every raw output."""
+    from collector import command as collect_command
     spec = _spec(lab_id, state_root=state_root or None)
     if dry_run:
         summary, run_ids = collect_command.plan_only(campaign, spec)
@@ -145,6 +139,7 @@ def collect(c: Context, campaign: str = "", out: str = "archive", resume: str = 
 def report(c: Context, archive: list[str] | None = None, out: str = "site", baseline: str = "",
            tolerance: float = 5.0) -> None:
     """Parse archives, compute statistics and build the offline site."""
+    from reporter import command as report_command
     result = report_command.report(archive or [], Path(out), Path("archive"), baseline,
                                    tolerance)
     say(f"runs: {result['runs']} ({result['ok']} ok, {result['problems']} listed under "
@@ -181,6 +176,8 @@ def serve(c: Context, out: str = "site", port: int = 8000) -> None:
 def compare(c: Context, baseline: str, candidate: str, tolerance: float = 5.0,
             junit: str = "") -> None:
     """Regression gate: exit 0 unless a cell got significantly worse beyond the tolerance (9)."""
+    from reporter import command as report_command
+    from reporter import junit as junit_lib
     verdicts = report_command.compare(baseline, candidate, tolerance)
     shown = [ch for ch in verdicts.changes if ch.significant]
     say(f"{verdicts.candidate} against {verdicts.baseline}: {len(verdicts.changes)} cell "
@@ -208,6 +205,7 @@ def compare(c: Context, baseline: str, candidate: str, tolerance: float = 5.0,
 @user_errors
 def archive_pack(c: Context, path: str, out: str = "") -> None:
     """Pack a campaign archive into a .tar.gz for sending elsewhere."""
+    from collector import archive as archive_lib
     say(f"packed: {archive_lib.pack(Path(path), Path(out) if out else None)}")
 
 
@@ -215,6 +213,7 @@ def archive_pack(c: Context, path: str, out: str = "") -> None:
 @user_errors
 def bench_collect(c: Context, lab_id: str = "dpb", state_root: str = "") -> None:
     """Benchmark: default lab campaign wall time ÷ measuring time; writes docs/benchmarks.md."""
+    from collector import bench as bench_lib
     spec = _spec(lab_id, state_root=state_root or None)
     result = bench_lib.collect_overhead(spec)
     benchdoc.write_section("bench.collect", bench_lib.collect_section(result))
@@ -226,6 +225,7 @@ def bench_collect(c: Context, lab_id: str = "dpb", state_root: str = "") -> None
 @user_errors
 def bench_adaptive(c: Context, lab_id: str = "dpb", state_root: str = "") -> None:
     """Benchmark: fixed 10 repetitions vs adaptive (3-10, ±5 %) on the lab; docs/benchmarks.md."""
+    from collector import bench_adaptive as bench_adaptive_lib
     spec = _spec(lab_id, state_root=state_root or None)
     result = bench_adaptive_lib.run(spec)
     benchdoc.write_section("bench.adaptive", bench_adaptive_lib.section(result))
@@ -241,6 +241,7 @@ def bench_adaptive(c: Context, lab_id: str = "dpb", state_root: str = "") -> Non
 @user_errors
 def bench_vm_boot(c: Context, times: int = 5, lab_id: str = "dpb", state_root: str = "") -> None:
     """Benchmark: lab VM boot to SSH (reboots the lab's guests); writes docs/benchmarks.md."""
+    from collector import bench as bench_lib
     spec = _spec(lab_id, state_root=state_root or None, vms=True)
     result = bench_lib.vm_boot(spec, times)
     benchdoc.write_section("bench.vm-boot", bench_lib.vm_boot_section(result, times))
@@ -256,6 +257,8 @@ def bench_vm_boot(c: Context, times: int = 5, lab_id: str = "dpb", state_root: s
 def bench_tools(c: Context, pairs: int = 7, duration: int = 2, lab_id: str = "dpb",
                 state_root: str = "") -> None:
     """Benchmark: csrc programs vs qperf and sockperf; writes docs/benchmarks.md."""
+    from collector import archive as archive_lib
+    from collector import bench_tools as bench_tools_lib
     spec = _spec(lab_id, state_root=state_root or None)
     results = bench_tools_lib.run(spec, pairs, duration)
     bench_tools_lib.write(results, benchdoc.BENCHMARKS_MD, benchdoc.machine(),
@@ -268,6 +271,7 @@ def bench_tools(c: Context, pairs: int = 7, duration: int = 2, lab_id: str = "dp
 @user_errors
 def bench_report(c: Context) -> None:
     """Benchmark: report build ÷ parsing at 1,000, 10,000 and 60,000 runs; docs/benchmarks.md."""
+    from reporter import bench as report_bench
     results = report_bench.run()
     report_bench.write(results, benchdoc.BENCHMARKS_MD)
     for r in results:
@@ -308,6 +312,7 @@ def demo(c: Context, out: str = "archive") -> None:
 @user_errors
 def fuzz_site(c: Context, manifests: int = 1000, seed: int = 7) -> None:
     """Fuzz: mutated manifests through the whole site build; docs/reliability.md."""
+    from reporter import fuzz as fuzz_lib
     outcome = fuzz_lib.run(manifests, seed)
     benchdoc.write_section("fuzz.site", fuzz_lib.section(outcome, seed), RELIABILITY_MD)
     for crash in outcome.crashes:

@@ -24,9 +24,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from . import __version__
 from .errors import BenchError
-from .records import validated
+from .records import Manifest, manifest_problem, validated
 
 # 2: campaign.repetitions may be the adaptive mapping; a run may have tcp-*.txt; every record
 # is a records.RunRecord. A reader refuses versions above its own and migrates older ones.
@@ -102,11 +104,10 @@ class Archive:
         if root.exists():
             raise BenchError(f"{root} already exists", "wait a second, or pick another --out")
         root.mkdir(parents=True)
-        manifest = {"schema_version": SCHEMA_VERSION, "harness": harness(),
-                    "created_utc": utc_now(), "updated_utc": utc_now(), "state": "running",
-                    "state_reason": "", "campaign": campaign_input, "plan": plan,
-                    "host_state": {}, "runs": {}}
-        archive = cls(root, manifest)
+        manifest = Manifest(schema_version=SCHEMA_VERSION, harness=harness(),
+                            created_utc=utc_now(), updated_utc=utc_now(), state="running",
+                            campaign=campaign_input, plan=plan, runs={})
+        archive = cls(root, manifest.model_dump(mode="json"))
         if campaign_text is not None:
             write_atomic(root / "campaign.yaml", campaign_text)
         archive.save()
@@ -228,8 +229,12 @@ def read_manifest(root: Path, label: str = "") -> dict[str, Any]:
         raise BenchError(f"{where}: schema_version {version!r} is unknown to this "
                          f"dataplane-bench (it reads {SCHEMA_VERSION})",
                          "use the dataplane-bench version that wrote the archive")
-    if not isinstance(manifest.get("runs"), dict):
-        raise BenchError(f"{where}: {MANIFEST} has no `runs` mapping")
+    try:
+        Manifest.model_validate(manifest)
+    except ValidationError as exc:
+        raise BenchError(f"{where}: {MANIFEST}: {manifest_problem(exc)}",
+                         "the archive is damaged or was edited: restore manifest.json from a "
+                         "copy") from exc
     checked: dict[str, Any] = manifest
     return checked
 

@@ -12,7 +12,7 @@ from . import campaign as campaign_mod
 from . import lab, plan
 from .archive import Archive, utc_now
 from .benchdoc import machine
-from .collect import Progress, campaign_input, run_campaign
+from .collect import NewArchive, Progress, run_campaign
 from .lab.guest import MEMORY_MB, Guest, boot_record_path
 from .lab.spec import HOST_LETTERS
 
@@ -25,9 +25,8 @@ def collect_overhead(spec: lab.LabSpec) -> dict[str, float]:
     measuring = sum(plan.measuring_seconds(c, r) for r in runs)
     with tempfile.TemporaryDirectory(prefix="dpb-bench-") as out:
         start = time.monotonic()
-        name = Archive.new_name(c.name)
-        _, counts = run_campaign(c, name, lambda: Archive.create(
-            Path(out), name, campaign_input(c), [r.run_id for r in runs], None), Progress())
+        into = NewArchive(Path(out), Archive.new_name(c.name))
+        _, counts = run_campaign(c, runs, into, Progress())
         wall = time.monotonic() - start
     return {"runs": len(runs), "ok": counts.get("ok", 0), "measuring_s": measuring,
             "wall_s": wall, "ratio": wall / measuring,

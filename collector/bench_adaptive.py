@@ -15,7 +15,7 @@ from . import campaign as campaign_mod
 from . import lab, plan
 from .archive import Archive, utc_now
 from .benchdoc import machine
-from .collect import Progress, campaign_input, run_campaign
+from .collect import NewArchive, Progress, run_campaign
 
 MATRIX: dict[str, Any] = {
     "hosts": "lab", "configurations": ["bare", "container", "overlay"],
@@ -29,10 +29,9 @@ ADAPTIVE = {"min": 3, "max": 10, "target_ci_pct": 5}
 def _one(spec: lab.LabSpec, name: str, repetitions: object, out: Path) -> dict[str, Any]:
     c = campaign_mod.parse({**MATRIX, "name": name, "repetitions": repetitions},
                            f"bench.adaptive {name}", spec.hosts_file)
-    folder = Archive.new_name(c.name)
     start = time.monotonic()
-    archive, counts = run_campaign(c, folder, lambda: Archive.create(
-        out, folder, campaign_input(c), [r.run_id for r in plan.runs(c)], None), Progress())
+    archive, counts = run_campaign(c, plan.runs(c), NewArchive(out, Archive.new_name(c.name)),
+                                   Progress())
     wall = time.monotonic() - start
     campaign = load(archive.root)
     df = table([campaign], cache=False)

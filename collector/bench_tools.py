@@ -1,9 +1,8 @@
 """bench.tools: our csrc programs against qperf and sockperf on the lab, in alternating pairs.
 
-The benchmark parses the tools' outputs itself (three numbers); the reporter's parsers are the
-ones that turn archives into results."""
+Command lines come from the collector's tool modules and outputs go through the reporter's
+parsers, as in a campaign; only sockperf, which campaigns do not use, is read here."""
 
-import json
 import re
 import statistics
 from collections.abc import Callable
@@ -11,17 +10,24 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from reporter.parsers import csrc as csrc_out
+from reporter.parsers import qperf as qperf_out
+
 from . import lab
 from .benchdoc import write_section
+from .connection import Connection
 from .csrc_build import ship_and_build
 from .endpoint import Endpoint
 from .errors import BenchError
 from .hosts import load_hosts
+from .plan import Cell
 from .remote import Remote
 from .runner import start_server, stop_server, wait_listening
+from .tools import TOOLS, Invocation, ToolContext
 
 SIZES = (100, 1000, 20000, 65536)
 WORKDIR = "/run/dataplane-bench/bench-tools"
+WARMUP_S = 1
 
 
 @dataclass(frozen=True)
@@ -36,72 +42,66 @@ class Pair:
 
 
 class Bench:
+    """Host A's root namespace sends to host B's over the lab wire (the `bare` path)."""
+
     def __init__(self, a: Remote, b: Remote, duration_s: int) -> None:
-        self.a, self.b = a, b
-        self.server = Endpoint("host", 1, b.host.name, b.host.data_address)
-        self.duration = str(duration_s)
+        self.client = Endpoint("host", Connection(a, "host", f"{WORKDIR}/{a.host.name}"),
+                               a.host.data_address)
+        self.server = Endpoint("host", Connection(b, "host", f"{WORKDIR}/{b.host.name}"),
+                               b.host.data_address)
+        self.duration_s = duration_s
         self.port = 19600
-        self.bins = ("", "")
 
     def build(self) -> None:
-        dirs = []
-        for remote in (self.a, self.b):
-            wd = f"{WORKDIR}/{remote.host.name}"
-            remote.check(["mkdir", "-p", wd])
-            dirs.append(ship_and_build(remote, wd)[0])
-        self.bins = (dirs[0], dirs[1])
+        built = []
+        for ep in (self.client, self.server):
+            ep.host.remote.check(["mkdir", "-p", ep.host.workdir])
+            built.append(Endpoint(ep.role, ep.host.with_bindir(
+                ship_and_build(ep.host.remote, ep.host.workdir)[0]), ep.address))
+        self.client, self.server = built
 
-    def measure(self, server: list[str], client: list[str], exits: bool) -> tuple[str, str]:
+    def invocation(self, tool: str, test: str, size: int) -> Invocation:
         self.port += 2
-        wd = f"{WORKDIR}/{self.b.host.name}"
-        pid = start_server(self.b, wd, self.server, server)
-        problem = wait_listening(self.b, self.server, self.port, pid)
+        cell = Cell("bare", "host-host", tool, test, size, "auto", 1500)
+        return TOOLS[tool](cell, self.client, self.server,
+                           ToolContext(self.duration_s, WARMUP_S, self.port))
+
+    def measure(self, inv: Invocation) -> tuple[str, str]:
+        """(client's output, server's output) of one run."""
+        srv = self.server.host
+        pid = start_server(srv.remote, srv.workdir, self.server, inv.server)
+        problem = wait_listening(srv.remote, self.server, inv.listen_port, pid)
         if problem:
-            raise BenchError(f"bench.tools: {server[0]}: {problem}")
-        res = self.a.run(client, timeout=60)
-        out, _ = stop_server(self.b, wd, pid, 3.0 if exits else 0.0)
+            raise BenchError(f"bench.tools: {inv.server[0]}: {problem}")
+        res = self.client.host.remote.run(inv.client, timeout=60)
+        out, _ = stop_server(srv.remote, srv.workdir, pid, 3.0 if inv.server_exits else 0.0)
         if not res.ok:
-            raise BenchError(f"bench.tools: {client[0]} failed: {res.stderr or res.stdout}")
+            raise BenchError(f"bench.tools: {inv.client[0]} failed: {res.stderr or res.stdout}")
         return res.stdout, out
 
     def ours_stream(self, size: int) -> float:
-        p = str(self.port + 2)
-        _, out = self.measure(
-            [f"{self.bins[1]}/dpb-stream", "server", "--bind", self.server.address, "--port", p,
-             "--duration", self.duration, "--warmup", "0.5"],
-            [f"{self.bins[0]}/dpb-stream", "client", "--host", self.server.address, "--port", p,
-             "--size", str(size), "--duration", self.duration, "--warmup", "0.5"], True)
-        return float(json.loads(out)["goodput_bps"])
-
-    def qperf(self, test: list[str]) -> str:
-        p = str(self.port + 2)
-        out, _ = self.measure(["qperf", "-lp", p],
-                              ["qperf", self.server.address, "-lp", p, "-ip", str(int(p) + 1),
-                               "-uu", "-e", "6", "-t", self.duration, *test], False)
-        return out
+        _, out = self.measure(self.invocation("csrc", "stream", size))
+        return float(csrc_out.stream_receiver(out)["goodput_bps"])
 
     def qperf_stream(self, size: int) -> float:
-        return 8 * _number(r"^\s*bw\s*=\s*(\S+) bytes/sec", self.qperf(["-m", str(size),
-                                                                           "tcp_bw"]))
+        out, _ = self.measure(self.invocation("qperf", "stream", size))
+        return qperf_out.throughput_bps(qperf_out.parse(out))
 
     def ours_latency(self, size: int) -> float:
-        p = str(self.port + 2)
-        out, _ = self.measure(
-            [f"{self.bins[1]}/dpb-pingpong", "server", "--bind", self.server.address,
-             "--port", p, "--size", str(size)],
-            [f"{self.bins[0]}/dpb-pingpong", "client", "--host", self.server.address,
-             "--port", p, "--size", str(size), "--duration", self.duration,
-             "--warmup", "0.5"], True)
-        return float(json.loads(out)["one_way_ns"]["p50"])
+        out, _ = self.measure(self.invocation("csrc", "rr", size))
+        return 1000 * csrc_out.pingpong_client(out)["lat_p50_us"]
 
     def qperf_latency(self) -> float:
-        return _number(r"^\s*latency\s*=\s*(\S+) ns", self.qperf(["-m", "1", "tcp_lat"]))
+        out, _ = self.measure(self.invocation("qperf", "rr", 1))
+        return 1e9 * qperf_out.latency_s(qperf_out.parse(out))
 
     def sockperf_latency(self, size: int) -> float:
-        p = str(self.port + 2)
-        out, _ = self.measure(["sockperf", "sr", "--tcp", "-i", self.server.address, "-p", p],
-                              ["sockperf", "pp", "--tcp", "-i", self.server.address, "-p", p,
-                               "-t", self.duration, "-m", str(size)], False)
+        self.port += 2
+        p, address = str(self.port), self.server.address
+        inv = Invocation(["sockperf", "sr", "--tcp", "-i", address, "-p", p],
+                         ["sockperf", "pp", "--tcp", "-i", address, "-p", p,
+                          "-t", str(self.duration_s), "-m", str(size)], self.port, 0)
+        out, _ = self.measure(inv)
         return 1000 * _number(r"percentile 50\.000 =\s*(\S+)", out)  # µs, half round trip
 
 
@@ -163,7 +163,8 @@ def section(results: dict[str, list[Pair]], machine: str, when: str, pairs: int,
         "",
         f"Lab `bare` host → host over the veth wire, {pairs} alternating pairs per row (the "
         f"order flips every pair), {duration_s} s per run. Throughput: ratio ≥ 1.00 is the "
-        "target (ours measures at the receiver, after a 0.5 s warm-up; qperf has none). "
+        f"target (ours measures at the receiver, after a {WARMUP_S} s warm-up, as in a campaign; "
+        "qperf has none). "
         "Latency: ratio ≤ 1.00 is the target (one-way = RTT / 2 for every tool; qperf prints "
         "only a mean, sockperf's minimum message is 14 B so that row uses 14 B on both sides).",
         "",

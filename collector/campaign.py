@@ -1,5 +1,6 @@
 """Campaign files (YAML) → a validated Campaign. Every error names the file, the key and the fix."""
 
+import json
 import random
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -79,6 +80,14 @@ class Campaign:
         data["vms"] = [vm.to_json() for vm in self.vms]
         data["repetitions"] = self.repetitions.to_json()
         return data
+
+    def to_input(self) -> dict[str, Any]:
+        """The campaign as a mapping that `parse` takes back (kept in the manifest, for
+        resume)."""
+        data = self.to_json()
+        data.pop("source", None)
+        normalised: dict[str, Any] = json.loads(json.dumps(data))  # tuples → lists, as stored
+        return normalised
 
     def check_credentials(self) -> None:
         """Every host's and VM's key and known_hosts file exist and can be read (before

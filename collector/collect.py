@@ -3,21 +3,23 @@ verify, run, tear down; facts at start and end; MTUs restored; resumable at ever
 
 import contextlib
 import hashlib
-import json
+import posixpath
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from . import adaptive, facts, plan
+from . import facts, plan
 from .archive import Archive, stamp
 from .campaign import Campaign
+from .connection import Connection
 from .csrc_build import can_build, copy_binaries, ship_and_build
 from .errors import BenchError
 from .hosts import Vm
 from .remote import Remote, vm_gateway
-from .runner import RunContext, execute, kill_leftover_server, require_tools
+from .runner import Job, RunContext, execute, kill_leftover_server, require_tools
 from .tools import TOOLS, ToolContext
 from .topology import TOPOLOGIES, Pair, Topology, overlay_ovs
 
@@ -33,23 +35,6 @@ class Progress:
     on_start: Callable[[str, int], None] = lambda cell, done: None
     on_done: Callable[[dict[str, Any], int], None] = lambda record, done: None
     on_plan: Callable[[int], None] = lambda planned: None  # adaptive rounds add runs
-
-
-def dry_run(c: Campaign) -> dict[str, Any]:
-    """The plan's figures; with adaptive repetitions ``runs`` and ``estimated_s`` are the
-    first round's (``min`` per cell), and ``runs_max``/``estimated_max_s`` the ceiling."""
-    runs = plan.runs(c)
-    out = {"campaign": c.name, "seed": c.seed, "hosts": [h.describe() for h in c.hosts],
-           "cells": len(plan.cells(c)), "runs": len(runs),
-           "measuring_s": sum(plan.measuring_seconds(c, r) for r in runs),
-           "estimated_s": plan.estimate_seconds(c, runs),
-           "builds": len({(r.cell.mtu, r.cell.configuration) for r in runs})}
-    reps = c.repetitions
-    if reps.adaptive:
-        out.update(repetitions=f"{reps.minimum}-{reps.maximum} per cell, until the 95 % CI "
-                               f"is within ±{reps.target_ci_pct:g} % of the mean",
-                   runs_max=plan.max_runs(c), estimated_max_s=plan.estimate_max_seconds(c))
-    return out
 
 
 def _data_interface(remote: Remote) -> str:
@@ -79,21 +64,25 @@ def measured_vms(c: Campaign) -> tuple[Vm, ...]:
     return (c.vm_on(0), c.vm_on(1)) if "vm" in c.configurations else ()
 
 
+def _workdir(archive_name: str, remote: Remote) -> str:
+    return f"{REMOTE_WORKDIR}/{archive_name}/{remote.host.name}"
+
+
 @contextmanager
-def _connected(c: Campaign) -> Iterator[tuple[Remote, ...]]:
+def _connected(c: Campaign, archive_name: str) -> Iterator[tuple[Connection, ...]]:
     """Hosts 0 and 1, then their VMs (each through its host when it says jump)."""
     with ExitStack() as stack:
         hosts = [stack.enter_context(Remote(h)) for h in c.hosts]
         guests = [stack.enter_context(Remote(vm.target, gateway=vm_gateway(vm, hosts)))
                   for vm in measured_vms(c)]
-        yield (*hosts, *guests)
+        yield (*(Connection(r, "host", _workdir(archive_name, r)) for r in hosts),
+               *(Connection(r, "vm", _workdir(archive_name, r)) for r in guests))
 
 
 def _facts(archive: Archive, pair: Pair, phase: str) -> None:
-    interfaces = [*pair.data_ifs, *pair.guest_ifs]
-    for i, remote in enumerate(pair.connections):
-        text = remote.check(["sh", "-c", facts.script([interfaces[i]])], timeout=120)
-        archive.write(f"facts/{remote.host.name}/{phase}-{stamp()}.txt", text)
+    for conn, data_if in pair.interfaces:
+        text = conn.remote.check(["sh", "-c", facts.script([data_if])], timeout=120)
+        archive.write(f"facts/{conn.name}/{phase}-{stamp()}.txt", text)
 
 
 def _remember_host_state(archive: Archive, pair: Pair) -> None:
@@ -108,16 +97,16 @@ def _remember_host_state(archive: Archive, pair: Pair) -> None:
             state[remote.host.name] = {"data_if": pair.data_ifs[i],
                                        "mtu": _read_mtu(remote, None, pair.data_ifs[i]),
                                        "ip_forward": forward, "other_mtus": other}
-    for i, guest in enumerate(pair.guests):
-        if guest.host.name not in state:
-            state[guest.host.name] = {"data_if": pair.guest_ifs[i],
-                                      "mtu": _read_mtu(guest, None, pair.guest_ifs[i])}
+    for guest, data_if in zip(pair.guests, pair.guest_ifs, strict=True):
+        if guest.name not in state:
+            state[guest.name] = {"data_if": data_if,
+                                 "mtu": _read_mtu(guest.remote, None, data_if)}
     archive.save()
 
 
 def _restore_hosts(archive: Archive, pair: Pair) -> None:
     """Best effort: a host that is gone cannot be restored, and must not hide the real error."""
-    for remote in pair.connections:
+    for remote in (conn.remote for conn in pair.connections):
         orig = archive.manifest["host_state"].get(remote.host.name)
         if not orig:
             continue
@@ -134,15 +123,6 @@ def campaign_tag(archive_name: str) -> str:
     return hashlib.sha256(archive_name.encode()).hexdigest()[:4]
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """The hosts (and VMs), ready: connected, checked, their state recorded, csrc built."""
-
-    pair: Pair
-    workdirs: tuple[str, ...]   # per connection, as numbered in Pair.connections
-    bindirs: tuple[str, ...]
-
-
 def _required_tools(c: Campaign) -> list[str]:
     tools = REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"]  # csrc is built there
     if "overlay-ovs" in c.configurations:
@@ -150,71 +130,70 @@ def _required_tools(c: Campaign) -> list[str]:
     return tools
 
 
-def _build_csrc(archive: Archive, pair: Pair, workdirs: tuple[str, ...]) -> tuple[str, ...]:
+def _build_csrc(archive: Archive, pair: Pair) -> Pair:
     """csrc on every connection: built on each host; on a VM too when it has a compiler, else
     the binaries of its host (same architecture) are copied in."""
     built: list[str] = []
-    for i, remote in enumerate(pair.connections):
-        host_bindir = built[i - len(pair.remotes)] if i >= len(pair.remotes) else None
-        if host_bindir is not None and not can_build(remote):
-            host = pair.remotes[i - len(pair.remotes)]
-            bindir, log = copy_binaries(host, host_bindir, remote, workdirs[i])
+    for i, conn in enumerate(pair.connections):
+        host = pair.hosts[i - len(pair.hosts)] if i >= len(pair.hosts) else None
+        if host is not None and not can_build(conn.remote):
+            bindir, log = copy_binaries(host.remote, built[i - len(pair.hosts)], conn.remote,
+                                        conn.workdir)
         else:
-            bindir, log = ship_and_build(remote, workdirs[i])
-        archive.write(f"build/{remote.host.name}-{stamp()}.log", log)
+            bindir, log = ship_and_build(conn.remote, conn.workdir)
+        archive.write(f"build/{conn.name}-{stamp()}.log", log)
         built.append(bindir)
-    return tuple(built)
+    return pair.with_bindirs(built)
 
 
-def _pair(c: Campaign, tag: str, connections: tuple[Remote, ...]) -> Pair:
+def _pair(c: Campaign, tag: str, connections: tuple[Connection, ...]) -> Pair:
     """The hosts (and VMs) checked, with their data interfaces; OVS leftovers given back."""
     hosts, guests = connections[:2], connections[2:]
-    for i, remote in enumerate(hosts):
-        require_tools(remote, _required_tools(c))
+    for i, conn in enumerate(hosts):
+        require_tools(conn.remote, _required_tools(c))
         if "overlay-ovs" in c.configurations:
-            overlay_ovs.restore_leftovers(remote, tag, i)  # before the data NIC is looked up
+            # before the data NIC is looked up
+            overlay_ovs.restore_leftovers(conn.remote, tag, i)
     for guest in guests:
-        require_tools(guest, REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"])
-    return Pair((hosts[0], hosts[1]), (_data_interface(hosts[0]), _data_interface(hosts[1])),
-                tag, measured_vms(c), guests, tuple(_data_interface(g) for g in guests))
+        require_tools(guest.remote, REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"])
+    return Pair((hosts[0], hosts[1]), (_data_interface(hosts[0].remote),
+                                       _data_interface(hosts[1].remote)),
+                tag, measured_vms(c), guests, tuple(_data_interface(g.remote) for g in guests))
 
 
-def _workdirs(archive_name: str, connections: tuple[Remote, ...]) -> tuple[str, ...]:
-    return tuple(f"{REMOTE_WORKDIR}/{archive_name}/{r.host.name}" for r in connections)
-
-
-def _prepare(c: Campaign, archive: Archive, pair: Pair, workdirs: tuple[str, ...]) -> Prepared:
-    for remote, wd in zip(pair.connections, workdirs, strict=True):
-        remote.check(["mkdir", "-p", wd])
-        kill_leftover_server(remote, wd)
+def _prepare(c: Campaign, archive: Archive, pair: Pair) -> Pair:
+    """The pair ready to measure: work dirs made, host state recorded, csrc built."""
+    for conn in pair.connections:
+        conn.remote.check(["mkdir", "-p", conn.workdir])
+        kill_leftover_server(conn.remote, conn.workdir)
     _remember_host_state(archive, pair)
     _facts(archive, pair, "start")
-    bindirs = _build_csrc(archive, pair, workdirs) if "csrc" in c.tools else ("",) * len(workdirs)
-    return Prepared(pair, workdirs, bindirs)
+    return _build_csrc(archive, pair) if "csrc" in c.tools else pair
 
 
-def _clean_up(c: Campaign, restore_from: Archive | None, connections: tuple[Remote, ...],
-              archive_name: str, pair: Pair | None, prepared: bool) -> None:
+def _clean_up(c: Campaign, connections: tuple[Connection, ...], pair: Pair | None,
+              restore_from: Archive | None, prepared: bool) -> None:
     """However the campaign ends: no server of ours left running, the hosts as they were, and
     no work dir of ours left on them (a resume ships and builds what it needs again).
 
     Stopped before it was prepared (a second interrupt soon after a kill -9, say), it also
     tears every configuration down: what a killed attempt left is not measured over anyway."""
-    for remote, wd in zip(connections, _workdirs(archive_name, connections), strict=True):
+    campaign_dir = posixpath.dirname(connections[0].workdir)
+    for conn in connections:
         with contextlib.suppress(BenchError):
-            kill_leftover_server(remote, wd)
+            kill_leftover_server(conn.remote, conn.workdir)
     if pair is None:
         with contextlib.suppress(BenchError):
-            pair = _pair(c, campaign_tag(archive_name), connections)
+            pair = _pair(c, campaign_tag(posixpath.basename(campaign_dir)), connections)
     if pair is not None:
         if not prepared:
             for cfg in c.configurations:
                 _teardown(TOPOLOGIES[cfg](pair))
         if restore_from is not None:  # None: nothing changed yet, or already restored
             _restore_hosts(restore_from, pair)
-    for remote in connections:
+    for conn in connections:
         with contextlib.suppress(BenchError):
-            remote.run(["rm", "-rf", f"{REMOTE_WORKDIR}/{archive_name}"], timeout=30)
+            conn.remote.run(["rm", "-rf", campaign_dir], timeout=30)
 
 
 def _teardown(topo: Topology) -> None:
@@ -223,56 +202,60 @@ def _teardown(topo: Topology) -> None:
         topo.teardown()
 
 
-def _run_build(c: Campaign, archive: Archive, hosts: Prepared, mtu: int, cfg: str,
-               first: list[plan.Run], more: Callable[[], list[plan.Run]], progress: Progress,
-               done: int) -> int:
-    """One build of a topology: its first round of runs, then as many rounds as ``more``
-    gives (adaptive repetitions), then the teardown."""
-    pair = hosts.pair
-    remotes = pair.connections
-    topo: Topology = TOPOLOGIES[cfg](pair)
-    try:
-        for i, remote in enumerate(pair.remotes):
-            _set_mtu(remote, pair.data_ifs[i], mtu)
-        topo.build(mtu)
-        topo.verify(c.directions[cfg])
-        mtus = {f"{remotes[i].host.name}:{ns + ':' if ns else ''}{dev}":
-                _read_mtu(remotes[i], ns, dev) for i, ns, dev in topo.path_interfaces()}
-        ctx = RunContext(archive, remotes, hosts.workdirs, mtus)
-        batch = first
-        while batch:
-            if any(r.run_id not in archive.manifest["plan"] for r in batch):
-                archive.extend_plan([r.run_id for r in batch])
-                progress.on_plan(len(archive.manifest["plan"]))
-            done = _run_batch(c, archive, hosts, topo, ctx, batch, progress, done)
-            batch = more()
-    finally:
-        _teardown(topo)
-    return done
+@dataclass
+class _Builds:
+    """The campaign's builds, one after the other, into one archive; counts the runs done."""
 
+    c: Campaign
+    archive: Archive
+    pair: Pair
+    progress: Progress
+    done: int
 
-def _run_batch(c: Campaign, archive: Archive, hosts: Prepared, topo: Topology,
-               ctx: RunContext, batch: list[plan.Run], progress: Progress, done: int) -> int:
-    remotes = hosts.pair.connections
-    for run in batch:
-        progress.on_start(run.cell.cell_id, done)
+    def run(self, cfg: str, mtu: int, first: list[plan.Run],
+            more: Callable[[], list[plan.Run]]) -> None:
+        """One build of a topology: its first round of runs, then as many rounds as ``more``
+        gives (adaptive repetitions), then the teardown."""
+        topo: Topology = TOPOLOGIES[cfg](self.pair)
+        try:
+            for remote, data_if in zip(self.pair.remotes, self.pair.data_ifs, strict=True):
+                _set_mtu(remote, data_if, mtu)
+            topo.build(mtu)
+            topo.verify(self.c.directions[cfg])
+            mtus = {f"{conn.name}:{ns + ':' if ns else ''}{dev}": _read_mtu(conn.remote, ns, dev)
+                    for conn, ns, dev in topo.path_interfaces()}
+            ctx = RunContext(self.archive, mtus, float(self.c.duration_s), self.c.run_timeout_s)
+            batch = first
+            while batch:
+                if any(r.run_id not in self.archive.manifest["plan"] for r in batch):
+                    self.archive.extend_plan([r.run_id for r in batch])
+                    self.progress.on_plan(len(self.archive.manifest["plan"]))
+                for run in batch:
+                    self._one(topo, ctx, run)
+                batch = more()
+        finally:
+            _teardown(topo)
+
+    def _one(self, topo: Topology, ctx: RunContext, run: plan.Run) -> None:
+        self.progress.on_start(run.cell.cell_id, self.done)
+        record = execute(ctx, self._job(topo, run))
+        self.archive.record(run.run_id, record)
+        self.done += 1
+        self.progress.on_done(record, self.done)
+
+    def _job(self, topo: Topology, run: plan.Run) -> Job:
+        c = self.c
         client, server = topo.endpoints(run.cell.direction)
-        port = PORT_BASE + 2 * (done % 50)
+        port = PORT_BASE + 2 * (self.done % 50)
         inv = TOOLS[run.cell.tool](run.cell, client, server,
-                                   ToolContext(c.duration_s, c.warmup_s, port, hosts.bindirs))
-        kernels = set(client.cpu_kernels) | set(server.cpu_kernels)
-        base = {"run_id": run.run_id, "cell_id": run.cell.cell_id, **asdict(run.cell),
-                "repetition": run.repetition, "client": client.to_json(),
-                "server": server.to_json(), "duration_s": c.duration_s,
-                "warmup_s": inv.window_offset_s,
-                "cpu_hosts": sorted(remotes[k].host.name for k in kernels),
-                "topology": topo.details()}
-        record = execute(ctx, run.run_id, inv, client, server,
-                         float(c.duration_s), c.run_timeout_s, base)
-        archive.record(run.run_id, record)
-        done += 1
-        progress.on_done(record, done)
-    return done
+                                   ToolContext(c.duration_s, c.warmup_s, port))
+        kernels = {*client.cpu_kernels, *server.cpu_kernels}
+        record = {"run_id": run.run_id, "cell_id": run.cell.cell_id, **asdict(run.cell),
+                  "repetition": run.repetition, "client": client.to_json(),
+                  "server": server.to_json(), "duration_s": c.duration_s,
+                  "warmup_s": inv.window_offset_s,
+                  "cpu_hosts": sorted(k.name for k in kernels), "topology": topo.details()}
+        return Job(run.run_id, inv, client, server, record)
 
 
 def _mark_stopped(archive: Archive, reason: str) -> None:
@@ -281,40 +264,58 @@ def _mark_stopped(archive: Archive, reason: str) -> None:
         archive.set_state("stopped", reason)
 
 
-def run_campaign(c: Campaign, archive_name: str, open_archive: Callable[[], Archive],
-                 progress: Progress) -> tuple[Archive, dict[str, int]]:
-    """Run every unfinished run of the plan into the archive; return it and its status counts.
+@dataclass(frozen=True)
+class NewArchive:
+    """An archive to create in ``out_dir`` once the hosts are checked; ``source_text`` is the
+    campaign file as the user wrote it."""
 
-    The hosts are connected and checked (tools, data interfaces) before ``open_archive`` is
-    called: a campaign refused there leaves nothing behind, on the hosts or in the archive
+    out_dir: Path
+    name: str
+    source_text: str | None = None
+
+    def create(self, c: Campaign, runs: list[plan.Run]) -> Archive:
+        return Archive.create(self.out_dir, self.name, c.to_input(), [r.run_id for r in runs],
+                              self.source_text)
+
+
+def run_campaign(c: Campaign, runs: list[plan.Run], into: Archive | NewArchive,
+                 progress: Progress) -> tuple[Archive, dict[str, int]]:
+    """Run every unfinished run of the plan (first round ``runs``, then any adaptive rounds)
+    into an archive; return it and its status counts.
+
+    The hosts are connected and checked (tools, data interfaces) before a new archive is
+    created: a campaign refused there leaves nothing behind, on the hosts or in the archive
     folder."""
-    runs = plan.runs(c)
+    # The adaptive rounds read the archive through the reporter (scipy, pandas): loaded for a
+    # campaign that runs, not for a dry run.
+    from . import adaptive
+
+    archive_name = into.name if isinstance(into, NewArchive) else into.root.name
     archive: Archive | None = None
     restored = False
     try:
-        with _connected(c) as remotes:
+        with _connected(c, archive_name) as connections:
             pair: Pair | None = None
-            hosts: Prepared | None = None
+            prepared = False
             try:
-                pair = _pair(c, campaign_tag(archive_name), remotes)
-                archive = open_archive()
+                pair = _pair(c, campaign_tag(archive_name), connections)
+                archive = into.create(c, runs) if isinstance(into, NewArchive) else into
                 done = sum(archive.finished(r) for r in archive.manifest["runs"])
-                hosts = _prepare(c, archive, pair, _workdirs(archive_name, remotes))
+                builds = _Builds(c, archive, _prepare(c, archive, pair), progress, done)
+                prepared = True
                 rounds = adaptive.Rounds(c, archive)
                 for (mtu, cfg), group in plan.groups(c):
                     # A resumed group: its unfinished first-round runs, else the next round.
                     first = [r for r in runs if (r.cell.mtu, r.cell.configuration) == (mtu, cfg)
                              and not archive.finished(r.run_id)] or rounds.next(group)
                     if first:
-                        done = _run_build(c, archive, hosts, mtu, cfg, first,
-                                          partial(rounds.next, group), progress, done)
+                        builds.run(cfg, mtu, first, partial(rounds.next, group))
                 # The end facts describe the hosts as the campaign leaves them: restored.
                 _restore_hosts(archive, pair)
                 _facts(archive, pair, "end")
                 restored = True
             finally:
-                _clean_up(c, None if restored else archive, remotes, archive_name, pair,
-                          hosts is not None)
+                _clean_up(c, connections, pair, None if restored else archive, prepared)
         assert archive is not None  # opened, or an exception went past this line
         archive.set_state("complete")
     except KeyboardInterrupt:
@@ -329,11 +330,3 @@ def run_campaign(c: Campaign, archive_name: str, open_archive: Callable[[], Arch
     for rec in archive.manifest["runs"].values():
         counts[rec["status"]] = counts.get(rec["status"], 0) + 1
     return archive, counts
-
-
-def campaign_input(c: Campaign) -> dict[str, Any]:
-    """The campaign as a mapping that `campaign.parse` takes back (for resume)."""
-    data = c.to_json()
-    data.pop("source", None)
-    normalised: dict[str, Any] = json.loads(json.dumps(data))  # tuples → lists, as stored
-    return normalised

@@ -9,13 +9,12 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import campaign as campaign_mod
-from . import lab
+from . import lab, plan
 from .archive import Archive
+from .collect import NewArchive, run_campaign
 from .collect import Progress as Hooks
-from .collect import campaign_input, dry_run, run_campaign
 from .console import console, say
 from .lab.sshd import banner
-from .plan import runs as plan_runs
 
 
 def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
@@ -44,40 +43,35 @@ def plan_only(campaign_path: str, spec: lab.LabSpec) -> tuple[dict[str, Any], li
     """`--dry-run`: the plan's figures and its run ids in execution order; no host touched."""
     c, _ = load_campaign(campaign_path, spec)
     c.check_credentials()
-    return dry_run(c), [r.run_id for r in plan_runs(c)]
+    runs = plan.runs(c)
+    return plan.figures(c, runs), [r.run_id for r in runs]
 
 
 def collect(campaign_path: str, out: Path, resume: str, spec: lab.LabSpec) -> Collected:
+    into: Archive | NewArchive
     if resume:
-        archive = Archive.open(Path(resume))
-        c = campaign_mod.parse(archive.manifest["campaign"], f"{resume}/manifest.json",
+        into = Archive.open(Path(resume))
+        c = campaign_mod.parse(into.manifest["campaign"], f"{resume}/manifest.json",
                                spec.hosts_file)
-        name = archive.root.name
         if uses_lab(c, spec) and not all(banner(h.ssh_host, h.port) for h in c.hosts):
             # Only when the lab is down (a reboot): a lab that answers may hold a killed
             # campaign's state (OVS owning the wire), which the collector itself undoes.
             lab.up(spec, say=say)
-
-        def open_archive() -> Archive:
-            return archive
     else:
         if not campaign_path:
             say(f"no campaign file: the default campaign on the embedded lab {spec.lab_id}")
             lab.up(spec, say=say)  # idempotent: builds only what is missing
         c, text = load_campaign(campaign_path, spec)
-        name = Archive.new_name(c.name)
-
-        def open_archive() -> Archive:
-            return Archive.create(out, name, campaign_input(c),
-                                  [r.run_id for r in plan_runs(c)], text)
+        into = NewArchive(out, Archive.new_name(c.name), text)
     c.check_credentials()
-    plan = dry_run(c)
-    root = Path(resume) if resume else out / name
-    runs, how = ((f"{plan['runs']}", "") if "runs_max" not in plan else
-                 (f"{plan['runs']}–{plan['runs_max']}", f" ({plan['repetitions']})"))
-    say(f"campaign {c.name}: {runs} runs in {plan['cells']} cells{how}, "
-        f"{plan['builds']} builds, seed {c.seed}; archive {root}")
-    planned = len(archive.manifest["plan"]) if resume else plan["runs"]
+    first_round = plan.runs(c)
+    figures = plan.figures(c, first_round)
+    root = into.root if isinstance(into, Archive) else out / into.name
+    runs, how = ((f"{figures['runs']}", "") if "runs_max" not in figures else
+                 (f"{figures['runs']}–{figures['runs_max']}", f" ({figures['repetitions']})"))
+    say(f"campaign {c.name}: {runs} runs in {figures['cells']} cells{how}, "
+        f"{figures['builds']} builds, seed {c.seed}; archive {root}")
+    planned = len(into.manifest["plan"]) if isinstance(into, Archive) else figures["runs"]
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TimeRemainingColumn(), console=console, transient=False)
@@ -88,7 +82,7 @@ def collect(campaign_path: str, out: Path, resume: str, spec: lab.LabSpec) -> Co
                                                                  completed=done),
                           on_done=lambda rec, done: bar.update(task, completed=done),
                           on_plan=lambda total: bar.update(task, total=total))
-            archive, counts = run_campaign(c, name, open_archive, hooks)
+            archive, counts = run_campaign(c, first_round, into, hooks)
     finally:
         signal.signal(signal.SIGTERM, previous)
     return Collected(archive.root, counts)

@@ -1,31 +1,32 @@
 """Where a tool process runs: a host's root namespace, a namespace on it (container, …), or a VM
-living on it (its own SSH target)."""
+living on it (its own SSH connection)."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from .connection import Connection
+
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A place to run a tool: through connection ``remote`` (default: host ``host_index``'s),
-    maybe inside ``netns``.
-
-    Connections are numbered as the campaign opens them: 0 and 1 the hosts, then the VMs
-    (2 on host 0, 3 on host 1).
-    """
+    """A place to run a tool: on ``host`` (the machine it lives on), maybe inside ``netns``, or
+    through a VM's own connection ``guest``."""
 
     role: str          # "host", "container", "veth namespace", "overlay member", "vm"
-    host_index: int    # 0 = host A, 1 = host B: the machine it lives on
-    host_name: str
+    host: Connection
     address: str       # the address the tool uses there
     netns: str | None = None
-    remote: int | None = None   # a VM's own connection
+    guest: Connection | None = None
     vm_name: str | None = None
 
     @property
-    def runs_on(self) -> int:
+    def runs_on(self) -> Connection:
         """The connection its commands go through."""
-        return self.host_index if self.remote is None else self.remote
+        return self.host if self.guest is None else self.guest
+
+    @property
+    def host_name(self) -> str:
+        return self.host.name
 
     @property
     def label(self) -> str:
@@ -35,9 +36,9 @@ class Endpoint:
         return ["ip", "netns", "exec", self.netns, *argv] if self.netns else list(argv)
 
     @property
-    def cpu_kernels(self) -> tuple[int, ...]:
+    def cpu_kernels(self) -> tuple[Connection, ...]:
         """The connections whose /proc/stat covers this endpoint's work: a VM's guest and host."""
-        return tuple(dict.fromkeys((self.runs_on, self.host_index)))
+        return tuple(dict.fromkeys((self.runs_on, self.host)))
 
     def to_json(self) -> dict[str, object]:
         data: dict[str, object] = {"role": self.role, "host": self.host_name,

@@ -3,6 +3,7 @@
 import random
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 
 from .campaign import TOOL_TESTS, Campaign
 
@@ -103,3 +104,20 @@ def estimate_seconds(c: Campaign, plan: list[Run]) -> float:
 def estimate_max_seconds(c: Campaign) -> float:
     """The estimate when every cell makes ``maximum`` runs."""
     return estimate_seconds(c, [Run(cell, 1) for cell in cells(c)]) * c.repetitions.maximum
+
+
+def figures(c: Campaign, runs: list[Run]) -> dict[str, Any]:
+    """The figures of the plan whose first round is ``runs``; with adaptive repetitions
+    ``runs`` and ``estimated_s`` are the first round's (``min`` per cell), and
+    ``runs_max``/``estimated_max_s`` the ceiling."""
+    out = {"campaign": c.name, "seed": c.seed, "hosts": [h.describe() for h in c.hosts],
+           "cells": len(cells(c)), "runs": len(runs),
+           "measuring_s": sum(measuring_seconds(c, r) for r in runs),
+           "estimated_s": estimate_seconds(c, runs),
+           "builds": len({(r.cell.mtu, r.cell.configuration) for r in runs})}
+    reps = c.repetitions
+    if reps.adaptive:
+        out.update(repetitions=f"{reps.minimum}-{reps.maximum} per cell, until the 95 % CI "
+                               f"is within ±{reps.target_ci_pct:g} % of the mean",
+                   runs_max=max_runs(c), estimated_max_s=estimate_max_seconds(c))
+    return out

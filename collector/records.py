@@ -1,6 +1,8 @@
-"""The archive's run record, typed: the collector writes every record through RunRecord, the
-reporter reads every record through it (one that does not validate is a problem of that run,
-named on the Problems page), synthetic archives are made with it. Its JSON Schema is in
+"""The archive's manifest and run record, typed: the collector writes every record through
+RunRecord and every new manifest through Manifest; the reporter reads every manifest through
+Manifest (an archive whose manifest does not validate is refused, naming the key) and every
+record through RunRecord (one that does not validate is a problem of that run, named on the
+Problems page); synthetic archives are made with both. Their JSON Schema is in
 docs/archive-format.md (`python -m collector.records --doc` rewrites it there; a test keeps the
 two equal).
 
@@ -88,6 +90,35 @@ class RunRecord(_Record):
         return self
 
 
+class HostState(_Record):
+    """A host's or VM's settings before the campaign changed any, restored at its end."""
+
+    data_if: str
+    mtu: int
+    ip_forward: str | None = Field(None, description="net.ipv4.ip_forward (hosts only)")
+    other_mtus: dict[str, int] = Field(default_factory=dict,
+                                       description="VM host-side interfaces -> MTU")
+
+
+class Manifest(BaseModel):
+    """manifest.json. Not frozen: the collector updates it as the campaign goes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    schema_version: int
+    harness: dict[str, str] = Field(description="name, version, commit, dirty")
+    created_utc: str
+    updated_utc: str = ""
+    state: Literal["running", "stopped", "complete"]
+    state_reason: str = ""
+    campaign: dict[str, Any] = Field(description="the campaign as parsed (what resume reads)")
+    plan: list[str] = Field(description="run ids, in the order they run; adaptive rounds "
+                                        "append theirs")
+    host_state: dict[str, HostState] = Field(default_factory=dict)
+    runs: dict[str, Any] = Field(description="run id -> RunRecord; each checked on its own, "
+                                             "so a bad record is a problem of its run only")
+
+
 def problem(exc: ValidationError) -> str:
     """The first thing wrong with a record, for the Problems page: `field.path: message`."""
     err = exc.errors()[0]
@@ -100,8 +131,23 @@ def validated(record: dict[str, Any]) -> dict[str, Any]:
     return RunRecord.model_validate(record).model_dump(mode="json", exclude_unset=True)
 
 
+def manifest_problem(exc: ValidationError) -> str:
+    """What is wrong with a manifest: `key.path: message` (the first few)."""
+    said = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err["loc"])
+        said.append(f"{where}: {err['msg']}" if where else err["msg"])
+    return "; ".join(said)[:400]
+
+
 def json_schema() -> dict[str, Any]:
-    return RunRecord.model_json_schema()
+    """Both models' schemas: the manifest's, and the run record's under `$defs`."""
+    schema = Manifest.model_json_schema()
+    record = RunRecord.model_json_schema()
+    schema.setdefault("$defs", {}).update(record.pop("$defs", {}))
+    schema["$defs"]["RunRecord"] = record
+    schema["properties"]["runs"]["additionalProperties"] = {"$ref": "#/$defs/RunRecord"}
+    return schema
 
 
 SCHEMA_DOC = Path(__file__).resolve().parent.parent / "docs" / "archive-format.md"

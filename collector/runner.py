@@ -25,10 +25,24 @@ ALIVE = ("alive() { s=$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -c1); "
 
 @dataclass(frozen=True)
 class RunContext:
+    """What every run of one build shares."""
+
     archive: Archive
-    remotes: tuple[Remote, ...]    # hosts 0 and 1, then VMs (see Endpoint)
-    workdirs: tuple[str, ...]
-    path_mtus: dict[str, int]
+    path_mtus: dict[str, int]   # read back from every interface on the path, after the build
+    window_s: float             # the measuring window, warm-up excluded
+    timeout_s: int              # the client's, whatever the tool
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run to make: the tool's command lines between two endpoints, and what its record
+    says before it starts (the cell, the endpoints, the topology)."""
+
+    run_id: str
+    invocation: Invocation
+    client: Endpoint
+    server: Endpoint
+    record: dict[str, Any]
 
 
 def start_server(remote: Remote, workdir: str, ep: Endpoint, argv: list[str]) -> int:
@@ -82,33 +96,30 @@ def _reason(res: Result) -> str:
     return (text.splitlines()[0][:300] if text else f"exit code {res.exit_code}")
 
 
-def execute(ctx: RunContext, run_id: str, inv: Invocation, client: Endpoint,
-            server: Endpoint, window_s: float, timeout_s: int,
-            base_record: dict[str, Any]) -> dict[str, Any]:
+def execute(ctx: RunContext, job: Job) -> dict[str, Any]:
     """Run one measurement and archive it; return the run's record."""
-    run_dir = ctx.archive.run_dir(run_id)
+    inv, client, server = job.invocation, job.client, job.server
+    run_dir = ctx.archive.run_dir(job.run_id)
     rel = run_dir.relative_to(ctx.archive.root).as_posix()
-    srv_remote = ctx.remotes[server.runs_on]
-    record: dict[str, Any] = {**base_record, "status": "running", "start_utc": utc_now(),
+    srv = server.runs_on
+    record: dict[str, Any] = {**job.record, "status": "running", "start_utc": utc_now(),
                               "path_mtus": ctx.path_mtus, "files": {}}
-    client_argv = ["timeout", "-k", "2", str(timeout_s), *client.wrap(inv.client)]
+    client_argv = ["timeout", "-k", "2", str(ctx.timeout_s), *client.wrap(inv.client)]
     record["commands"] = {"server": shlex.join(server.wrap(inv.server)),
                           "client": shlex.join(client_argv)}
 
-    workdir = ctx.workdirs[server.runs_on]
-    pid = start_server(srv_remote, workdir, server, inv.server)
+    pid = start_server(srv.remote, srv.workdir, server, inv.server)
     client_res: Result | None = None
     try:
-        problem = wait_listening(srv_remote, server, inv.listen_port, pid)
+        problem = wait_listening(srv.remote, server, inv.listen_port, pid)
         if problem is None:
-            client_res = _measure(ctx, rel, record, inv, client, server, client_argv,
-                                  window_s, timeout_s)
+            client_res = _measure(ctx, job, client_argv, f"{rel}/", record["files"])
     except BaseException:
         # Interrupted, a host lost, the archive's disk full: the server must not outlive us.
         with contextlib.suppress(BenchError):
-            stop_server(srv_remote, workdir, pid, 0.0)
+            stop_server(srv.remote, srv.workdir, pid, 0.0)
         raise
-    srv_out, srv_err = stop_server(srv_remote, workdir, pid,
+    srv_out, srv_err = stop_server(srv.remote, srv.workdir, pid,
                                    SERVER_EXIT_WAIT_S if inv.server_exits else 0.0)
     for name, text in (("server.stdout", srv_out), ("server.stderr", srv_err)):
         ctx.archive.write(f"{rel}/{name}", text)
@@ -132,27 +143,28 @@ def execute(ctx: RunContext, run_id: str, inv: Invocation, client: Endpoint,
     return record
 
 
-def _measure(ctx: RunContext, rel: str, record: dict[str, Any], inv: Invocation,
-             client: Endpoint, server: Endpoint, client_argv: list[str], window_s: float,
-             timeout_s: int) -> Result:
+def _measure(ctx: RunContext, job: Job, client_argv: list[str], prefix: str,
+             files: dict[str, str]) -> Result:
     """The client, with a CPU sampler on every kernel involved and a TCP counter sampler in
-    each endpoint's namespace, over the same window; the snapshots are archived."""
-    kernels = sorted(set(client.cpu_kernels) | set(server.cpu_kernels))
-    timeout = inv.window_offset_s + window_s + 30
+    each endpoint's namespace, over the same window; the snapshots are archived under
+    ``prefix`` and listed in ``files``."""
+    inv, client, server = job.invocation, job.client, job.server
+    kernels = dict.fromkeys((*client.cpu_kernels, *server.cpu_kernels))
+    timeout = inv.window_offset_s + ctx.window_s + 30
     with ThreadPoolExecutor(max_workers=3 + len(kernels)) as pool:
-        samplers = {f"cpu-{ctx.remotes[k].host.name}": pool.submit(
-            ctx.remotes[k].run, cpu.sampler_command(inv.window_offset_s, window_s),
-            timeout=timeout) for k in kernels}
+        samplers = {f"cpu-{k.name}": pool.submit(
+            k.remote.run, cpu.sampler_command(inv.window_offset_s, ctx.window_s),
+            timeout=timeout) for k in sorted(kernels, key=lambda k: k.name)}
         for side, ep in (("client", client), ("server", server)):
             samplers[f"tcp-{side}"] = pool.submit(
-                ctx.remotes[ep.runs_on].run,
-                ep.wrap(tcp_counters.sampler_command(inv.window_offset_s, window_s)),
+                ep.runs_on.remote.run,
+                ep.wrap(tcp_counters.sampler_command(inv.window_offset_s, ctx.window_s)),
                 timeout=timeout)
-        client_res = pool.submit(ctx.remotes[client.runs_on].run, client_argv,
-                                 timeout=timeout_s + 10).result()
+        client_res = pool.submit(client.runs_on.remote.run, client_argv,
+                                 timeout=ctx.timeout_s + 10).result()
         for name, fut in samplers.items():
-            ctx.archive.write(f"{rel}/{name}.txt", fut.result().stdout)
-            record["files"][name.replace("-", ":", 1)] = f"{rel}/{name}.txt"
+            ctx.archive.write(f"{prefix}{name}.txt", fut.result().stdout)
+            files[name.replace("-", ":", 1)] = f"{prefix}{name}.txt"
     return client_res
 
 

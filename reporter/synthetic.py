@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from collector.archive import SCHEMA_VERSION, Archive, write_atomic
-from collector.records import Commands, EndpointRecord, ExitCodes, RunRecord
+from collector.records import Commands, EndpointRecord, ExitCodes, Manifest, RunRecord
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 PATHS = [("bare", "host-host"), ("container", "container-container"),
@@ -98,14 +98,14 @@ def generate(out: Path, runs: int, seed: int = 1, scale: float = 1.0, name: str 
             status="ok", start_utc=created_utc, end_utc=created_utc, path_mtus={},
             commands=Commands(server="synthetic", client="synthetic"),
             exit_codes=ExitCodes(client=0), files=files).model_dump(mode="json")
-    manifest = {"schema_version": SCHEMA_VERSION, "state": "complete",
-                "created_utc": created_utc,
-                "harness": {"commit": "synthetic"},
-                "campaign": {"seed": seed, "duration_s": 1, "warmup_s": 1,
-                             "repetitions": -(-runs // len(cells_)),
-                             "tools": sorted({t for t, _ in TESTS}),
-                             "message_sizes": SIZES, "mtus": MTUS},
-                "plan": list(records), "runs": records}
+    manifest = Manifest(schema_version=SCHEMA_VERSION, state="complete",
+                        created_utc=created_utc, updated_utc=created_utc,
+                        harness={"commit": "synthetic"},
+                        campaign={"seed": seed, "duration_s": 1, "warmup_s": 1,
+                                  "repetitions": -(-runs // len(cells_)),
+                                  "tools": sorted({t for t, _ in TESTS}),
+                                  "message_sizes": SIZES, "mtus": MTUS},
+                        plan=list(records), runs=records).model_dump(mode="json")
     write_atomic(root / "manifest.json", json.dumps(manifest))
     Archive(root, manifest).write_sums()
     return root

@@ -11,7 +11,6 @@ import pytest
 from collector import campaign, plan
 from collector.adaptive import Rounds, settled
 from collector.archive import Archive
-from collector.collect import campaign_input, dry_run
 from collector.errors import BenchError
 from reporter import aggregate, convergence, synthetic
 from reporter.archive import load
@@ -44,12 +43,12 @@ def test_bad_adaptive_repetitions_name_the_key(value: object, message: str) -> N
 
 def test_an_integer_keeps_its_meaning_and_the_mapping_round_trips() -> None:
     fixed = parse(repetitions=4)
-    assert not fixed.repetitions.adaptive and campaign_input(fixed)["repetitions"] == 4
+    assert not fixed.repetitions.adaptive and fixed.to_input()["repetitions"] == 4
     assert len(plan.runs(fixed)) == 4 * len(plan.cells(fixed)) == plan.max_runs(fixed)
-    assert "runs_max" not in dry_run(fixed)
+    assert "runs_max" not in plan.figures(fixed, plan.runs(fixed))
     c = parse(repetitions=ADAPTIVE)
-    assert campaign_input(c)["repetitions"] == {**ADAPTIVE, "target_ci_pct": 5.0}
-    assert campaign.parse(campaign_input(c), "manifest.json") == c
+    assert c.to_input()["repetitions"] == {**ADAPTIVE, "target_ci_pct": 5.0}
+    assert campaign.parse(c.to_input(), "manifest.json") == c
 
 
 def test_the_plan_starts_at_min_and_grows_one_run_per_unsettled_cell() -> None:
@@ -57,7 +56,7 @@ def test_the_plan_starts_at_min_and_grows_one_run_per_unsettled_cell() -> None:
     cells = plan.cells(c)
     first = plan.runs(c)
     assert len(first) == 3 * len(cells)
-    figures = dry_run(c)
+    figures = plan.figures(c, plan.runs(c))
     assert figures["runs"] == len(first) and figures["runs_max"] == 10 * len(cells)
     assert figures["estimated_max_s"] == pytest.approx(figures["estimated_s"] * 10 / 3)
     [(_, group)] = plan.groups(c)

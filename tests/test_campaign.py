@@ -6,7 +6,6 @@ from typing import Any
 import pytest
 
 from collector import campaign, plan
-from collector.collect import campaign_input
 from collector.errors import BenchError
 from collector.hosts import host_from_mapping, save_hosts, vm_from_mapping
 
@@ -69,13 +68,13 @@ def test_the_plan_covers_the_matrix_and_is_reproducible() -> None:
     assert builds == sorted(builds, key=lambda b: ([1500, 9000].index(b[0]),
                                                    ["bare", "container"].index(b[1])))
     assert [r.run_id for r in runs] != [r.run_id for r in plan.runs(
-        parse(**{**campaign_input(c), "seed": 43}))]
+        parse(**{**c.to_input(), "seed": 43}))]
 
 
 def test_campaign_round_trips_through_the_manifest_form(tmp_path: Path) -> None:
     c = parse(configurations=["container"], directions={"container": ["host-container"]},
               seed=5)
-    again = campaign.parse(campaign_input(c), "manifest.json")
+    again = campaign.parse(c.to_input(), "manifest.json")
     assert again == c
     assert plan.runs(again) == plan.runs(c)
 
@@ -98,7 +97,7 @@ def test_vm_is_measured_by_default_only_when_there_are_vms() -> None:
 
 def test_vms_round_trip_through_the_manifest_form() -> None:
     c = parse(vms=[VM_A, VM_B], configurations=["vm"], seed=9)
-    again = campaign.parse(campaign_input(c), "manifest.json")
+    again = campaign.parse(c.to_input(), "manifest.json")
     assert again == c
     assert plan.runs(again) == plan.runs(c)
 

@@ -105,9 +105,10 @@ def test_a_small_significant_change_is_within_tolerance(tmp_path: Path) -> None:
 
 def test_one_distribution_gives_few_false_alarms(tmp_path: Path) -> None:
     """Pairs of campaigns drawn from one distribution: about 5 % of cells have a raw p below
-    0.05, and after Benjamini–Hochberg almost no pair flags anything."""
+    0.05 (~9 of a pair's 210), and after Benjamini–Hochberg almost no pair flags anything
+    (uncorrected, nearly every pair would)."""
     raw_hits = raw_total = flagged_pairs = 0
-    pairs = 12
+    pairs = 6
     rng = random.Random(11)
     for i in range(pairs):
         a = _campaign(tmp_path / f"p{i}", "a", 1.0, rng.randrange(10**6), 1)
@@ -123,4 +124,4 @@ def test_one_distribution_gives_few_false_alarms(tmp_path: Path) -> None:
     rate = raw_hits / raw_total
     assert raw_total >= pairs * 80
     assert 0.02 <= rate <= 0.09, rate
-    assert flagged_pairs <= 2, flagged_pairs
+    assert flagged_pairs <= 1, flagged_pairs

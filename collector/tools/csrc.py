@@ -10,7 +10,7 @@ from .invocation import Invocation, ToolContext
 
 
 def invocation(cell: Cell, client: Endpoint, server: Endpoint, ctx: ToolContext) -> Invocation:
-    srv_bin, cli_bin = ctx.bindirs[server.runs_on], ctx.bindirs[client.runs_on]
+    srv_bin, cli_bin = server.runs_on.bindir, client.runs_on.bindir
     timing = ["--duration", str(ctx.duration_s), "--warmup", str(ctx.warmup_s)]
     port = ["--port", str(ctx.port)]
     if cell.test == "rr":

@@ -10,7 +10,6 @@ class ToolContext:
     duration_s: int
     warmup_s: int
     port: int
-    bindirs: tuple[str, ...] = ("", "")  # where the csrc programs are, per connection
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,9 @@
 import contextlib
 import shlex
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from ..connection import Connection
 from ..endpoint import Endpoint
 from ..errors import BenchError
 from ..hosts import Vm
@@ -14,29 +15,41 @@ Script = list[list[str]]
 VERIFY_TRIES = 3
 
 
-@dataclass
+@dataclass(frozen=True)
 class Pair:
     """The two hosts of a campaign, connected, with what the collector learned about them."""
 
-    remotes: tuple[Remote, Remote]
+    hosts: tuple[Connection, Connection]
     data_ifs: tuple[str, str]
     # Namespace names are global to a kernel (and both lab hosts share one): a campaign's own
     # tag keeps two campaigns on one machine apart, and stays the same when it is resumed.
     tag: str = "0000"
-    # The VMs on host 0 and host 1 (when the campaign measures the vm configuration):
-    # connections 2 and 3, and the interface that holds each one's data address.
+    # The VMs on host 0 and host 1 (when the campaign measures the vm configuration), their
+    # guests' connections, and the interface that holds each one's data address.
     vms: tuple[Vm, ...] = ()
-    guests: tuple[Remote, ...] = ()
+    guests: tuple[Connection, ...] = ()
     guest_ifs: tuple[str, ...] = ()
 
     @property
-    def connections(self) -> tuple[Remote, ...]:
-        """Hosts first, then guests: what an Endpoint's ``runs_on`` indexes."""
-        return self.remotes + self.guests
+    def remotes(self) -> tuple[Remote, Remote]:
+        return self.hosts[0].remote, self.hosts[1].remote
+
+    @property
+    def connections(self) -> tuple[Connection, ...]:
+        return self.hosts + self.guests
+
+    @property
+    def interfaces(self) -> tuple[tuple[Connection, str], ...]:
+        """Every connection with its data interface: the hosts', then the guests'."""
+        return tuple(zip(self.connections, self.data_ifs + self.guest_ifs, strict=True))
+
+    def with_bindirs(self, bindirs: Sequence[str]) -> "Pair":
+        """The same pair, each connection knowing where csrc was built on it."""
+        built = [conn.with_bindir(b) for conn, b in zip(self.connections, bindirs, strict=True)]
+        return replace(self, hosts=(built[0], built[1]), guests=tuple(built[2:]))
 
     def host(self, i: int) -> Endpoint:
-        h = self.remotes[i].host
-        return Endpoint("host", i, h.name, h.data_address)
+        return Endpoint("host", self.hosts[i], self.hosts[i].remote.host.data_address)
 
     def data_address(self, i: int) -> str:
         return self.remotes[i].host.data_address
@@ -82,9 +95,9 @@ class Topology:
         """Facts about the build worth keeping in every run's record (e.g. the OVS datapath)."""
         return {}
 
-    def path_interfaces(self) -> list[tuple[int, str | None, str]]:
+    def path_interfaces(self) -> list[tuple[Connection, str | None, str]]:
         """(connection, netns, device) of every interface on the path, for MTU read-back."""
-        return [(i, None, self.pair.data_ifs[i]) for i in (0, 1)]
+        return [(self.pair.hosts[i], None, self.pair.data_ifs[i]) for i in (0, 1)]
 
     def verify(self, directions: Sequence[str]) -> None:
         """Every client endpoint reaches its server's address."""
@@ -93,7 +106,7 @@ class Topology:
             # A few tries: the first packet waits for neighbour resolution on every hop, which
             # an emulated guest can make slower than one ping's wait.
             for _ in range(VERIFY_TRIES):
-                res = self.pair.connections[client.runs_on].run(
+                res = client.runs_on.remote.run(
                     client.wrap(["ping", "-c", "1", "-W", "2", server.address]), timeout=15)
                 if res.ok:
                     break

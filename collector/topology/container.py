@@ -53,7 +53,7 @@ class Container(NamespacePerHost):
                 *self._ns(i).delete()])
 
     def _container(self, i: int) -> Endpoint:
-        return Endpoint("container", i, self.pair.remotes[i].host.name, container_address(i),
+        return Endpoint("container", self.pair.hosts[i], container_address(i),
                         self._ns(i).netns)
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:

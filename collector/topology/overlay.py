@@ -2,6 +2,7 @@
 other host) and a bridge per host, the container's veth on that bridge. The overlay's MTU is the
 wire's less the 50 B of VXLAN encapsulation."""
 
+from ..connection import Connection
 from ..endpoint import Endpoint
 from .netns import PREFIX, NamespacePerHost
 
@@ -44,11 +45,11 @@ class Overlay(NamespacePerHost):
                                          ["ip", "link", "del", BRIDGE]])
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
-        a, b = (Endpoint("overlay member", i, self.pair.remotes[i].host.name,
+        a, b = (Endpoint("overlay member", self.pair.hosts[i],
                          member_address(i), self._ns(i).netns) for i in (0, 1))
         return a, b
 
-    def path_interfaces(self) -> list[tuple[int, str | None, str]]:
-        wire = [(i, None, self.pair.data_ifs[i]) for i in (0, 1)]
-        return [*wire, *((i, None, VXLAN) for i in (0, 1)),
-                *((i, self._ns(i).netns, self._ns(i).inner_dev) for i in (0, 1))]
+    def path_interfaces(self) -> list[tuple[Connection, str | None, str]]:
+        wire = [(self.pair.hosts[i], None, self.pair.data_ifs[i]) for i in (0, 1)]
+        return [*wire, *((self.pair.hosts[i], None, VXLAN) for i in (0, 1)),
+                *((self.pair.hosts[i], self._ns(i).netns, self._ns(i).inner_dev) for i in (0, 1))]

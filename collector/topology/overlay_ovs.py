@@ -14,6 +14,7 @@ import contextlib
 import json
 import shlex
 
+from ..connection import Connection
 from ..endpoint import Endpoint
 from ..errors import BenchError
 from ..remote import Remote
@@ -173,12 +174,13 @@ class OverlayOvs(NamespacePerHost):
                 restore_leftovers(self.pair.remotes[i], self.pair.tag, i)
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
-        a, b = (Endpoint("OVS overlay member", i, self.pair.remotes[i].host.name,
+        a, b = (Endpoint("OVS overlay member", self.pair.hosts[i],
                          member_address(i), self._ns(i).netns) for i in (0, 1))
         return a, b
 
-    def path_interfaces(self) -> list[tuple[int, str | None, str]]:
-        underlay = [(i, None, UNDERLAY_BR) for i in (0, 1)] if self.datapath == "netdev" else []
+    def path_interfaces(self) -> list[tuple[Connection, str | None, str]]:
+        underlay = ([(self.pair.hosts[i], None, UNDERLAY_BR) for i in (0, 1)]
+                    if self.datapath == "netdev" else [])
         return [*super().path_interfaces(), *underlay]
 
     def details(self) -> dict[str, str]:

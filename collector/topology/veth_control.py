@@ -38,6 +38,6 @@ class VethControl(NamespacePerHost):
                                          *self._ns(i).delete()])
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
-        a, b = (Endpoint("veth namespace", i, self.pair.remotes[i].host.name, subnet(i)[2],
+        a, b = (Endpoint("veth namespace", self.pair.hosts[i], subnet(i)[2],
                          self._ns(i).netns) for i in (0, 1))
         return a, b

@@ -6,12 +6,11 @@ its tap): the other host gets a route to it via this host's data address, and ho
 Other VMs (bridged onto the data network, say) are reached as they are.
 """
 
+from ..connection import Connection
 from ..endpoint import Endpoint
 from ..errors import BenchError
 from .base import Script, Topology
 from .netns import forwarding_on
-
-GUESTS_FROM = 2  # connection numbers of the VMs: 2 on host 0, 3 on host 1
 
 
 class Vm(Topology):
@@ -35,7 +34,7 @@ class Vm(Topology):
                 script.append(["ip", "link", "set", "dev", vm.host_interface, "mtu", str(mtu)])
             if script:
                 self.pair.apply(i, script, f"building the {self.name} configuration")
-            guest = self.pair.guests[i]
+            guest = self.pair.guests[i].remote
             res = guest.run(["ip", "link", "set", "dev", self.pair.guest_ifs[i], "mtu", str(mtu)],
                             timeout=30)
             if not res.ok:
@@ -50,18 +49,18 @@ class Vm(Topology):
                 self.pair.apply_tolerant(i, [["ip", "route", "del",
                                               f"{peer.target.data_address}/32"]])
 
-    def path_interfaces(self) -> list[tuple[int, str | None, str]]:
+    def path_interfaces(self) -> list[tuple[Connection, str | None, str]]:
         paths = super().path_interfaces()
         for i in (0, 1):
             if self.pair.vms[i].host_interface:
-                paths.append((i, None, str(self.pair.vms[i].host_interface)))
-            paths.append((GUESTS_FROM + i, None, self.pair.guest_ifs[i]))
+                paths.append((self.pair.hosts[i], None, str(self.pair.vms[i].host_interface)))
+            paths.append((self.pair.guests[i], None, self.pair.guest_ifs[i]))
         return paths
 
     def _vm(self, i: int) -> Endpoint:
         vm = self.pair.vms[i]
-        return Endpoint("vm", i, self.pair.remotes[i].host.name, vm.target.data_address,
-                        remote=GUESTS_FROM + i, vm_name=vm.name)
+        return Endpoint("vm", self.pair.hosts[i], vm.target.data_address,
+                        guest=self.pair.guests[i], vm_name=vm.name)
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
         return {
