@@ -5,6 +5,7 @@ Every figure uses one colour per configuration (the Okabe–Ito palette, which s
 blindness), draws a 95 % CI whisker only where the cell has enough runs for one, and is sized
 for the site's content column with text of at least 12 px."""
 
+import hashlib
 import json
 from typing import Any
 
@@ -53,8 +54,11 @@ def _finish(chart: Any, title: str, label_limit: int = 260) -> Spec:
     # Title and configuration go into the dict: each Altair call on a chart copies all of it
     # (~0.05 s a chart). Validation against the Vega-Lite schema costs ~0.1 s a chart; the
     # tests validate them.
-    with alt.data_transformers.enable("dpb-json"):
-        spec = dict(chart.to_dict(validate=False))
+    if isinstance(chart, dict):
+        spec = chart
+    else:
+        with alt.data_transformers.enable("dpb-json"):
+            spec = dict(chart.to_dict(validate=False))
     spec["title"] = {"text": title, "fontSize": FONT + 2, "anchor": "start"}
     spec["config"] = {**CONFIG, "axis": {**CONFIG["axis"], "labelLimit": label_limit}}
     return _only_used_columns(spec)
@@ -104,7 +108,7 @@ def path_bars(cells: pd.DataFrame, title: str, x_title: str, column: str | None 
     x = alt.X("mean:Q", title=x_title, scale=alt.Scale(zero=True))
     bars = alt.Chart().mark_bar().encode(y=y, x=x, color=_color(), tooltip=_tooltip(x_title))
     whiskers = alt.Chart().mark_rule(color="black").encode(
-        y=y, x="whisker_low:Q", x2="whisker_high:Q")
+        y=y, x=alt.X("whisker_low:Q"), x2=alt.X2("whisker_high:Q"))
     labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
         y=y, x=alt.X("mean:Q"), text=alt.Text("mean:Q", format=".3~g"))
     return _finish(_panels([bars, whiskers, labels], data, column, 22, independent_x=True),
@@ -112,29 +116,55 @@ def path_bars(cells: pd.DataFrame, title: str, x_title: str, column: str | None 
 
 
 def _panels(layers: list[Any], data: pd.DataFrame, column: str | None, row_height: int,
-            independent_x: bool = False) -> Any:
+            independent_x: bool = False) -> Spec:
     """Layers over ``data`` as panels: one per value of ``column`` (the message sizes) side by
-    side — two a row when one campaign has more than two — and a row of them per campaign."""
+    side — two a row when one campaign has more than two — and a row of them per campaign.
+
+    Composed as Vega-Lite by hand from each layer's own spec: Altair's layer() and facet()
+    deep-copy and re-validate every layer, which was most of a site build's time."""
     columns = sorted(map(str, data[column].unique()), key=_natural) if column else []
     campaigns = list(dict.fromkeys(data["campaign"]))
     width = max(160, (WIDTH - 200) // max(1, len(columns)))
     wrap = bool(column) and len(campaigns) == 1 and len(columns) > 2
-    layered = alt.layer(*layers, data=data).properties(
-        width=(WIDTH - 200) // 2 if wrap else width,
-        height=row_height * max(1, data["path"].nunique()))
+    inner: Spec = {"layer": [_layer_spec(layer) for layer in layers],
+                   "width": (WIDTH - 200) // 2 if wrap else width,
+                   "height": row_height * max(1, data["path"].nunique())}
+    facet: Spec = {}
     if wrap:
-        chart = layered.facet(facet=alt.Facet(f"{column}:N", title=None, sort=columns),
-                              columns=2)
+        facet["facet"] = _header(str(column), columns)
     else:
-        facet: dict[str, Any] = {}
         if column:
-            facet["column"] = alt.Column(f"{column}:N", title=None, sort=columns)
+            facet["column"] = _header(column, columns)
         if len(campaigns) > 1:
-            facet["row"] = alt.Row("campaign:N", title=None, sort=campaigns)
-        if not facet:
-            return layered
-        chart = layered.facet(**facet)
-    return chart.resolve_scale(x="independent") if independent_x and column else chart
+            facet["row"] = _header("campaign", campaigns)
+        if facet:
+            facet = {"facet": facet}
+    spec: Spec = _with_data({**facet, "spec": inner} if facet else inner, data)
+    if wrap:
+        spec["columns"] = 2
+    if independent_x and column:
+        spec["resolve"] = {"scale": {"x": "independent"}}
+    return spec
+
+
+def _header(field: str, order: list[str]) -> Spec:
+    return {"field": field, "type": "nominal", "title": None, "sort": order}
+
+
+def _layer_spec(layer: Any) -> Spec:
+    spec = dict(layer.to_dict(validate=False))
+    for key in ("$schema", "config", "data", "datasets"):
+        spec.pop(key, None)
+    return spec
+
+
+def _with_data(spec: Spec, data: pd.DataFrame) -> Spec:
+    """A top-level spec over ``data``, named by its content as Altair names its datasets."""
+    rows = _values(data)["values"]
+    name = "data-" + hashlib.md5(json.dumps(rows, sort_keys=True).encode(),
+                                 usedforsecurity=False).hexdigest()
+    return {"$schema": alt.SCHEMA_URL, "data": {"name": name}, **spec,
+            "datasets": {name: rows}}
 
 
 def _natural(label: Any) -> Any:
@@ -156,7 +186,7 @@ def sides(cells: pd.DataFrame, title: str, order: list[str] | None = None) -> Sp
         tooltip=[*_tooltip("% of one CPU"), alt.Tooltip("side:N")])
     whiskers = alt.Chart().mark_rule(color="black").encode(
         y=y, yOffset=alt.YOffset("side:N", sort=["sender", "receiver"]),
-        x="whisker_low:Q", x2="whisker_high:Q")
+        x=alt.X("whisker_low:Q"), x2=alt.X2("whisker_high:Q"))
     return _finish(_panels([bars, whiskers], data, "size_label", 30), title)
 
 
@@ -213,10 +243,10 @@ def latency(cells: pd.DataFrame, title: str, order: list[str] | None = None,
         domain=[*CONFIG_COLORS, "study"], range=[*CONFIG_COLORS.values(), "#BDBDBD"]))
     bars = alt.Chart().mark_bar().encode(y=y, x=alt.X("mean:Q", title="one-way latency (µs)"),
                                          color=color, tooltip=_tooltip("one-way latency (µs)"))
-    whiskers = alt.Chart().mark_rule(color="black").encode(y=y, x="whisker_low:Q",
-                                                           x2="whisker_high:Q")
+    whiskers = alt.Chart().mark_rule(color="black").encode(y=y, x=alt.X("whisker_low:Q"),
+                                                           x2=alt.X2("whisker_high:Q"))
     labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
-        y=y, x="mean:Q", text=alt.Text("mean:Q", format=".3~g"))
+        y=y, x=alt.X("mean:Q"), text=alt.Text("mean:Q", format=".3~g"))
     campaigns = list(dict.fromkeys(data["campaign"]))
     layered = alt.layer(bars, whiskers, labels, data=data).properties(
         width=WIDTH - 240, height=22 * len(order))
@@ -239,7 +269,7 @@ def mtu_ratio(table: pd.DataFrame, title: str, order: list[str] | None = None) -
                                              title="Gb/s, large MTU")])
     one = alt.Chart().mark_rule(color="#666", strokeDash=[4, 3]).encode(x=alt.datum(1))
     labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
-        y=y, x="ratio:Q", text=alt.Text("ratio:Q", format=".2f"))
+        y=y, x=alt.X("ratio:Q"), text=alt.Text("ratio:Q", format=".2f"))
     return _finish(_panels([bars, one, labels], data, "size_label", 22), title)
 
 
@@ -258,10 +288,11 @@ def forest(changes: pd.DataFrame, title: str) -> Spec:
         legend=alt.Legend(orient="top", columns=2))
     tolerance = float(data["tolerance"].iloc[0])
     band = alt.Chart(pd.DataFrame([{"low": -tolerance, "high": tolerance}])).mark_rect(
-        opacity=0.15, color="#56B4E9").encode(x="low:Q", x2="high:Q")
-    zero = alt.Chart(pd.DataFrame([{"zero": 0.0}])).mark_rule(color="#666").encode(x="zero:Q")
-    whiskers = alt.Chart(data).mark_rule().encode(y=y, x="whisker_low:Q", x2="whisker_high:Q",
-                                                  color=verdict)
+        opacity=0.15, color="#56B4E9").encode(x=alt.X("low:Q"), x2=alt.X2("high:Q"))
+    zero = alt.Chart(pd.DataFrame([{"zero": 0.0}])).mark_rule(color="#666").encode(
+        x=alt.X("zero:Q"))
+    whiskers = alt.Chart(data).mark_rule().encode(
+        y=y, x=alt.X("whisker_low:Q"), x2=alt.X2("whisker_high:Q"), color=verdict)
     dots = alt.Chart(data).mark_point(filled=True, size=60).encode(
         y=y, x=alt.X("delta_pct:Q", title="change of the mean (%)"), color=verdict,
         tooltip=[alt.Tooltip("label:N", title="cell"), alt.Tooltip("delta_pct:Q", format="+.1f"),
@@ -288,8 +319,8 @@ def agreement(rows: pd.DataFrame, title: str, band: float) -> Spec:
         domain=list(TOOL_COLORS), range=list(TOOL_COLORS.values())),
         legend=alt.Legend(orient="top"))
     shade = alt.Chart(pd.DataFrame([{"low": 1 - band, "high": 1 + band}])).mark_rect(
-        opacity=0.15, color="#56B4E9").encode(x="low:Q", x2="high:Q")
-    one = alt.Chart(pd.DataFrame([{"one": 1.0}])).mark_rule(color="#666").encode(x="one:Q")
+        opacity=0.15, color="#56B4E9").encode(x=alt.X("low:Q"), x2=alt.X2("high:Q"))
+    one = alt.Chart(pd.DataFrame([{"one": 1.0}])).mark_rule(color="#666").encode(x=alt.X("one:Q"))
     # The axis spans the means (and the band), not the widest interval: one 3-run CI reaching
     # 8× would flatten every point against 1. Longer whiskers stop at the edge.
     ratios = data["ratio"].astype(float)
@@ -298,7 +329,7 @@ def agreement(rows: pd.DataFrame, title: str, band: float) -> Spec:
     x_scale = alt.Scale(domain=domain, clamp=True, zero=False)
     whiskers = alt.Chart(data).mark_rule(clip=True).encode(
         y=y, yOffset=alt.YOffset("tool:N"), x=alt.X("whisker_low:Q", scale=x_scale),
-        x2="whisker_high:Q", color=color)
+        x2=alt.X2("whisker_high:Q"), color=color)
     dots = alt.Chart(data).mark_point(filled=True, size=50).encode(
         y=y, yOffset=alt.YOffset("tool:N"),
         x=alt.X("ratio:Q", title="mean ÷ median of the tools' means", scale=x_scale),
@@ -318,13 +349,14 @@ def history(points: pd.DataFrame, title: str, y_title: str) -> Spec:
     x = alt.X("campaign:N", title=None, sort=list(dict.fromkeys(data["campaign"])),
               axis=alt.Axis(labelAngle=-30))
     line = alt.Chart().mark_line(point=False).encode(x=x, y=alt.Y("mean:Q", title=y_title),
-                                                    color=_color(legend=True), detail="path:N")
+                                                    color=_color(legend=True),
+                                                    detail=alt.Detail("path:N"))
     dots = alt.Chart().mark_point(filled=True).encode(
-        x=x, y="mean:Q", color=_color(), detail="path:N",
+        x=x, y=alt.Y("mean:Q"), color=_color(), detail=alt.Detail("path:N"),
         size=alt.condition(alt.datum.last, alt.value(120), alt.value(40)),
         tooltip=[alt.Tooltip("campaign:N"), alt.Tooltip("path:N"),
                  alt.Tooltip("mean:Q", format=".3~g"), alt.Tooltip("n:Q", title="runs")])
-    whiskers = alt.Chart().mark_rule().encode(x=x, y="whisker_low:Q", y2="whisker_high:Q",
-                                              color=_color())
+    whiskers = alt.Chart().mark_rule().encode(
+        x=x, y=alt.Y("whisker_low:Q"), y2=alt.Y2("whisker_high:Q"), color=_color())
     chart = alt.layer(line, whiskers, dots, data=data).properties(width=WIDTH - 160, height=260)
     return _finish(chart, title)

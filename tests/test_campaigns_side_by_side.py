@@ -108,7 +108,7 @@ def test_one_distribution_gives_few_false_alarms(tmp_path: Path) -> None:
     0.05 (~9 of a pair's 210), and after Benjamini–Hochberg almost no pair flags anything
     (uncorrected, nearly every pair would)."""
     raw_hits = raw_total = flagged_pairs = 0
-    pairs = 6
+    pairs = 4
     rng = random.Random(11)
     for i in range(pairs):
         a = _campaign(tmp_path / f"p{i}", "a", 1.0, rng.randrange(10**6), 1)
