@@ -1,7 +1,8 @@
-"""The typed run record (collector/records.py): the collector cannot write a record that does
-not validate, the reporter names what is wrong with one it reads (a problem of that run, the
-site still builds), older schema versions are migrated, the schema in the docs is the model's,
-and the reporter loads without the collector's SSH stack."""
+"""The typed manifest and run record (collector/records.py): the collector cannot write a record
+that does not validate, the reporter names what is wrong with one it reads (a problem of that
+run, the site still builds) and refuses a manifest that does not validate (naming the key),
+older schema versions are migrated, the schema in the docs is the models', and the reporter
+loads without the collector's SSH stack."""
 
 import json
 import subprocess
@@ -83,6 +84,23 @@ def test_a_version_1_archive_is_migrated_and_a_newer_one_refused(tmp_path: Path)
     (root / "manifest.json").write_text(json.dumps({**manifest, "schema_version": 3}))
     with pytest.raises(BenchError, match="schema_version 3 is unknown"):
         read_manifest(root)
+
+
+@pytest.mark.parametrize(("key", "value", "said"), [
+    ("plan", 5, "plan: Input should be a valid list"),
+    ("state", "paused", "state: Input should be 'running', 'stopped' or 'complete'"),
+    ("host_state", {"lab-a": {"mtu": 1500}}, "host_state.lab-a.data_if: Field required"),
+    ("campaign", None, "campaign: Input should be a valid dictionary"),
+    ("color", "blue", "color: Extra inputs are not permitted"),
+])
+def test_a_manifest_that_does_not_validate_is_refused_naming_the_key(
+        tmp_path: Path, key: str, value: object, said: str) -> None:
+    root = synthetic.generate(tmp_path, 4)
+    (root / "manifest.json").write_text(json.dumps({**_manifest(root), key: value}))
+    with pytest.raises(BenchError) as caught:
+        load(root)
+    assert f"{root}: manifest.json: {said}" in caught.value.message
+    assert "restore manifest.json" in caught.value.hint
 
 
 def test_the_documented_schema_is_the_models() -> None:
