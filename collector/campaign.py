@@ -64,6 +64,7 @@ class Campaign:
     tools: tuple[str, ...]
     tests: tuple[str, ...]
     message_sizes: tuple[int, ...]
+    streams: tuple[int, ...]        # concurrent TCP flows of a stream test (1: the study's)
     socket_buffer: tuple[str, ...]
     mtus: tuple[int, ...]
     repetitions: Repetitions
@@ -101,12 +102,14 @@ class Campaign:
 
 
 T = TypeVar("T")
+MAX_STREAMS = 64  # csrc's dpb-stream --streams limit; iperf3 -P allows 128
 NEEDS_VMS = ("vm",)
 DEFAULTS: dict[str, Any] = {
     "configurations": [c for c in CONFIGURATIONS if c not in NEEDS_VMS],  # + vm, given VMs
     "tools": list(TOOL_TESTS),
     "tests": ["stream", "rr"],
     "message_sizes": [1000, 20000],
+    "streams": [1],
     "socket_buffer": ["auto"],
     "mtus": [1500],
     "repetitions": 5,
@@ -194,6 +197,7 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
         configurations=configurations, directions=directions,
         tools=choices("tools", tuple(TOOL_TESTS)), tests=choices("tests", ("stream", "rr")),
         message_sizes=integers("message_sizes", 1, 16 * 1024 * 1024),
+        streams=integers("streams", 1, MAX_STREAMS),
         socket_buffer=choices("socket_buffer", SOCKET_BUFFER_MODES),
         mtus=integers("mtus", 576, 9000), repetitions=_repetitions(v["repetitions"], source),
         duration_s=integer("duration_s", 1, 3600), warmup_s=integer("warmup_s", 0, 600),

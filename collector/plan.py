@@ -19,11 +19,14 @@ class Cell:
     message_size: int
     socket_buffer: str
     mtu: int
+    streams: int = 1  # concurrent TCP flows (stream tests)
 
     @property
     def cell_id(self) -> str:
+        # One flow, the study's case, keeps the ids campaigns had before streams existed.
+        flows = f".{self.streams}flows" if self.streams > 1 else ""
         return (f"{self.configuration}.{self.direction}.{self.tool}.{self.test}."
-                f"{self.message_size}B.sb-{self.socket_buffer}.mtu{self.mtu}")
+                f"{self.message_size}B.sb-{self.socket_buffer}.mtu{self.mtu}{flows}")
 
 
 @dataclass(frozen=True)
@@ -46,9 +49,29 @@ def cells(c: Campaign) -> list[Cell]:
                         # Latency is a 1-byte ping-pong with autotuned buffers, whatever the sizes.
                         sizes = (1,) if test == "rr" else c.message_sizes
                         modes = ("auto",) if test == "rr" else c.socket_buffer
-                        out += [Cell(cfg, direction, tool, test, size, mode, mtu)
+                        out += [Cell(cfg, direction, tool, test, size, mode, mtu, flows)
+                                for flows in flow_counts(c, tool, test)
                                 for size in sizes for mode in modes]
     return out
+
+
+def flow_counts(c: Campaign, tool: str, test: str) -> tuple[int, ...]:
+    """The streams axis of a tool's test: stream tests run each of the campaign's counts but
+    qperf, which has no parallel streams, runs one; a latency test is one flow."""
+    if test != "stream":
+        return (1,)
+    if tool == "qperf":
+        return (1,) if 1 in c.streams else ()
+    return c.streams
+
+
+def skipped(c: Campaign) -> list[str]:
+    """What the streams axis leaves out, for the plan to say."""
+    many = [n for n in c.streams if n > 1]
+    if many and "qperf" in c.tools and "stream" in c.tests:
+        return [f"qperf stream at {', '.join(map(str, many))} flows: qperf has no parallel "
+                "streams (it runs at 1 flow only)"]
+    return []
 
 
 def groups(c: Campaign) -> list[tuple[tuple[int, str], list[Cell]]]:
@@ -115,6 +138,8 @@ def figures(c: Campaign, runs: list[Run]) -> dict[str, Any]:
            "measuring_s": sum(measuring_seconds(c, r) for r in runs),
            "estimated_s": estimate_seconds(c, runs),
            "builds": len({(r.cell.mtu, r.cell.configuration) for r in runs})}
+    if skipped(c):
+        out["skipped"] = "; ".join(skipped(c))
     reps = c.repetitions
     if reps.adaptive:
         out.update(repetitions=f"{reps.minimum}-{reps.maximum} per cell, until the 95 % CI "

@@ -57,6 +57,7 @@ class RunRecord(_Record):
     message_size: int = Field(ge=1, description="bytes per send()")
     socket_buffer: str = Field(description="auto or message")
     mtu: int = Field(ge=68)
+    streams: int = Field(1, ge=1, description="concurrent TCP flows (stream tests)")
     repetition: int = Field(ge=1)
     client: EndpointRecord
     server: EndpointRecord

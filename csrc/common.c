@@ -98,7 +98,7 @@ int listen_on(const char *prog, const char *addr, const char *port, int sockbuf)
     set_buffers(prog, fd, sockbuf); /* before listen: inherited, and sizes the window scale */
     if (bind(fd, res->ai_addr, res->ai_addrlen))
         die(prog, errno, "bind to %s port %s", addr ? addr : "*", port);
-    if (listen(fd, 1))
+    if (listen(fd, 64))
         die(prog, errno, "listen");
     freeaddrinfo(res);
     return fd;
@@ -116,7 +116,7 @@ int connect_to(const char *prog, const char *addr, const char *port, int sockbuf
     return fd;
 }
 
-int accept_one(const char *prog, int lfd) {
+int accept_next(const char *prog, int lfd) {
     int fd;
     do {
         fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -124,6 +124,11 @@ int accept_one(const char *prog, int lfd) {
     if (fd < 0)
         die(prog, stop_requested ? 0 : errno, stop_requested ? "stopped by a signal before a "
                                                              "client connected" : "accept");
+    return fd;
+}
+
+int accept_one(const char *prog, int lfd) {
+    int fd = accept_next(prog, lfd);
     close(lfd);
     return fd;
 }

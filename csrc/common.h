@@ -22,12 +22,14 @@ long long parse_count(const char *text, long long max);
 /* Parse seconds as a decimal number (e.g. "2" or "0.5"); return -1 when invalid. */
 double parse_seconds(const char *text);
 
-/* A TCP socket bound to addr:port and listening (backlog 1). */
+/* A TCP socket bound to addr:port and listening. */
 int listen_on(const char *prog, const char *addr, const char *port, int sockbuf);
 /* A TCP socket connected to addr:port. */
 int connect_to(const char *prog, const char *addr, const char *port, int sockbuf);
 /* Accept one connection and close the listening socket. */
 int accept_one(const char *prog, int lfd);
+/* Accept the next connection; the listening socket stays open. */
+int accept_next(const char *prog, int lfd);
 
 /* SO_SNDBUF and SO_RCVBUF of a socket, as the kernel reports them. */
 void socket_buffers(int fd, int *sndbuf, int *rcvbuf);

@@ -17,6 +17,7 @@ from .tidy import CELL_COLUMNS
 
 METRICS = {
     "gbps": "throughput (Gb/s)",
+    "fairness": "fairness of the flows (Jain's index)",
     "lat_mean_us": "one-way latency, mean (µs)",
     "lat_p50_us": "one-way latency, p50 (µs)",
     "lat_p90_us": "one-way latency, p90 (µs)",
@@ -35,8 +36,8 @@ METRICS = {
 BASELINE = ("bare", "host-host")
 KEY = ["campaign", *CELL_COLUMNS]
 # What a configuration is compared with bare metal on: the same campaign, tool, test, size,
-# buffers and MTU.
-RATIO_MATCH = ["campaign", "tool", "test", "message_size", "socket_buffer", "mtu"]
+# buffers, MTU and number of flows.
+RATIO_MATCH = ["campaign", "tool", "test", "message_size", "socket_buffer", "mtu", "streams"]
 
 
 def path_of(df: pd.DataFrame) -> pd.Series:

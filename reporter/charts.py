@@ -360,3 +360,31 @@ def history(points: pd.DataFrame, title: str, y_title: str) -> Spec:
         x=x, y=alt.Y("whisker_low:Q"), y2=alt.Y2("whisker_high:Q"), color=_color())
     chart = alt.layer(line, whiskers, dots, data=data).properties(width=WIDTH - 160, height=260)
     return _finish(chart, title)
+
+
+def streams_lines(cells: pd.DataFrame, title: str) -> Spec:
+    """Aggregate throughput against the number of flows, one line per path with CI whiskers;
+    a panel per message size (and a row per campaign when there are several)."""
+    data = _prepared(cells)
+    x = alt.X("streams:O", title="concurrent TCP flows", axis=alt.Axis(labelAngle=0))
+    present = [c for c in CONFIG_COLORS if c in set(data["configuration"])]
+    color = alt.Color("configuration:N", title="configuration",
+                      scale=alt.Scale(domain=present, range=[CONFIG_COLORS[c] for c in present]),
+                      legend=alt.Legend(orient="bottom", columns=4))
+    line = alt.Chart().mark_line(point=True).encode(
+        x=x, y=alt.Y("mean:Q", title="aggregate Gb/s", scale=alt.Scale(zero=True)),
+        color=color, detail=alt.Detail("path:N"),
+        tooltip=[*_tooltip("aggregate Gb/s"), alt.Tooltip("streams:O", title="flows")])
+    whiskers = alt.Chart().mark_rule().encode(
+        x=x, y=alt.Y("whisker_low:Q"), y2=alt.Y2("whisker_high:Q"), color=color,
+        detail=alt.Detail("path:N"))
+    columns = sorted(map(str, data["size_label"].unique()), key=_natural)
+    campaigns = list(dict.fromkeys(data["campaign"]))
+    inner: Spec = {"layer": [_layer_spec(line), _layer_spec(whiskers)],
+                   "width": max(180, (WIDTH - 160) // max(1, min(2, len(columns)))),
+                   "height": 220}
+    facet: Spec = {"column": _header("size_label", columns)}
+    if len(campaigns) > 1:
+        facet["row"] = _header("campaign", campaigns)
+    return _finish(_with_data({"facet": facet, "spec": inner,
+                               "resolve": {"scale": {"y": "independent"}}}, data), title)

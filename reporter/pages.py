@@ -84,6 +84,15 @@ class Site:
     def metric(self, name: str) -> pd.DataFrame:
         return self.cells.get(name, pd.DataFrame())
 
+    def one_flow(self) -> "Site":
+        """The study's pages: cells of one TCP flow (several flows have their own page)."""
+        def single(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[frame["streams"] == 1] if "streams" in frame else frame
+
+        return Site(self.infos, {m: single(df) for m, df in self.cells.items()}, self.changes,
+                    self.baseline, self.tolerance_pct, single(self.classes),
+                    single(self.buffers), single(self.qperf_cpu), single(self.tcp))
+
     def newest(self, count: int) -> "Site":
         """The same site restricted to its newest ``count`` campaigns."""
         if len(self.infos) <= count:
@@ -167,9 +176,11 @@ def caveats(site: Site) -> list[str]:
     return out
 
 
-def summary(site: Site) -> dict[str, Any]:
+def summary(site: Site, more: list[findings.KeyPoint] | None = None) -> dict[str, Any]:
+    """The Summary of the newest campaign; ``more``: key points other pages add (each only
+    when the campaign measured what it is about)."""
     latest = site.infos[-1]
-    points = findings.key_points(latest, site.cells)
+    points = findings.key_points(latest, site.cells) + list(more or [])
     study = findings.study_rows(latest, site.cells)
     small: list[Chart] = []
     lat = where(site.metric("lat_mean_us"), campaign=latest.name)

@@ -30,6 +30,7 @@ from . import (
     numbers,
     pages,
     parts,
+    streams,
     svg,
     tcphealth,
     tidycache,
@@ -46,7 +47,7 @@ ASSETS = Path(__file__).resolve().parent / "assets"
 PAGES = [("index", "Summary"), ("throughput", "Throughput"), ("cpu", "CPU"),
          ("cpu-per-gbps", "CPU per Gb/s"), ("latency", "Latency"),
          ("mtu", "MTU 1500 vs 9000"), ("veth-control", "veth control"),
-         ("tools", "Tool cross-check"),
+         ("tools", "Tool cross-check"), ("streams", "Parallel streams"),
          ("compare", "Compare"), ("history", "History"), ("statistics", "Statistics"),
          ("environment", "Environment"), ("methodology", "Methodology"), ("runs", "Runs"),
          ("problems", "Problems")]
@@ -195,14 +196,20 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
                        agreement.qperf_cpu(df, figured), tcphealth.runs(df, figured))
     # Figures put campaigns side by side: a long history shows its newest few there, and
     # every campaign on History, Compare and Statistics.
-    recent = model.newest(FIGURE_CAMPAIGNS)
-    shown = [(p, t) for p, t in PAGES if model.several or p not in MULTI_ONLY]
+    # The study's pages show one TCP flow; several flows have a page of their own.
+    newest = model.newest(FIGURE_CAMPAIGNS)
+    recent = newest.one_flow()
+    shown = [(p, t) for p, t in PAGES if (model.several or p not in MULTI_ONLY)
+             and (p != "streams" or streams.measured(model))]
     makers: dict[str, Callable[[], dict[str, Any]]] = {
-        "index": lambda: pages.summary(recent), "throughput": lambda: pages.throughput(recent),
+        "index": lambda: pages.summary(recent, [p for p in [streams.key_point(
+            newest, newest.infos[-1].name)] if p]),
+        "throughput": lambda: pages.throughput(recent),
         "cpu": lambda: pages.cpu(recent), "cpu-per-gbps": lambda: pages.cpu_per_gbps(recent),
         "latency": lambda: pages.latency(recent), "mtu": lambda: pages.mtu(recent),
         "veth-control": lambda: pages.veth_control(recent),
-        "tools": lambda: pages.tools(model.newest(1)),
+        "tools": lambda: pages.tools(model.newest(1).one_flow()),
+        "streams": lambda: streams.page(newest),
         "statistics": lambda: pages.statistics(model),
         "environment": lambda: {"key_facts": facts.KEY_FACTS}, "methodology": dict,
         "runs": dict, "problems": dict,

@@ -22,13 +22,15 @@ from .parsers import ParseError, csrc, iperf3, procstat, qperf, tcpstat
 
 PARALLEL_FROM = 2000  # runs; below this, worker start-up costs more than it saves
 CELL_COLUMNS = ["configuration", "direction", "tool", "test", "message_size", "socket_buffer",
-                "mtu"]
+                "mtu", "streams"]
+CELL_DEFAULTS = {"streams": 1}  # records made before the streams axis ran one flow
 TCP_COLUMNS = ["tcp_retrans_segs", "tcp_retrans_per_gb", "tcp_lost_retransmits",
                "tcp_ofo_queued", "tcp_rcv_pruned", "tcp_rcv_collapsed"]
 # data/runs.csv, in this order (docs/report.md says what each means); a figure a run did not
 # measure is empty.
-FIGURE_COLUMNS = ["gbps", "lat_mean_us", "lat_p50_us", "lat_p90_us", "lat_p99_us",
-                  "lat_p99_9_us", "rtt_mean_us", "rtt_p50_us", "cpu_sender_pct",
+FIGURE_COLUMNS = ["gbps", "flow_gbps_min", "flow_gbps_max", "fairness", "lat_mean_us",
+                  "lat_p50_us", "lat_p90_us", "lat_p99_us", "lat_p99_9_us", "rtt_mean_us",
+                  "rtt_p50_us", "cpu_sender_pct",
                   "cpu_receiver_pct", "cpu_sender_busiest_core_pct",
                   "cpu_receiver_busiest_core_pct", "cpu_sender_guest_pct",
                   "cpu_receiver_guest_pct", "cpu_max_pct", "cpu_per_gbps",
@@ -80,6 +82,7 @@ def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
     elif tool == "iperf3":
         parsed = iperf3.parse(raw("client_stdout"))
         out["gbps"] = parsed["goodput_bps"] / 1e9
+        out.update(flows(parsed["flows_bps"]))
         out["iperf3_sender_cpu_pct"] = parsed["iperf3_sender_cpu_pct"]
         out["iperf3_receiver_cpu_pct"] = parsed["iperf3_receiver_cpu_pct"]
         out["iperf3_retransmits"] = parsed["retransmits"]
@@ -93,6 +96,7 @@ def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
                 raise ParseError("csrc: the sender stopped before the window closed "
                                  "(ended_early): goodput and CPU cover different windows")
             out["gbps"] = receiver["goodput_bps"] / 1e9
+            out.update(flows(receiver["flows_bps"]))
             out["rcvbuf_applied_bytes"] = receiver["rcvbuf_applied"]
             with contextlib.suppress(ParseError):  # the sender's own report: extra
                 out["sndbuf_applied_bytes"] = csrc.stream_sender(
@@ -123,6 +127,16 @@ def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
     if out.get("gbps"):
         out["cpu_per_gbps"] = out["cpu_max_pct"] / out["gbps"]
     return out
+
+
+def flows(bps: list[float]) -> dict[str, float]:
+    """With several flows: the slowest's and the fastest's goodput, and Jain's fairness index
+    (sum² ÷ (n × sum of squares): 1 when every flow got the same, 1/n when one got it all)."""
+    if len(bps) < 2 or not any(bps):
+        return {}
+    total, squares = sum(bps), sum(x * x for x in bps)
+    return {"flow_gbps_min": min(bps) / 1e9, "flow_gbps_max": max(bps) / 1e9,
+            "fairness": total * total / (len(bps) * squares)}
 
 
 def _tcp(client: dict[str, int | None], server: dict[str, int | None],
@@ -207,7 +221,7 @@ def campaign_rows(campaign: Campaign, parallel: bool = True) -> list[dict[str, A
                                "repetition": rec.get("repetition"),
                                "status": rec.get("status", "unknown"),
                                "reason": rec.get("reason", ""),
-                               **{k: rec.get(k) for k in CELL_COLUMNS}}
+                               **{k: rec.get(k, CELL_DEFAULTS.get(k)) for k in CELL_COLUMNS}}
         if run_id in invalid:
             row["status"], row["reason"] = "unparseable", invalid[run_id]
             row.update({k: v if isinstance(v, str | int) and not isinstance(v, bool) else None

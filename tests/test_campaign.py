@@ -35,6 +35,8 @@ def parse(**raw: Any) -> campaign.Campaign:
     ({"repetitions": 0}, r"repetitions: 0 is not allowed"),
     ({"repetitions": True}, r"repetitions: True is not allowed"),
     ({"order": "random"}, r"order: 'random' is not allowed"),
+    ({"streams": [1, 65]}, r"streams\[1\]: 65 is not allowed"),
+    ({"streams": 4}, r"streams: 4 is not allowed"),
     ({"colour": "red"}, r"unknown key\(s\) colour"),
     ({"directions": {"container": ["host-host"]}}, r"directions\.container"),
     ({"directions": {"overlay": ["container-container"]}, "configurations": ["bare"]},
@@ -112,3 +114,18 @@ def test_vms_come_from_the_hosts_file_the_hosts_come_from(tmp_path: Path) -> Non
     lab = campaign.parse({"hosts": "lab"}, "c.yaml", path)
     assert lab.vms == c.vms
     assert campaign.parse({"hosts": "lab", "vms": []}, "c.yaml", path).vms == ()
+
+
+def test_streams_axis_runs_every_count_but_qperf_and_latency_at_one_flow() -> None:
+    assert parse().streams == (1,)  # the study's single flow, and its run ids unchanged
+    assert all(not c.cell_id.endswith("flows") for c in plan.cells(parse()))
+    c = parse(configurations=["bare"], streams=[1, 4], message_sizes=[1000])
+    cells = plan.cells(c)
+    by = {(x.tool, x.test): sorted(y.streams for y in cells if (y.tool, y.test) == (x.tool, x.test))
+          for x in cells}
+    assert by == {("qperf", "stream"): [1], ("qperf", "rr"): [1], ("iperf3", "stream"): [1, 4],
+                  ("csrc", "stream"): [1, 4], ("csrc", "rr"): [1]}
+    assert "bare.host-host.csrc.stream.1000B.sb-auto.mtu1500.4flows" in {x.cell_id for x in cells}
+    assert "qperf has no parallel streams" in plan.figures(c, plan.runs(c))["skipped"]
+    assert "skipped" not in plan.figures(parse(), plan.runs(parse()))
+

@@ -222,3 +222,41 @@ def test_adaptive_repetitions_stop_where_the_interval_is_narrow(lab_spec: LabSpe
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     stats = (site / "statistics.html").read_text()
     assert "Adaptive repetitions" in stats and "cells reached ±5 %" in stats
+
+
+def test_parallel_streams_are_measured_and_shown(lab_spec: LabSpec, tmp_path: Path) -> None:
+    """`streams: [1, 4]`: csrc and iperf3 run 4 flows too (qperf one, and the plan says so);
+    every run ok, runs.csv has the flows' figures, the study's pages keep one flow and the
+    Parallel streams page shows the rest."""
+    import pandas as pd
+
+    campaign = write_campaign(tmp_path / "s.yaml", configurations=["bare", "container",
+                                                                    "overlay"],
+                              directions={"container": ["container-container"]},
+                              tests=["stream"], message_sizes=[20000], streams=[1, 4],
+                              repetitions=2)
+    dry = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--dry-run"),
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert "qperf has no parallel streams" in dry.stdout, dry.stdout + dry.stderr
+    out = tmp_path / "out"
+    proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--out", str(out)),
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    root = only_archive(out)
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert {r["status"] for r in manifest["runs"].values()} == {"ok"}
+    assert len(manifest["runs"]) == 3 * 5 * 2  # paths × (qperf 1, iperf3 1+4, csrc 1+4) × 2
+    four = [r for r in manifest["runs"].values() if r["streams"] == 4]
+    assert {r["tool"] for r in four} == {"csrc", "iperf3"}
+    assert all(("-P 4" in r["commands"]["client"]) == (r["tool"] == "iperf3") for r in four)
+    site = tmp_path / "site"
+    proc = invoke("report", "--archive", str(root), "--out", str(site))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    runs = pd.read_csv(site / "data" / "runs.csv")
+    many = runs[runs["streams"] == 4]
+    assert len(many) == 3 * 2 * 2 and many["fairness"].between(0.25, 1.0).all()
+    assert (many["flow_gbps_min"] <= many["gbps"] / 4 + 1e-9).all()
+    assert runs.loc[runs["streams"] == 1, "fairness"].isna().all()
+    page = (site / "streams.html").read_text()
+    assert "summed goodput at 1 to N flows" in page and "fairness (Jain)" in page
+    assert "single-flow throughput" in (site / "index.html").read_text()

@@ -84,6 +84,27 @@ def test_stream_measures_goodput_with_buffers_on_both_sides(
         assert side["sndbuf_applied"] == side["rcvbuf_applied"] == 131072
 
 
+def test_stream_with_several_flows_sums_them_over_one_window(
+        bindir: Path, port: str, servers: list[subprocess.Popen[str]]) -> None:
+    timing = ["--duration", "1", "--warmup", "0.3", "--streams", "3"]
+    servers.append(start_server([str(bindir / "dpb-stream"), "server", "--bind", "127.0.0.1",
+                                 "--port", port, *timing]))
+    client = run([str(bindir / "dpb-stream"), "client", "--host", "127.0.0.1", "--port", port,
+                  "--size", "8000", *timing])
+    assert client.returncode == 0, client.stderr
+    out, err = servers[0].communicate(timeout=10)
+    assert servers[0].returncode == 0, err
+    sender, receiver = validate(client.stdout), validate(out)
+    assert sender["streams"] == receiver["streams"] == 3
+    assert len(sender["flows"]) == len(receiver["flows"]) == 3
+    assert sum(f["bytes"] for f in sender["flows"]) == sender["bytes"] == receiver["bytes"]
+    assert sum(f["window_bytes"] for f in receiver["flows"]) == receiver["window_bytes"]
+    assert all(f["goodput_bps"] > 0 for f in receiver["flows"])
+    assert sum(f["goodput_bps"] for f in receiver["flows"]) == pytest.approx(
+        receiver["goodput_bps"], rel=1e-6)
+    assert receiver["window_s"] == pytest.approx(1.0, abs=0.05)
+
+
 def test_pingpong_reports_rtt_and_one_way(bindir: Path, port: str,
                                           servers: list[subprocess.Popen[str]]) -> None:
     servers.append(start_server([str(bindir / "dpb-pingpong"), "server", "--bind", "127.0.0.1",
@@ -129,6 +150,9 @@ def test_help_and_bad_arguments(bindir: Path, program: str) -> None:
     ["dpb-stream", "server", "--port", "5000"],                             # no --bind
     ["dpb-stream", "client", "--host", "127.0.0.1", "--port", "0", "--size", "1"],
     ["dpb-stream", "client", "--host", "127.0.0.1", "--port", "1", "--size", "20k"],
+    ["dpb-stream", "client", "--host", "127.0.0.1", "--port", "1", "--size", "1",
+     "--streams", "0"],
+    ["dpb-stream", "server", "--bind", "any", "--port", "1", "--streams", "65"],
     ["dpb-pingpong", "client", "--host", "127.0.0.1", "--port", "1", "--duration", "-1"],
     ["dpb-cpusnap", "--count", "0"],
 ])

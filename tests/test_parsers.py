@@ -8,7 +8,7 @@ import pytest
 from reporter import synthetic
 from reporter.archive import load
 from reporter.parsers import ParseError, csrc, iperf3, procstat, qperf, tcpstat
-from reporter.tidy import table
+from reporter.tidy import flows, table
 
 FIX = Path(__file__).resolve().parent / "fixtures"
 
@@ -72,6 +72,27 @@ def test_csrc_outputs() -> None:
         csrc.stream_receiver(text("csrc-stream-sender.json"))
 
 
+def test_several_flows_each_tool() -> None:
+    """csrc --streams 4 and iperf3 -P 4 (captured on the lab): each flow's goodput, summing to
+    the total; a single-flow output (before --streams) has no list and one flow in iperf3's."""
+    rx = csrc.stream_receiver(text("csrc-stream-4flows-receiver.json"))
+    assert len(rx["flows_bps"]) == 4 and all(f > 1e8 for f in rx["flows_bps"])
+    assert sum(rx["flows_bps"]) == pytest.approx(rx["goodput_bps"], rel=1e-6)
+    ip = iperf3.parse(text("iperf3-stream-4flows.json"))
+    assert len(ip["flows_bps"]) == 4
+    assert sum(ip["flows_bps"]) == pytest.approx(ip["goodput_bps"], rel=1e-6)
+    assert csrc.stream_receiver(text("csrc-stream-receiver.json"))["flows_bps"] == []
+    assert len(iperf3.parse(text("iperf3-stream.json"))["flows_bps"]) == 1
+
+
+def test_fairness_is_jains_index_over_theflows() -> None:
+    even = flows([2e9, 2e9, 2e9, 2e9])
+    assert even["fairness"] == pytest.approx(1.0) and even["flow_gbps_min"] == 2.0
+    hog = flows([4e9, 0.0, 0.0, 0.0])
+    assert hog["fairness"] == pytest.approx(0.25) and hog["flow_gbps_max"] == 4.0
+    assert flows([3e9]) == {}  # one flow: nothing to share
+
+
 @pytest.mark.parametrize("name", ["cpu-sampler.txt", "cpu-dpb-cpusnap.txt"])
 def test_cpu_snapshots(name: str) -> None:
     cpu = procstat.window_cpu(text(name))
@@ -108,6 +129,8 @@ def test_cpu_classes_come_from_their_proc_stat_columns() -> None:
 @pytest.mark.parametrize(("name", "parse"), [
     ("qperf-tcp_bw-uu-vv.txt", qperf.parse), ("iperf3-stream.json", iperf3.parse),
     ("csrc-stream-receiver.json", csrc.stream_receiver),
+    ("csrc-stream-4flows-receiver.json", csrc.stream_receiver),
+    ("iperf3-stream-4flows.json", iperf3.parse),
     ("csrc-pingpong-client.json", csrc.pingpong_client),
     ("cpu-sampler.txt", procstat.window_cpu), ("tcp-sender.txt", tcpstat.window_deltas)])
 @pytest.mark.parametrize("damage", ["truncate", "empty", "garbage"])

@@ -6,13 +6,15 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pandas as pd
 import pytest
 from altair.vegalite.v6.schema import load_schema
 
-from reporter import aggregate, archive, pages, site, synthetic
+from reporter import aggregate, archive, pages, site, streams, synthetic
 from reporter.campaigns import in_time_order
 from reporter.compare import compare_pair
 from reporter.tidy import table
+from reporter.views import mtus
 
 from .helpers import invoke
 
@@ -26,6 +28,32 @@ def _model(tmp: Path, count: int) -> pages.Site:
     cells = {m: aggregate.with_ratios(aggregate.cells(df, m)) for m in aggregate.METRICS}
     changes = [c for i in infos[1:] for c in compare_pair(cells, infos[0], i, 5.0)]
     return pages.Site(infos, cells, changes, infos[0].name, 5.0)
+
+
+def test_several_flows_have_their_own_page_and_leave_the_studys_alone(tmp_path: Path) -> None:
+    model = _model(tmp_path, 1)
+    gbps = model.cells["gbps"]
+    stream = gbps[gbps["test"] == "stream"]
+    four = stream.assign(streams=4, **{c: stream[c] * 3 for c in ("mean", "ci_low", "ci_high")})
+    fair = four.assign(metric="fairness", mean=0.9)
+    mixed = pages.Site(model.infos, {**model.cells, "gbps": pd.concat([gbps, four]),
+                                     "fairness": fair}, model.changes, model.baseline, 5.0)
+    assert streams.measured(mixed) and not streams.measured(model)
+    # The study's pages of the mixed site are those of its one-flow cells, chart for chart.
+    for view in (pages.throughput, pages.cpu_per_gbps, pages.summary):
+        assert [c.spec for c in site._charts(view(mixed.one_flow()))] == [
+            c.spec for c in site._charts(view(model))], view.__name__
+    page = streams.page(mixed)
+    charts = site._charts(page)
+    assert len(charts) == len(page["tabs"]) * len(mtus(stream)) >= 2
+    validator = jsonschema.Draft7Validator(load_schema())
+    for chart in charts:
+        errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
+        assert errors == [], (chart.caption, errors[0].message[:300])
+    rows = [row for tab in page["tabs"] for table in tab.tables for row in table.rows]
+    assert rows and all(row[5].endswith("×") for row in rows)  # ratio to bare at the same N
+    assert {row[4] for row in rows if row[2] == "4"} == {"3.00×"}  # ÷ one flow
+    assert "3.00–3.00× their single-flow throughput" in page["points"][0].text
 
 
 @pytest.mark.parametrize("count", [1, 2])

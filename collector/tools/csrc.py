@@ -1,4 +1,5 @@
-"""Our own programs (csrc/): dpb-stream for `stream`, dpb-pingpong for `rr`.
+"""Our own programs (csrc/): dpb-stream for `stream` (`--streams N` flows, a thread each, on
+both sides), dpb-pingpong for `rr`.
 
 Unlike qperf, the socket buffer is set on both sides; both servers serve one test, bind to the
 endpoint's address and print the result (the receiver measures goodput; the ping-pong client
@@ -21,9 +22,10 @@ def invocation(cell: Cell, client: Endpoint, server: Endpoint, ctx: ToolContext)
                     *timing],
             listen_port=ctx.port, window_offset_s=ctx.warmup_s, server_exits=True)
     buffers = ["--sockbuf", str(cell.message_size)] if cell.socket_buffer == "message" else []
+    flows = ["--streams", str(cell.streams)] if cell.streams > 1 else []
     return Invocation(
         server=[f"{srv_bin}/dpb-stream", "server", "--bind", server.address, *port, *timing,
-                *buffers],
+                *buffers, *flows],
         client=[f"{cli_bin}/dpb-stream", "client", "--host", server.address, *port,
-                "--size", str(cell.message_size), *timing, *buffers],
+                "--size", str(cell.message_size), *timing, *buffers, *flows],
         listen_port=ctx.port, window_offset_s=ctx.warmup_s, server_exits=True)

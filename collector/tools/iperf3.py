@@ -1,5 +1,6 @@
 """iperf3 3.x, always `-J`: `-l` bytes per write, `-w` both buffers on both sides (socket-buffer
-mode), `-O` omits the warm-up from its figures. The server binds to the endpoint's address and
+mode), `-O` omits the warm-up from its figures, `-P N` runs N flows (before 3.16, all in one
+thread: N flows share one core on each side). The server binds to the endpoint's address and
 serves one test (`-1`)."""
 
 from ..endpoint import Endpoint
@@ -9,9 +10,10 @@ from .invocation import Invocation, ToolContext
 
 def invocation(cell: Cell, client: Endpoint, server: Endpoint, ctx: ToolContext) -> Invocation:
     buffers = ["-w", str(cell.message_size)] if cell.socket_buffer == "message" else []
+    flows = ["-P", str(cell.streams)] if cell.streams > 1 else []
     return Invocation(
         server=["iperf3", "-s", "-1", "-J", "-B", server.address, "-p", str(ctx.port)],
         client=["iperf3", "-c", server.address, "-p", str(ctx.port), "-J",
                 "-t", str(ctx.duration_s), "-O", str(ctx.warmup_s),
-                "-l", str(cell.message_size), *buffers],
+                "-l", str(cell.message_size), *buffers, *flows],
         listen_port=ctx.port, window_offset_s=ctx.warmup_s, server_exits=True)

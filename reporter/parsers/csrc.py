@@ -22,8 +22,12 @@ def stream_receiver(text: str) -> dict[str, Any]:
     ended_early = field(doc, "ended_early", tool="csrc")
     if not isinstance(ended_early, bool):
         raise ParseError("csrc: ended_early is not true or false")
+    flows = doc.get("flows", [])  # before --streams, one flow and no list
+    if not isinstance(flows, list):
+        raise ParseError("csrc: flows is not a list")
     return {"goodput_bps": number(doc, "goodput_bps", tool="csrc"), "ended_early": ended_early,
-            "rcvbuf_applied": int(number(doc, "rcvbuf_applied", tool="csrc"))}
+            "rcvbuf_applied": int(number(doc, "rcvbuf_applied", tool="csrc")),
+            "flows_bps": [number(f, "goodput_bps", tool="csrc") for f in flows]}
 
 
 def stream_sender(text: str) -> dict[str, Any]:

@@ -27,7 +27,11 @@ def parse(text: str) -> dict[str, Any]:
     # The client's socket: the sender's send buffer, or (reversed) the receiver's receive one.
     sndbuf = optional_number(doc, "start", "sndbuf_actual", tool="iperf3")
     rcvbuf = optional_number(doc, "start", "rcvbuf_actual", tool="iperf3")
-    return {"goodput_bps": received, "reverse": reversed_,
+    streams = doc["end"].get("streams", []) if isinstance(doc["end"], dict) else []
+    if not isinstance(streams, list):
+        raise ParseError("iperf3: end.streams is not a list")
+    flows = [number(s, "receiver", "bits_per_second", tool="iperf3") for s in streams]
+    return {"goodput_bps": received, "reverse": reversed_, "flows_bps": flows,
             "sndbuf_applied": None if reversed_ else sndbuf,
             "rcvbuf_applied": rcvbuf if reversed_ else None,
             # getrusage of the iperf3 processes only: kept beside ours, never the CPU figure

@@ -1,0 +1,102 @@
+"""The Parallel streams page: what N concurrent TCP flows between the same endpoints reach,
+against one flow and against bare metal at the same N; how evenly the flows shared it; what
+it cost in CPU per Gb/s. Shown when a campaign measured more than one flow."""
+
+from typing import Any
+
+import pandas as pd
+
+from . import charts, numbers
+from .findings import KeyPoint
+from .pages import Chart, Site, Tab
+from .views import Table, mtus, ordered_tools, path_order, where
+
+STREAM_TOOLS = ["csrc", "iperf3"]  # qperf has no parallel streams
+
+
+def measured(site: Site) -> bool:
+    gbps = site.metric("gbps")
+    return not gbps.empty and "streams" in gbps and bool((gbps["streams"] > 1).any())
+
+
+def _several(gbps: pd.DataFrame) -> pd.DataFrame:
+    """The cells of the paths, sizes and tools that ran at more than one flow count."""
+    if gbps.empty:
+        return gbps
+    key = ["campaign", "configuration", "direction", "tool", "message_size", "socket_buffer",
+           "mtu"]
+    counts = gbps.groupby(key)["streams"].transform("nunique")
+    return gbps[(counts > 1) & (gbps["socket_buffer"] == "auto")]
+
+
+def page(site: Site) -> dict[str, Any]:
+    gbps = _several(site.metric("gbps"))
+    tabs: list[Tab] = []
+    for tool in ordered_tools(gbps, STREAM_TOOLS):
+        tab = Tab(tool)
+        for mtu in mtus(where(gbps, tool=tool)):
+            at = where(gbps, tool=tool, mtu=mtu)
+            tab.charts.append(Chart(charts.streams_lines(
+                at, f"Aggregate throughput by number of flows, {tool}, MTU {mtu}"),
+                "Each path's summed goodput at 1 to N flows (95 % CI whiskers); a line that "
+                "keeps rising was not limited by one flow"))
+            tab.tables.append(_table(site, at, tool, mtu))
+        tabs.append(tab)
+    return {"tabs": tabs, "points": [p for i in site.infos if (p := key_point(site, i.name))]}
+
+
+def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
+    fair = site.metric("fairness")
+    cpg = site.metric("cpu_per_gbps")
+    several = at["campaign"].nunique() > 1
+    rows = []
+    order = path_order(at["path"])
+    for _, r in at.sort_values(["campaign", "message_size", "streams"]).sort_values(
+            "path", key=lambda s: s.map(order.index), kind="stable").iterrows():
+        match = {k: r[k] for k in ("campaign", "configuration", "direction", "tool",
+                                   "message_size", "socket_buffer", "mtu", "streams")}
+        one = where(at, **{**match, "streams": 1})
+        f = where(fair, **match) if not fair.empty else fair
+        c = where(cpg, **match) if not cpg.empty else cpg
+        rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),
+                     numbers.size(r["message_size"]), str(int(r["streams"])),
+                     f"{numbers.num(r['mean'])} ({numbers.interval(r['ci_low'], r['ci_high'])})",
+                     numbers.num(r["mean"] / one["mean"].iloc[0], 3) + "×"
+                     if not one.empty and one["mean"].iloc[0] else "—",
+                     numbers.num(r.get("ratio_to_bare"), 3) + "×"
+                     if pd.notna(r.get("ratio_to_bare")) else "—",
+                     numbers.num(f["mean"].iloc[0], 3) if not f.empty else "—",
+                     numbers.num(c["mean"].iloc[0]) if not c.empty else "—"])
+    header = [*(["campaign"] if several else []), "path", "message", "flows",
+              "Gb/s (95 % CI)", "÷ one flow", "÷ bare", "fairness (Jain)", "CPU per Gb/s"]
+    return Table(header, rows, title=f"{tool}, MTU {mtu}",
+                 note="Gb/s: the flows' summed goodput. ÷ bare: against bare metal at the same "
+                      "number of flows. Fairness: Jain's index over the flows' goodputs, 1 when "
+                      "every flow got the same share, 1/N when one flow took it all.")
+
+
+def key_point(site: Site, campaign: str) -> KeyPoint | None:
+    """One sentence for the Summary, only for a campaign that measured several flows: what the
+    most flows reached against one flow, on bare metal and on the path that gained most."""
+    gbps = where(_several(site.metric("gbps")), campaign=campaign)
+    if gbps.empty:
+        return None
+    tool = ordered_tools(gbps, STREAM_TOOLS)[0]
+    at = where(gbps, tool=tool, mtu=mtus(gbps)[0])
+    size = int(at["message_size"].max())
+    at = where(at, message_size=size)
+    most = int(at["streams"].max())
+    gains = []
+    for path, cells in at.groupby("path"):
+        one, many = where(cells, streams=1), where(cells, streams=most)
+        if not one.empty and not many.empty and one["mean"].iloc[0]:
+            gains.append((float(many["mean"].iloc[0] / one["mean"].iloc[0]), str(path),
+                          float(many["mean"].iloc[0])))
+    if not gains:
+        return None
+    gains.sort()
+    low, high = gains[0], gains[-1]
+    return KeyPoint(
+        f"With {most} flows ({tool}, {numbers.size(size)}), the paths reached "
+        f"{low[0]:.2f}–{high[0]:.2f}× their single-flow throughput (most: {high[1]}, "
+        f"{numbers.num(high[2])} Gb/s).", "streams.md#parallel-streams", "Parallel streams")
