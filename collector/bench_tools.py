@@ -1,4 +1,5 @@
-"""bench.tools: our csrc programs against qperf and sockperf on the lab, in alternating pairs.
+"""bench.tools: our csrc programs against qperf, iperf3 and sockperf on the lab, in alternating
+pairs.
 
 Command lines come from the collector's tool modules and outputs go through the reporter's
 parsers, as in a campaign; only sockperf, which campaigns do not use, is read here."""
@@ -11,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 from reporter.parsers import csrc as csrc_out
+from reporter.parsers import iperf3 as iperf3_out
 from reporter.parsers import qperf as qperf_out
 
 from . import lab
@@ -28,6 +30,7 @@ from .tools import TOOLS, Invocation, ToolContext
 SIZES = (100, 1000, 20000, 65536)
 WORKDIR = "/run/dataplane-bench/bench-tools"
 WARMUP_S = 1
+FLOWS = 4  # the several-flow row: csrc --streams against iperf3 -P
 
 
 @dataclass(frozen=True)
@@ -60,9 +63,9 @@ class Bench:
                 ship_and_build(ep.host.remote, ep.host.workdir)[0]), ep.address))
         self.client, self.server = built
 
-    def invocation(self, tool: str, test: str, size: int) -> Invocation:
+    def invocation(self, tool: str, test: str, size: int, flows: int = 1) -> Invocation:
         self.port += 2
-        cell = Cell("bare", "host-host", tool, test, size, "auto", 1500)
+        cell = Cell("bare", "host-host", tool, test, size, "auto", 1500, flows)
         return TOOLS[tool](cell, self.client, self.server,
                            ToolContext(self.duration_s, WARMUP_S, self.port))
 
@@ -79,9 +82,13 @@ class Bench:
             raise BenchError(f"bench.tools: {inv.client[0]} failed: {res.stderr or res.stdout}")
         return res.stdout, out
 
-    def ours_stream(self, size: int) -> float:
-        _, out = self.measure(self.invocation("csrc", "stream", size))
+    def ours_stream(self, size: int, flows: int = 1) -> float:
+        _, out = self.measure(self.invocation("csrc", "stream", size, flows))
         return float(csrc_out.stream_receiver(out)["goodput_bps"])
+
+    def iperf3_stream(self, size: int, flows: int) -> float:
+        out, _ = self.measure(self.invocation("iperf3", "stream", size, flows))
+        return float(iperf3_out.parse(out)["goodput_bps"])
 
     def qperf_stream(self, size: int) -> float:
         out, _ = self.measure(self.invocation("qperf", "stream", size))
@@ -135,6 +142,9 @@ def run(spec: lab.LabSpec, pairs: int = 7, duration_s: int = 2) -> dict[str, lis
             results[f"throughput {size} B: dpb-stream ÷ qperf tcp_bw"] = _pairs(
                 "stream", partial(bench.ours_stream, size), partial(bench.qperf_stream, size),
                 pairs)
+        results[f"throughput {FLOWS} flows, 20000 B: dpb-stream ÷ iperf3 -P {FLOWS}"] = _pairs(
+            "stream", partial(bench.ours_stream, 20000, FLOWS),
+            partial(bench.iperf3_stream, 20000, FLOWS), pairs)
         results["p50 one-way latency 1 B: dpb-pingpong ÷ qperf tcp_lat (mean)"] = _pairs(
             "rr", partial(bench.ours_latency, 1), bench.qperf_latency, pairs)
         results["p50 one-way latency 14 B: dpb-pingpong ÷ sockperf ping-pong"] = _pairs(
@@ -157,14 +167,15 @@ def summary(results: dict[str, list[Pair]]) -> list[tuple[str, float, float, flo
 def section(results: dict[str, list[Pair]], machine: str, when: str, pairs: int,
             duration_s: int) -> str:
     lines = [
-        "## bench.tools — our programs against qperf and sockperf",
+        "## bench.tools — our programs against qperf, iperf3 and sockperf",
         "",
         "Reproduce: `.venv/bin/invoke bench.tools` (as root; brings the lab up).",
         "",
         f"Lab `bare` host → host over the veth wire, {pairs} alternating pairs per row (the "
         f"order flips every pair), {duration_s} s per run. Throughput: ratio ≥ 1.00 is the "
         f"target (ours measures at the receiver, after a {WARMUP_S} s warm-up, as in a campaign; "
-        "qperf has none). "
+        f"qperf has none; iperf3 omits the same warm-up with -O; with {FLOWS} flows, iperf3 "
+        "3.12 runs them all in one thread). "
         "Latency: ratio ≤ 1.00 is the target (one-way = RTT / 2 for every tool; qperf prints "
         "only a mean, sockperf's minimum message is 14 B so that row uses 14 B on both sides).",
         "",
