@@ -31,6 +31,7 @@ SIZES = (100, 1000, 20000, 65536)
 WORKDIR = "/run/dataplane-bench/bench-tools"
 WARMUP_S = 1
 FLOWS = 4  # the several-flow row: csrc --streams against iperf3 -P
+UDP_SIZES = (64, 1400)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,14 @@ class Bench:
     def ours_stream(self, size: int, flows: int = 1) -> float:
         _, out = self.measure(self.invocation("csrc", "stream", size, flows))
         return float(csrc_out.stream_receiver(out)["goodput_bps"])
+
+    def ours_udp(self, size: int) -> float:
+        _, out = self.measure(self.invocation("csrc", "udp", size))
+        return float(csrc_out.udp_receiver(out)["packets_per_s"])
+
+    def iperf3_udp(self, size: int) -> float:
+        out, _ = self.measure(self.invocation("iperf3", "udp", size))
+        return float(iperf3_out.udp(out)["packets_per_s"])
 
     def iperf3_stream(self, size: int, flows: int) -> float:
         out, _ = self.measure(self.invocation("iperf3", "stream", size, flows))
@@ -145,6 +154,9 @@ def run(spec: lab.LabSpec, pairs: int = 7, duration_s: int = 2) -> dict[str, lis
         results[f"throughput {FLOWS} flows, 20000 B: dpb-stream ÷ iperf3 -P {FLOWS}"] = _pairs(
             "stream", partial(bench.ours_stream, 20000, FLOWS),
             partial(bench.iperf3_stream, 20000, FLOWS), pairs)
+        for size in UDP_SIZES:
+            results[f"UDP datagrams received {size} B: dpb-udp ÷ iperf3 -u"] = _pairs(
+                "udp", partial(bench.ours_udp, size), partial(bench.iperf3_udp, size), pairs)
         results["p50 one-way latency 1 B: dpb-pingpong ÷ qperf tcp_lat (mean)"] = _pairs(
             "rr", partial(bench.ours_latency, 1), bench.qperf_latency, pairs)
         results["p50 one-way latency 14 B: dpb-pingpong ÷ sockperf ping-pong"] = _pairs(
@@ -159,7 +171,8 @@ def summary(results: dict[str, list[Pair]]) -> list[tuple[str, float, float, flo
         ratios = sorted(p.ratio for p in pairs)
         q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
         median = statistics.median(ratios)
-        target_ok = median >= 1.0 if name.startswith("throughput") else median <= 1.0
+        higher_is_better = not name.startswith("p50")  # rates; latency is the other way
+        target_ok = median >= 1.0 if higher_is_better else median <= 1.0
         rows.append((name, median, q[0], q[2], "met" if target_ok else "MISSED"))
     return rows
 
@@ -176,6 +189,7 @@ def section(results: dict[str, list[Pair]], machine: str, when: str, pairs: int,
         f"target (ours measures at the receiver, after a {WARMUP_S} s warm-up, as in a campaign; "
         f"qperf has none; iperf3 omits the same warm-up with -O; with {FLOWS} flows, iperf3 "
         "3.12 runs them all in one thread). "
+        "UDP: datagrams per second the receiver counted, ratio ≥ 1.00 is the target. "
         "Latency: ratio ≤ 1.00 is the target (one-way = RTT / 2 for every tool; qperf prints "
         "only a mean, sockperf's minimum message is 14 B so that row uses 14 B on both sides).",
         "",
@@ -186,8 +200,8 @@ def section(results: dict[str, list[Pair]], machine: str, when: str, pairs: int,
         lines.append(f"| {name} | **{median:.3f}** | {q1:.3f} to {q3:.3f} | {verdict} |")
     lines += ["", "Raw pairs (ours, theirs):", ""]
     for name, pairs_ in results.items():
-        unit = "Gb/s" if name.startswith("throughput") else "µs"
-        scale = 1e9 if unit == "Gb/s" else 1e3
+        unit, scale = (("Gb/s", 1e9) if name.startswith("throughput") else
+                       ("Mdatagrams/s", 1e6) if name.startswith("UDP") else ("µs", 1e3))
         values = ", ".join(f"({p.ours / scale:.3g}, {p.theirs / scale:.3g})" for p in pairs_)
         lines.append(f"- {name} [{unit}]: {values}")
     return "\n".join(lines) + "\n"

@@ -27,8 +27,10 @@ CONFIGURATIONS: dict[str, tuple[str, ...]] = {
     "overlay": ("container-container",),
     "overlay-ovs": ("container-container",),
 }
-TOOL_TESTS: dict[str, tuple[str, ...]] = {"qperf": ("stream", "rr"), "iperf3": ("stream",),
-                                          "csrc": ("stream", "rr")}
+TOOL_TESTS: dict[str, tuple[str, ...]] = {"qperf": ("stream", "rr"),
+                                          "iperf3": ("stream", "udp"),
+                                          "csrc": ("stream", "rr", "udp", "rr-load")}
+TESTS = ("stream", "rr", "udp", "rr-load")
 SOCKET_BUFFER_MODES = ("auto", "message")
 ORDERS = ("shuffled", "sequential")
 
@@ -195,7 +197,7 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
     return Campaign(
         name=name, hosts=hosts, vms=vms,
         configurations=configurations, directions=directions,
-        tools=choices("tools", tuple(TOOL_TESTS)), tests=choices("tests", ("stream", "rr")),
+        tools=choices("tools", tuple(TOOL_TESTS)), tests=choices("tests", TESTS),
         message_sizes=integers("message_sizes", 1, 16 * 1024 * 1024),
         streams=integers("streams", 1, MAX_STREAMS),
         socket_buffer=choices("socket_buffer", SOCKET_BUFFER_MODES),

@@ -8,6 +8,10 @@ from typing import Any
 from .campaign import TOOL_TESTS, Campaign
 
 SETUP_ESTIMATE_S = 0.4  # server start, readiness, CPU snapshots, fetching output: per run
+IP_UDP_HEADERS = 28
+MIN_DATAGRAM = 8  # dpb-udp's sequence number
+# What a configuration's path takes from the wire's MTU (VXLAN: outer IP, UDP, VXLAN, Ethernet).
+PATH_OVERHEAD = {"overlay": 50, "overlay-ovs": 50}
 
 
 @dataclass(frozen=True)
@@ -47,17 +51,33 @@ def cells(c: Campaign) -> list[Cell]:
                 for tool in c.tools:
                     for test in (t for t in c.tests if t in TOOL_TESTS[tool]):
                         # Latency is a 1-byte ping-pong with autotuned buffers, whatever the sizes.
-                        sizes = (1,) if test == "rr" else c.message_sizes
-                        modes = ("auto",) if test == "rr" else c.socket_buffer
+                        sizes = ((1,) if test in ("rr", "rr-load") else
+                                 datagram_sizes(c, mtu) if test == "udp" else c.message_sizes)
+                        modes = c.socket_buffer if test == "stream" else ("auto",)
                         out += [Cell(cfg, direction, tool, test, size, mode, mtu, flows)
                                 for flows in flow_counts(c, tool, test)
                                 for size in sizes for mode in modes]
     return out
 
 
+def largest_datagram(c: Campaign, mtu: int) -> int:
+    """The largest UDP payload that crosses every configuration's path unfragmented."""
+    overhead = max(PATH_OVERHEAD.get(cfg, 0) for cfg in c.configurations)
+    return mtu - overhead - IP_UDP_HEADERS
+
+
+def datagram_sizes(c: Campaign, mtu: int) -> tuple[int, ...]:
+    """The message sizes as UDP datagrams: the same on every path, so that they compare."""
+    top = largest_datagram(c, mtu)
+    return tuple(dict.fromkeys(min(max(s, MIN_DATAGRAM), top) for s in c.message_sizes))
+
+
 def flow_counts(c: Campaign, tool: str, test: str) -> tuple[int, ...]:
     """The streams axis of a tool's test: stream tests run each of the campaign's counts but
-    qperf, which has no parallel streams, runs one; a latency test is one flow."""
+    qperf, which has no parallel streams, runs one; rr-load measures latency under each count
+    of bulk flows; the other tests are one flow."""
+    if test == "rr-load":  # the bulk flows under which latency is measured
+        return c.streams
     if test != "stream":
         return (1,)
     if tool == "qperf":
@@ -66,12 +86,20 @@ def flow_counts(c: Campaign, tool: str, test: str) -> tuple[int, ...]:
 
 
 def skipped(c: Campaign) -> list[str]:
-    """What the streams axis leaves out, for the plan to say."""
+    """What the streams axis and the path MTU change, for the plan to say."""
+    said = []
     many = [n for n in c.streams if n > 1]
     if many and "qperf" in c.tools and "stream" in c.tests:
-        return [f"qperf stream at {', '.join(map(str, many))} flows: qperf has no parallel "
-                "streams (it runs at 1 flow only)"]
-    return []
+        said.append(f"qperf stream at {', '.join(map(str, many))} flows: qperf has no parallel "
+                    "streams (it runs at 1 flow only)")
+    if "udp" in c.tests:
+        for mtu in c.mtus:
+            changed = [f"{s:,} → {d:,} B" for s in c.message_sizes
+                       if (d := min(max(s, MIN_DATAGRAM), largest_datagram(c, mtu))) != s]
+            if changed:
+                said.append(f"udp datagrams at MTU {mtu}: {', '.join(changed)} (no "
+                            "fragmentation on any configuration's path)")
+    return said
 
 
 def groups(c: Campaign) -> list[tuple[tuple[int, str], list[Cell]]]:

@@ -52,11 +52,16 @@ def start_server(remote: Remote, workdir: str, ep: Endpoint, argv: list[str]) ->
     return int(remote.check(["sh", "-c", line], timeout=15).strip())
 
 
-def wait_listening(remote: Remote, ep: Endpoint, port: int, pid: int) -> str | None:
-    """None once the port listens; else why not (the server died, or it took too long)."""
+def wait_listening(remote: Remote, ep: Endpoint, port: int, pid: int,
+                   protocol: str = "tcp", more_ports: tuple[int, ...] = ()) -> str | None:
+    """None once every port listens (TCP listeners, or a bound UDP socket); else why not (the
+    server died, or it took too long)."""
     tries = int(READY_TIMEOUT_S / 0.02)
+    kind = "u" if protocol == "udp" else "t"
+    listening = " && ".join(f"ss -Hl{kind}n 'sport = :{p}' | grep -q ." for p in (port,
+                                                                             *more_ports))
     loop = (f"{ALIVE}i=0; while [ $i -lt {tries} ]; do "
-            f"ss -Hltn 'sport = :{port}' | grep -q . && exit 0; "
+            f"{{ {listening}; }} && exit 0; "
             f"alive {pid} || exit 3; sleep 0.02; i=$((i+1)); done; exit 4")
     res = remote.run(ep.wrap(["sh", "-c", loop]), timeout=READY_TIMEOUT_S + 10)
     if res.exit_code == 0:
@@ -70,8 +75,9 @@ def stop_server(remote: Remote, workdir: str, pid: int, wait_s: float) -> tuple[
     tries = int(wait_s / 0.02)
     # Servers that serve one test (iperf3 -1) get wait_s to exit and flush their output; the
     # rest (qperf loops forever) are killed at once: they hold no state worth a clean exit.
+    # setsid made the server a process group of its own: what it started goes with it.
     line = (f"{ALIVE}i=0; while [ $i -lt {tries} ] && alive {pid}; do sleep 0.02; "
-            f"i=$((i+1)); done; kill -9 {pid} 2>/dev/null; "
+            f"i=$((i+1)); done; kill -9 -- -{pid} 2>/dev/null; kill -9 {pid} 2>/dev/null; "
             f"cd {shlex.quote(workdir)} && rm -f server.pid && cat server.out; "
             f"echo; echo {shlex.quote(marker)}; cat server.err")
     out = remote.check(["sh", "-c", line], timeout=wait_s + 20)
@@ -111,7 +117,8 @@ def execute(ctx: RunContext, job: Job) -> dict[str, Any]:
     pid = start_server(srv.remote, srv.workdir, server, inv.server)
     client_res: Result | None = None
     try:
-        problem = wait_listening(srv.remote, server, inv.listen_port, pid)
+        problem = wait_listening(srv.remote, server, inv.listen_port, pid, inv.listen_protocol,
+                                 inv.more_ports)
         if problem is None:
             client_res = _measure(ctx, job, client_argv, f"{rel}/", record["files"])
     except BaseException:

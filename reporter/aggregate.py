@@ -18,6 +18,10 @@ from .tidy import CELL_COLUMNS
 METRICS = {
     "gbps": "throughput (Gb/s)",
     "fairness": "fairness of the flows (Jain's index)",
+    "udp_mpps": "UDP datagrams received (millions per second)",
+    "udp_loss_pct": "UDP datagrams lost (%)",
+    "cpu_per_mpps": "CPU per million datagrams per second (% of one CPU ÷ Mpps)",
+    "load_gbps": "bulk throughput while latency was measured (Gb/s)",
     "lat_mean_us": "one-way latency, mean (µs)",
     "lat_p50_us": "one-way latency, p50 (µs)",
     "lat_p90_us": "one-way latency, p90 (µs)",

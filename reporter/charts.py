@@ -388,3 +388,25 @@ def streams_lines(cells: pd.DataFrame, title: str) -> Spec:
         facet["row"] = _header("campaign", campaigns)
     return _finish(_with_data({"facet": facet, "spec": inner,
                                "resolve": {"scale": {"y": "independent"}}}, data), title)
+
+
+STATE_COLORS = {"idle": "#999999", "under load": "#D55E00"}
+
+
+def idle_and_loaded(cells: pd.DataFrame, title: str, x_title: str,
+                    order: list[str] | None = None) -> Spec:
+    """Per path, the latency idle and under load as a pair of bars (CI whiskers); a panel per
+    number of bulk flows (``flows_label``)."""
+    data = _prepared(cells)
+    y = alt.Y("path:N", title=None, sort=order or "ascending")
+    offset = alt.YOffset("state:N", sort=list(STATE_COLORS))
+    bars = alt.Chart().mark_bar().encode(
+        y=y, yOffset=offset, x=alt.X("mean:Q", title=x_title),
+        color=alt.Color("state:N", title=None, sort=list(STATE_COLORS),
+                        scale=alt.Scale(domain=list(STATE_COLORS),
+                                        range=list(STATE_COLORS.values())),
+                        legend=alt.Legend(orient="top")),
+        tooltip=[*_tooltip(x_title), alt.Tooltip("state:N")])
+    whiskers = alt.Chart().mark_rule(color="black").encode(
+        y=y, yOffset=offset, x=alt.X("whisker_low:Q"), x2=alt.X2("whisker_high:Q"))
+    return _finish(_panels([bars, whiskers], data, "flows_label", 30), title)

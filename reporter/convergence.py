@@ -11,7 +11,7 @@ import pandas as pd
 from . import numbers
 from .views import Table, path_rank
 
-METRIC = {"stream": "gbps", "rr": "lat_mean_us"}
+METRIC = {"stream": "gbps", "rr": "lat_mean_us", "udp": "udp_mpps", "rr-load": "lat_mean_us"}
 
 
 def target_of(repetitions: Any) -> tuple[float, int] | None:

@@ -62,6 +62,9 @@ class Tab:
     notes: list[str] = field(default_factory=list)
 
 
+STUDY_TESTS = ("stream", "rr")
+
+
 @dataclass
 class Site:
     """Everything the pages are made from."""
@@ -85,9 +88,12 @@ class Site:
         return self.cells.get(name, pd.DataFrame())
 
     def one_flow(self) -> "Site":
-        """The study's pages: cells of one TCP flow (several flows have their own page)."""
+        """The study's pages: its tests (stream, rr) at one TCP flow; several flows, UDP and
+        latency under load have pages of their own."""
         def single(frame: pd.DataFrame) -> pd.DataFrame:
-            return frame[frame["streams"] == 1] if "streams" in frame else frame
+            if "streams" in frame:
+                frame = frame[frame["streams"] == 1]
+            return frame[frame["test"].isin(STUDY_TESTS)] if "test" in frame else frame
 
         return Site(self.infos, {m: single(df) for m, df in self.cells.items()}, self.changes,
                     self.baseline, self.tolerance_pct, single(self.classes),

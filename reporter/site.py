@@ -27,6 +27,7 @@ from . import (
     agreement,
     convergence,
     facts,
+    loaded,
     numbers,
     pages,
     parts,
@@ -34,6 +35,7 @@ from . import (
     svg,
     tcphealth,
     tidycache,
+    udp,
 )
 from .archive import Campaign, walk_all
 from .campaigns import in_time_order
@@ -48,6 +50,7 @@ PAGES = [("index", "Summary"), ("throughput", "Throughput"), ("cpu", "CPU"),
          ("cpu-per-gbps", "CPU per Gb/s"), ("latency", "Latency"),
          ("mtu", "MTU 1500 vs 9000"), ("veth-control", "veth control"),
          ("tools", "Tool cross-check"), ("streams", "Parallel streams"),
+         ("udp", "UDP packet rate"), ("loaded", "Latency under load"),
          ("compare", "Compare"), ("history", "History"), ("statistics", "Statistics"),
          ("environment", "Environment"), ("methodology", "Methodology"), ("runs", "Runs"),
          ("problems", "Problems")]
@@ -200,16 +203,21 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
     newest = model.newest(FIGURE_CAMPAIGNS)
     recent = newest.one_flow()
     shown = [(p, t) for p, t in PAGES if (model.several or p not in MULTI_ONLY)
-             and (p != "streams" or streams.measured(model))]
+             and (p != "streams" or streams.measured(model))
+             and (p != "udp" or udp.measured(model))
+             and (p != "loaded" or loaded.measured(model))]
     makers: dict[str, Callable[[], dict[str, Any]]] = {
-        "index": lambda: pages.summary(recent, [p for p in [streams.key_point(
-            newest, newest.infos[-1].name)] if p]),
+        "index": lambda: pages.summary(recent, [p for p in (
+            streams.key_point(newest, newest.infos[-1].name),
+            udp.key_point(newest, newest.infos[-1].name),
+            loaded.key_point(newest, newest.infos[-1].name)) if p]),
         "throughput": lambda: pages.throughput(recent),
         "cpu": lambda: pages.cpu(recent), "cpu-per-gbps": lambda: pages.cpu_per_gbps(recent),
         "latency": lambda: pages.latency(recent), "mtu": lambda: pages.mtu(recent),
         "veth-control": lambda: pages.veth_control(recent),
         "tools": lambda: pages.tools(model.newest(1).one_flow()),
-        "streams": lambda: streams.page(newest),
+        "streams": lambda: streams.page(newest), "udp": lambda: udp.page(newest),
+        "loaded": lambda: loaded.page(newest),
         "statistics": lambda: pages.statistics(model),
         "environment": lambda: {"key_facts": facts.KEY_FACTS}, "methodology": dict,
         "runs": dict, "problems": dict,

@@ -28,7 +28,8 @@ TCP_COLUMNS = ["tcp_retrans_segs", "tcp_retrans_per_gb", "tcp_lost_retransmits",
                "tcp_ofo_queued", "tcp_rcv_pruned", "tcp_rcv_collapsed"]
 # data/runs.csv, in this order (docs/report.md says what each means); a figure a run did not
 # measure is empty.
-FIGURE_COLUMNS = ["gbps", "flow_gbps_min", "flow_gbps_max", "fairness", "lat_mean_us",
+FIGURE_COLUMNS = ["gbps", "flow_gbps_min", "flow_gbps_max", "fairness", "udp_mpps",
+                  "udp_loss_pct", "udp_gbps", "cpu_per_mpps", "load_gbps", "lat_mean_us",
                   "lat_p50_us", "lat_p90_us", "lat_p99_us", "lat_p99_9_us", "rtt_mean_us",
                   "rtt_p50_us", "cpu_sender_pct",
                   "cpu_receiver_pct", "cpu_sender_busiest_core_pct",
@@ -79,6 +80,8 @@ def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
         else:
             out["lat_mean_us"] = qperf.latency_s(results) * 1e6
             out["rtt_mean_us"] = out["lat_mean_us"] * 2
+    elif test == "udp":
+        out.update(_udp(tool, raw))
     elif tool == "iperf3":
         parsed = iperf3.parse(raw("client_stdout"))
         out["gbps"] = parsed["goodput_bps"] / 1e9
@@ -88,6 +91,11 @@ def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
         out["iperf3_retransmits"] = parsed["retransmits"]
         out["sndbuf_applied_bytes"] = parsed["sndbuf_applied"]
         out["rcvbuf_applied_bytes"] = parsed["rcvbuf_applied"]
+    elif tool == "csrc" and test == "rr-load":
+        out.update(csrc.pingpong_client(
+            csrc.line_of(raw("client_stdout"), "dpb-pingpong", "client")))
+        bulk = csrc.stream_receiver(csrc.line_of(raw("server_stdout"), "dpb-stream", "receiver"))
+        out["load_gbps"] = bulk["goodput_bps"] / 1e9
     elif tool == "csrc":
         if test == "stream":
             receiver = csrc.stream_receiver(raw("server_stdout"))
@@ -126,7 +134,25 @@ def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
     out["cpu_max_pct"] = max(out["cpu_sender_pct"], out["cpu_receiver_pct"])
     if out.get("gbps"):
         out["cpu_per_gbps"] = out["cpu_max_pct"] / out["gbps"]
+    if out.get("udp_mpps"):
+        out["cpu_per_mpps"] = out["cpu_max_pct"] / out["udp_mpps"]
     return out
+
+
+def _udp(tool: str, raw: Callable[[str], str]) -> dict[str, float]:
+    """Datagrams per second the receiver got (millions), the loss, and their goodput."""
+    if tool == "csrc":
+        got = csrc.udp_receiver(raw("server_stdout"))
+        if got["ended_early"]:
+            raise ParseError("csrc: the sender stopped before the window closed (ended_early)")
+    elif tool == "iperf3":
+        got = iperf3.udp(raw("client_stdout"))
+    else:
+        raise ParseError(f"{tool} has no udp test")
+    if not got["packets_per_s"] > 0:
+        raise ParseError(f"{tool}: no datagram arrived in the window")
+    return {"udp_mpps": got["packets_per_s"] / 1e6, "udp_loss_pct": got["loss_pct"],
+            "udp_gbps": got["goodput_bps"] / 1e9}
 
 
 def flows(bps: list[float]) -> dict[str, float]:

@@ -129,3 +129,17 @@ def test_streams_axis_runs_every_count_but_qperf_and_latency_at_one_flow() -> No
     assert "qperf has no parallel streams" in plan.figures(c, plan.runs(c))["skipped"]
     assert "skipped" not in plan.figures(parse(), plan.runs(parse()))
 
+
+
+def test_udp_datagrams_fit_every_path_and_the_plan_says_when_they_were_clamped() -> None:
+    c = parse(configurations=["bare", "overlay"], tests=["udp"], tools=["csrc", "iperf3"],
+              message_sizes=[4, 64, 1400, 20000], mtus=[1500])
+    sizes = sorted({x.message_size for x in plan.cells(c)})
+    assert sizes == [8, 64, 1400, 1422]  # 1500 - VXLAN 50 - IP/UDP 28; 8 B holds the sequence
+    assert {(x.tool, x.test) for x in plan.cells(c)} == {("csrc", "udp"), ("iperf3", "udp")}
+    said = plan.figures(c, plan.runs(c))["skipped"]
+    assert "udp datagrams at MTU 1500: 4 → 8 B, 20,000 → 1,422 B" in said
+    bare_only = parse(configurations=["bare"], tests=["udp"], message_sizes=[20000])
+    assert {x.message_size for x in plan.cells(bare_only)} == {1472}
+    with pytest.raises(BenchError, match=r"tests\[0\]: 'tcp' is not allowed"):
+        parse(tests=["tcp"])

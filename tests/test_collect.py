@@ -260,3 +260,35 @@ def test_parallel_streams_are_measured_and_shown(lab_spec: LabSpec, tmp_path: Pa
     page = (site / "streams.html").read_text()
     assert "summed goodput at 1 to N flows" in page and "fairness (Jain)" in page
     assert "single-flow throughput" in (site / "index.html").read_text()
+
+
+def test_udp_packet_rate_is_measured_and_shown(lab_spec: LabSpec, tmp_path: Path) -> None:
+    """`tests: [udp]` on bare, container and the overlay: csrc and iperf3 send datagrams of
+    the campaign's sizes (clamped to the overlay's path MTU); every run ok, runs.csv has the
+    rate, the loss and the CPU per Mpps, and the site a UDP page and a Summary point."""
+    import pandas as pd
+
+    campaign = write_campaign(tmp_path / "u.yaml", configurations=["bare", "container",
+                                                                    "overlay"],
+                              directions={"container": ["container-container"]},
+                              tools=["csrc", "iperf3"], tests=["udp"],
+                              message_sizes=[64, 20000], repetitions=2)
+    out = tmp_path / "out"
+    proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--out", str(out)),
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    root = only_archive(out)
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert {r["status"] for r in manifest["runs"].values()} == {"ok"}, {
+        k: r["reason"] for k, r in manifest["runs"].items() if r["status"] != "ok"}
+    assert {r["message_size"] for r in manifest["runs"].values()} == {64, 1422}
+    site = tmp_path / "site"
+    proc = invoke("report", "--archive", str(root), "--out", str(site))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    runs = pd.read_csv(site / "data" / "runs.csv")
+    assert len(runs) == 3 * 2 * 2 * 2 and (runs["status"] == "ok").all()
+    assert (runs["udp_mpps"] > 0).all() and runs["udp_loss_pct"].between(0, 100).all()
+    assert (runs["cpu_per_mpps"] > 0).all() and runs["gbps"].isna().all()
+    page = (site / "udp.html").read_text()
+    assert "Datagrams per second the receiver counted" in page and "CPU per Mpps" in page
+    assert "million datagrams/s" in (site / "index.html").read_text()

@@ -105,6 +105,27 @@ def test_stream_with_several_flows_sums_them_over_one_window(
     assert receiver["window_s"] == pytest.approx(1.0, abs=0.05)
 
 
+def test_udp_counts_datagrams_and_the_ones_lost(
+        bindir: Path, port: str, servers: list[subprocess.Popen[str]]) -> None:
+    timing = ["--duration", "1", "--warmup", "0.3"]
+    servers.append(start_server([str(bindir / "dpb-udp"), "server", "--bind", "127.0.0.1",
+                                 "--port", port, *timing]))
+    client = run([str(bindir / "dpb-udp"), "client", "--host", "127.0.0.1", "--port", port,
+                  "--size", "64", *timing])
+    assert client.returncode == 0, client.stderr
+    out, err = servers[0].communicate(timeout=10)  # it stops on its own after the window
+    assert servers[0].returncode == 0, err
+    sender, receiver = validate(client.stdout), validate(out)
+    assert sender["datagram_size"] == receiver["datagram_size"] == 64
+    assert 0 < receiver["window_datagrams"] <= receiver["datagrams"] <= sender["datagrams"]
+    assert receiver["window_s"] == pytest.approx(1.0, abs=0.05)
+    assert receiver["packets_per_s"] == pytest.approx(
+        receiver["window_datagrams"] / receiver["window_s"], rel=1e-6)
+    assert receiver["expected"] == receiver["window_datagrams"] + receiver["lost"]
+    assert receiver["loss_pct"] == pytest.approx(
+        100 * receiver["lost"] / receiver["expected"], abs=1e-4)
+
+
 def test_pingpong_reports_rtt_and_one_way(bindir: Path, port: str,
                                           servers: list[subprocess.Popen[str]]) -> None:
     servers.append(start_server([str(bindir / "dpb-pingpong"), "server", "--bind", "127.0.0.1",
@@ -136,7 +157,7 @@ def test_cpusnap_prints_stat_lines_with_timestamps(bindir: Path) -> None:
     assert all(sum(line.startswith("cpu") for line in s.splitlines()) == ncpu for s in snaps)
 
 
-@pytest.mark.parametrize("program", ["dpb-stream", "dpb-pingpong", "dpb-cpusnap",
+@pytest.mark.parametrize("program", ["dpb-stream", "dpb-pingpong", "dpb-udp", "dpb-cpusnap",
                                      "dpb-histtest"])
 def test_help_and_bad_arguments(bindir: Path, program: str) -> None:
     help_ = run([str(bindir / program), "--help"])
@@ -153,6 +174,8 @@ def test_help_and_bad_arguments(bindir: Path, program: str) -> None:
     ["dpb-stream", "client", "--host", "127.0.0.1", "--port", "1", "--size", "1",
      "--streams", "0"],
     ["dpb-stream", "server", "--bind", "any", "--port", "1", "--streams", "65"],
+    ["dpb-udp", "client", "--host", "127.0.0.1", "--port", "1", "--size", "7"],  # < 8 B
+    ["dpb-udp", "client", "--host", "127.0.0.1", "--port", "1", "--size", "65508"],
     ["dpb-pingpong", "client", "--host", "127.0.0.1", "--port", "1", "--duration", "-1"],
     ["dpb-cpusnap", "--count", "0"],
 ])

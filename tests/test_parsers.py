@@ -85,7 +85,26 @@ def test_several_flows_each_tool() -> None:
     assert len(iperf3.parse(text("iperf3-stream.json"))["flows_bps"]) == 1
 
 
-def test_fairness_is_jains_index_over_theflows() -> None:
+def test_udp_receivers_of_each_tool() -> None:
+    """dpb-udp and iperf3 -u at 64 B (captured on the lab): datagrams received per second,
+    loss and goodput, each as its receiver counted them."""
+    ours = csrc.udp_receiver(text("csrc-udp-receiver.json"))
+    doc = json.loads(text("csrc-udp-receiver.json"))
+    assert ours["packets_per_s"] == doc["window_datagrams"] / doc["window_s"]
+    assert ours["loss_pct"] == doc["loss_pct"] and ours["ended_early"] is False
+    assert ours["goodput_bps"] == pytest.approx(ours["packets_per_s"] * 64 * 8, rel=1e-6)
+    theirs = iperf3.udp(text("iperf3-udp.json"))
+    got = json.loads(text("iperf3-udp.json"))["end"]["sum_received"]
+    assert theirs["packets_per_s"] == pytest.approx(
+        (got["packets"] - got["lost_packets"]) / got["seconds"])
+    assert 0 <= theirs["loss_pct"] < 100 and theirs["goodput_bps"] > 1e6
+    with pytest.raises(ParseError, match="expected dpb-udp receiver"):
+        csrc.udp_receiver(text("csrc-udp-sender.json"))
+    with pytest.raises(ParseError, match="sum_received"):
+        iperf3.udp(text("iperf3-stream.json").replace("sum_received", "sum_elsewhere"))
+
+
+def test_fairness_is_jains_index_over_the_flows() -> None:
     even = flows([2e9, 2e9, 2e9, 2e9])
     assert even["fairness"] == pytest.approx(1.0) and even["flow_gbps_min"] == 2.0
     hog = flows([4e9, 0.0, 0.0, 0.0])
@@ -131,6 +150,7 @@ def test_cpu_classes_come_from_their_proc_stat_columns() -> None:
     ("csrc-stream-receiver.json", csrc.stream_receiver),
     ("csrc-stream-4flows-receiver.json", csrc.stream_receiver),
     ("iperf3-stream-4flows.json", iperf3.parse),
+    ("csrc-udp-receiver.json", csrc.udp_receiver), ("iperf3-udp.json", iperf3.udp),
     ("csrc-pingpong-client.json", csrc.pingpong_client),
     ("cpu-sampler.txt", procstat.window_cpu), ("tcp-sender.txt", tcpstat.window_deltas)])
 @pytest.mark.parametrize("damage", ["truncate", "empty", "garbage"])

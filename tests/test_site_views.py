@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 from altair.vegalite.v6.schema import load_schema
 
-from reporter import aggregate, archive, pages, site, streams, synthetic
+from reporter import aggregate, archive, pages, site, streams, synthetic, udp
 from reporter.campaigns import in_time_order
 from reporter.compare import compare_pair
+from reporter.numbers import num
 from reporter.tidy import table
 from reporter.views import mtus
 
@@ -54,6 +55,33 @@ def test_several_flows_have_their_own_page_and_leave_the_studys_alone(tmp_path: 
     assert rows and all(row[5].endswith("×") for row in rows)  # ratio to bare at the same N
     assert {row[4] for row in rows if row[2] == "4"} == {"3.00×"}  # ÷ one flow
     assert "3.00–3.00× their single-flow throughput" in page["points"][0].text
+
+
+def test_udp_has_its_own_page_with_valid_charts(tmp_path: Path) -> None:
+    model = _model(tmp_path, 1)
+    gbps = model.cells["gbps"]
+    stream = gbps[(gbps["test"] == "stream") & (gbps["tool"] != "qperf")]
+    as_udp = stream.assign(test="udp")
+    cells = {**model.cells,
+             "udp_mpps": as_udp.assign(metric="udp_mpps",
+                                       **{c: as_udp[c] / 10 for c in ("mean", "ci_low",
+                                                                      "ci_high")}),
+             "udp_loss_pct": as_udp.assign(metric="udp_loss_pct", mean=0.5),
+             "udp_gbps": as_udp.assign(metric="udp_gbps"),
+             "cpu_per_mpps": as_udp.assign(metric="cpu_per_mpps", mean=40.0)}
+    with_udp = pages.Site(model.infos, cells, model.changes, model.baseline, 5.0)
+    assert udp.measured(with_udp) and not udp.measured(model)
+    page = udp.page(with_udp)
+    charts = site._charts(page)
+    assert len(charts) == len(page["tabs"]) * len(mtus(stream)) >= 2
+    validator = jsonschema.Draft7Validator(load_schema())
+    for chart in charts:
+        errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
+        assert errors == [], (chart.caption, errors[0].message[:300])
+    rows = [row for tab in page["tabs"] for table in tab.tables for row in table.rows]
+    assert rows and {row[4] for row in rows} == {f"{num(0.5)} %"}  # lost
+    assert {row[6] for row in rows} == {num(40.0)}  # CPU per Mpps
+    assert "bare metal received" in page["points"][0].text
 
 
 @pytest.mark.parametrize("count", [1, 2])

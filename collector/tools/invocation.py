@@ -19,3 +19,5 @@ class Invocation:
     listen_port: int
     window_offset_s: int  # where the measurement window starts after the client starts
     server_exits: bool = False  # serves one test and exits on its own (wait for its output)
+    listen_protocol: str = "tcp"  # what the server's port is: "tcp" or "udp"
+    more_ports: tuple[int, ...] = ()  # further ports the server listens on before it is ready

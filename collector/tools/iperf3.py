@@ -11,6 +11,8 @@ from .invocation import Invocation, ToolContext
 def invocation(cell: Cell, client: Endpoint, server: Endpoint, ctx: ToolContext) -> Invocation:
     buffers = ["-w", str(cell.message_size)] if cell.socket_buffer == "message" else []
     flows = ["-P", str(cell.streams)] if cell.streams > 1 else []
+    if cell.test == "udp":  # datagrams of the cell's size (-l) at an unlimited rate (-b 0)
+        buffers, flows = [], ["-u", "-b", "0"]
     return Invocation(
         server=["iperf3", "-s", "-1", "-J", "-B", server.address, "-p", str(ctx.port)],
         client=["iperf3", "-c", server.address, "-p", str(ctx.port), "-J",

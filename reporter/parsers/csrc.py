@@ -17,6 +17,15 @@ def _load(text: str, tool: str, role: str) -> dict[str, Any]:
     return doc
 
 
+def line_of(text: str, tool: str, role: str) -> str:
+    """The one JSON line ``tool`` printed as ``role`` in an output that holds several programs'
+    lines (rr-load runs the ping-pong and the bulk flows side by side)."""
+    for line in text.splitlines():
+        if f'"tool": "{tool}"' in line and f'"role": "{role}"' in line:
+            return line
+    raise ParseError(f"csrc: no {tool} {role} output")
+
+
 def stream_receiver(text: str) -> dict[str, Any]:
     doc = _load(text, "dpb-stream", "receiver")
     ended_early = field(doc, "ended_early", tool="csrc")
@@ -33,6 +42,17 @@ def stream_receiver(text: str) -> dict[str, Any]:
 def stream_sender(text: str) -> dict[str, Any]:
     doc = _load(text, "dpb-stream", "sender")
     return {"sndbuf_applied": int(number(doc, "sndbuf_applied", tool="csrc"))}
+
+
+def udp_receiver(text: str) -> dict[str, Any]:
+    """dpb-udp's receiver: datagrams per second, goodput and loss over its window."""
+    doc = _load(text, "dpb-udp", "receiver")
+    ended_early = field(doc, "ended_early", tool="csrc")
+    if not isinstance(ended_early, bool):
+        raise ParseError("csrc: ended_early is not true or false")
+    return {"packets_per_s": number(doc, "packets_per_s", tool="csrc"),
+            "goodput_bps": number(doc, "goodput_bps", tool="csrc"),
+            "loss_pct": number(doc, "loss_pct", tool="csrc"), "ended_early": ended_early}
 
 
 def pingpong_client(text: str) -> dict[str, float]:

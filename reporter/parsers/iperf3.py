@@ -7,7 +7,21 @@ from typing import Any
 from . import ParseError, field, number, optional_number
 
 
-def parse(text: str) -> dict[str, Any]:
+def udp(text: str) -> dict[str, Any]:
+    """iperf3 -u -J: what the receiver got, from end.sum_received (its `packets` are the
+    datagrams it expected by sequence number; received = packets - lost_packets)."""
+    doc = _document(text)
+    seconds = number(doc, "end", "sum_received", "seconds", tool="iperf3")
+    packets = number(doc, "end", "sum_received", "packets", tool="iperf3")
+    lost = number(doc, "end", "sum_received", "lost_packets", tool="iperf3")
+    if seconds <= 0 or lost > packets:
+        raise ParseError("iperf3: end.sum_received is not a measurement")
+    return {"packets_per_s": (packets - lost) / seconds,
+            "goodput_bps": number(doc, "end", "sum_received", "bits_per_second", tool="iperf3"),
+            "loss_pct": number(doc, "end", "sum_received", "lost_percent", tool="iperf3")}
+
+
+def _document(text: str) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -16,6 +30,11 @@ def parse(text: str) -> dict[str, Any]:
         raise ParseError("iperf3: the JSON is not an object")
     if doc.get("error"):
         raise ParseError(f"iperf3: {doc['error']}")
+    return doc
+
+
+def parse(text: str) -> dict[str, Any]:
+    doc = _document(text)
     reverse = field(doc, "start", "test_start", tool="iperf3")
     if not isinstance(reverse, dict):
         raise ParseError("iperf3: start.test_start is not an object")

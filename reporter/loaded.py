@@ -1,0 +1,103 @@
+"""The Latency under load page: the 1-byte ping-pong measured while bulk TCP flows run on the
+same path (the `rr-load` test), beside the same path's idle latency (`rr`) — what a busy
+dataplane does to a request's latency, flent's RRUL question — with the bulk throughput
+achieved meanwhile. Shown when a campaign ran `rr-load`."""
+
+from typing import Any
+
+import pandas as pd
+
+from . import charts, numbers
+from .findings import KeyPoint
+from .pages import Chart, Site, Tab
+from .views import Table, mtus, path_order, where
+
+PERCENTILES = (("lat_p50_us", "p50"), ("lat_p99_us", "p99"), ("lat_p99_9_us", "p99.9"))
+SAME_PATH = ("campaign", "configuration", "direction", "tool", "mtu")
+
+
+def measured(site: Site) -> bool:
+    return not where(site.metric("lat_p99_us"), test="rr-load").empty
+
+
+def _idle(site: Site, metric: str, row: pd.Series) -> float | None:
+    idle = where(site.metric(metric), test="rr", **{k: row[k] for k in SAME_PATH})
+    return float(idle["mean"].iloc[0]) if not idle.empty else None
+
+
+def _pairs(site: Site, loaded: pd.DataFrame) -> pd.DataFrame:
+    """p99 cells idle and under load, labelled, for the chart."""
+    rows = []
+    for _, r in loaded.iterrows():
+        idle = where(site.metric("lat_p99_us"), test="rr", **{k: r[k] for k in SAME_PATH})
+        flows = f"{int(r['streams'])} bulk flow{'s' if r['streams'] > 1 else ''}"
+        rows.append({**r.to_dict(), "state": "under load", "flows_label": flows})
+        if not idle.empty:
+            rows.append({**idle.iloc[0].to_dict(), "state": "idle", "flows_label": flows})
+    return pd.DataFrame(rows)
+
+
+def page(site: Site) -> dict[str, Any]:
+    p99 = where(site.metric("lat_p99_us"), test="rr-load")
+    tab = Tab("csrc")
+    for mtu in mtus(p99):
+        at = where(p99, mtu=mtu)
+        tab.charts.append(Chart(charts.idle_and_loaded(
+            _pairs(site, at), f"p99 one-way latency idle and under load, csrc, MTU {mtu}",
+            "p99 one-way latency (µs)", path_order(at["path"])),
+            "Each path's p99 latency alone (grey) and while bulk flows ran on the same path; "
+            "95 % CI whiskers"))
+        tab.tables.append(_table(site, at, mtu))
+    latest = site.infos[-1].name if site.infos else ""
+    point = key_point(site, latest)
+    return {"tabs": [tab] if tab.charts else [], "points": [point] if point else []}
+
+
+def _table(site: Site, at: pd.DataFrame, mtu: int) -> Table:
+    several = at["campaign"].nunique() > 1
+    order = path_order(at["path"])
+    rows = []
+    for _, r in at.sort_values(["campaign", "streams"]).sort_values(
+            "path", key=lambda s: s.map(order.index), kind="stable").iterrows():
+        match = {k: r[k] for k in (*SAME_PATH, "test", "streams")}
+        cells = []
+        for metric, _ in PERCENTILES:
+            loaded = where(site.metric(metric), **match)
+            idle = _idle(site, metric, r)
+            value = float(loaded["mean"].iloc[0]) if not loaded.empty else None
+            cells.append(f"{numbers.num(idle) if idle is not None else '—'} → "
+                         f"{numbers.num(value) if value is not None else '—'}")
+        bulk = where(site.metric("load_gbps"), **match)
+        rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),
+                     str(int(r["streams"])), *cells,
+                     numbers.num(bulk["mean"].iloc[0]) if not bulk.empty else "—"])
+    header = [*(["campaign"] if several else []), "path", "bulk flows",
+              *(f"{name} idle → loaded (µs)" for _, name in PERCENTILES), "bulk Gb/s"]
+    return Table(header, rows, title=f"csrc, MTU {mtu}",
+                 note="One-way latency (RTT ÷ 2) of the 1-byte ping-pong, means over the runs "
+                      "of each percentile: idle from the rr test, loaded from rr-load; bulk "
+                      "Gb/s: the flows' summed goodput meanwhile.")
+
+
+def key_point(site: Site, campaign: str) -> KeyPoint | None:
+    """One sentence for the Summary: how far bulk traffic pushed bare metal's p99 and the
+    worst path's, only for a campaign that ran `rr-load`."""
+    p99 = where(site.metric("lat_p99_us"), test="rr-load", campaign=campaign)
+    if p99.empty:
+        return None
+    at = where(p99, mtu=mtus(p99)[0])
+    at = where(at, streams=int(at["streams"].max()))
+    growth = []
+    for _, r in at.iterrows():
+        idle = _idle(site, "lat_p99_us", r)
+        if idle:
+            growth.append((float(r["mean"]) / idle, str(r["path"]), float(r["mean"])))
+    if not growth:
+        return None
+    growth.sort()
+    worst = growth[-1]
+    flows = int(at["streams"].iloc[0])
+    return KeyPoint(
+        f"Under {flows} bulk flow{'s' if flows > 1 else ''}, p99 one-way latency grew "
+        f"{growth[0][0]:.1f}–{worst[0]:.1f}× over idle (most: {worst[1]}, "
+        f"{numbers.num(worst[2])} µs).", "loaded.md#latency-under-load", "Latency under load")
