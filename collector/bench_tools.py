@@ -74,8 +74,10 @@ class Bench:
         """(client's output, server's output) of one run."""
         srv = self.server.host
         pid = start_server(srv.remote, srv.workdir, self.server, inv.server)
-        problem = wait_listening(srv.remote, self.server, inv.listen_port, pid)
+        problem = wait_listening(srv.remote, self.server, inv.listen_port, pid,
+                                 inv.listen_protocol, inv.more_ports)
         if problem:
+            stop_server(srv.remote, srv.workdir, pid, 0.0)  # it must not outlive the bench
             raise BenchError(f"bench.tools: {inv.server[0]}: {problem}")
         res = self.client.host.remote.run(inv.client, timeout=60)
         out, _ = stop_server(srv.remote, srv.workdir, pid, 3.0 if inv.server_exits else 0.0)

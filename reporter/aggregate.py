@@ -20,6 +20,7 @@ METRICS = {
     "fairness": "fairness of the flows (Jain's index)",
     "udp_mpps": "UDP datagrams received (millions per second)",
     "udp_loss_pct": "UDP datagrams lost (%)",
+    "udp_gbps": "UDP goodput received (Gb/s)",
     "cpu_per_mpps": "CPU per million datagrams per second (% of one CPU ÷ Mpps)",
     "load_gbps": "bulk throughput while latency was measured (Gb/s)",
     "lat_mean_us": "one-way latency, mean (µs)",

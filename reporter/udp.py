@@ -64,10 +64,11 @@ def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
                      numbers.num(loss) + " %" if loss is not None else "—",
                      numbers.num(gbps) if gbps is not None else "—",
                      numbers.num(cpm) if cpm is not None else "—"])
-    header = [*(["campaign"] if several else []), "path", "datagram", "Mdatagrams/s (95 % CI)",
+    header = [*(["campaign"] if several else []), "path", "datagram", "M/s (95 % CI)",
               "÷ bare", "lost", "Gb/s", "CPU per Mpps"]
     return Table(header, rows, title=f"{tool}, MTU {mtu}",
-                 note="Datagrams the receiver counted per second over its window; lost: the "
+                 note="M/s: million datagrams the receiver counted per second over its window; "
+                      "lost: the "
                       "sequence numbers (csrc) or iperf3's count missing over the window; CPU "
                       "per Mpps: the higher side's CPU (% of one CPU) ÷ million datagrams/s.")
 

@@ -143,3 +143,10 @@ def test_udp_datagrams_fit_every_path_and_the_plan_says_when_they_were_clamped()
     assert {x.message_size for x in plan.cells(bare_only)} == {1472}
     with pytest.raises(BenchError, match=r"tests\[0\]: 'tcp' is not allowed"):
         parse(tests=["tcp"])
+
+
+def test_latency_under_load_runs_under_each_count_of_bulk_flows() -> None:
+    c = parse(configurations=["bare"], tests=["rr", "rr-load"], streams=[1, 4])
+    cells = {(x.tool, x.test, x.message_size, x.streams) for x in plan.cells(c)}
+    assert cells == {("qperf", "rr", 1, 1), ("csrc", "rr", 1, 1), ("csrc", "rr-load", 1, 1),
+                     ("csrc", "rr-load", 1, 4)}

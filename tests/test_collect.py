@@ -291,4 +291,41 @@ def test_udp_packet_rate_is_measured_and_shown(lab_spec: LabSpec, tmp_path: Path
     assert (runs["cpu_per_mpps"] > 0).all() and runs["gbps"].isna().all()
     page = (site / "udp.html").read_text()
     assert "Datagrams per second the receiver counted" in page and "CPU per Mpps" in page
+    cells = pd.read_csv(site / "data" / "cells.csv")
+    assert {"udp_mpps", "udp_loss_pct", "udp_gbps", "cpu_per_mpps"} <= set(cells["metric"])
     assert "million datagrams/s" in (site / "index.html").read_text()
+
+
+def test_latency_under_load_is_measured_beside_the_idle_latency(lab_spec: LabSpec,
+                                                                 tmp_path: Path) -> None:
+    """`tests: [rr, rr-load]`, `streams: [1, 4]`: the ping-pong runs idle and under 1 and 4
+    bulk flows on the same path; every run ok, the loaded runs carry the bulk's throughput,
+    no program of theirs is left running, and the site shows idle against loaded."""
+    import pandas as pd
+
+    campaign = write_campaign(tmp_path / "l.yaml", configurations=["bare", "container"],
+                              directions={"container": ["container-container"]},
+                              tools=["csrc"], tests=["rr", "rr-load"], streams=[1, 4],
+                              repetitions=2)
+    out = tmp_path / "out"
+    proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--out", str(out)),
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    root = only_archive(out)
+    manifest = json.loads((root / "manifest.json").read_text())
+    assert {r["status"] for r in manifest["runs"].values()} == {"ok"}, {
+        k: r["reason"] for k, r in manifest["runs"].items() if r["status"] != "ok"}
+    leftovers = subprocess.run(["pgrep", "-f", f"{root.name}/.*dpb-(stream|pingpong)"],
+                               capture_output=True, text=True, check=False).stdout
+    assert not leftovers.strip()
+    site = tmp_path / "site"
+    proc = invoke("report", "--archive", str(root), "--out", str(site))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    runs = pd.read_csv(site / "data" / "runs.csv")
+    assert len(runs) == 2 * 2 + 2 * 2 * 2 and (runs["status"] == "ok").all()
+    busy = runs[runs["test"] == "rr-load"]
+    assert (busy["load_gbps"] > 0).all() and (busy["lat_p99_us"] > 0).all()
+    assert runs.loc[runs["test"] == "rr", "load_gbps"].isna().all()
+    page = (site / "loaded.html").read_text()
+    assert "p99 idle → loaded (µs)" in page and "bulk Gb/s" in page
+    assert "over idle" in (site / "index.html").read_text()

@@ -104,6 +104,18 @@ def test_udp_receivers_of_each_tool() -> None:
         iperf3.udp(text("iperf3-stream.json").replace("sum_received", "sum_elsewhere"))
 
 
+def test_latency_under_load_reads_each_programs_line() -> None:
+    """rr-load's outputs (captured on the lab) hold one JSON line per program: the ping-pong's
+    latency from the client side, the bulk flows' goodput from the server side."""
+    client, server = text("csrc-rr-load-client.txt"), text("csrc-rr-load-server.txt")
+    pp = csrc.pingpong_client(csrc.line_of(client, "dpb-pingpong", "client"))
+    assert 0 < pp["lat_p50_us"] <= pp["lat_p99_us"]
+    bulk = csrc.stream_receiver(csrc.line_of(server, "dpb-stream", "receiver"))
+    assert len(bulk["flows_bps"]) == 2 and bulk["goodput_bps"] > 1e8
+    with pytest.raises(ParseError, match="no dpb-stream receiver output"):
+        csrc.line_of(client, "dpb-stream", "receiver")
+
+
 def test_fairness_is_jains_index_over_the_flows() -> None:
     even = flows([2e9, 2e9, 2e9, 2e9])
     assert even["fairness"] == pytest.approx(1.0) and even["flow_gbps_min"] == 2.0

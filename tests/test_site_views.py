@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from altair.vegalite.v6.schema import load_schema
 
-from reporter import aggregate, archive, pages, site, streams, synthetic, udp
+from reporter import aggregate, archive, loaded, pages, site, streams, synthetic, udp
 from reporter.campaigns import in_time_order
 from reporter.compare import compare_pair
 from reporter.numbers import num
@@ -82,6 +82,35 @@ def test_udp_has_its_own_page_with_valid_charts(tmp_path: Path) -> None:
     assert rows and {row[4] for row in rows} == {f"{num(0.5)} %"}  # lost
     assert {row[6] for row in rows} == {num(40.0)}  # CPU per Mpps
     assert "bare metal received" in page["points"][0].text
+
+
+def test_latency_under_load_has_its_own_page_beside_the_idle_figures(tmp_path: Path) -> None:
+    model = _model(tmp_path, 1)
+    cells = dict(model.cells)
+    for metric in ("lat_p50_us", "lat_p99_us", "lat_p99_9_us"):
+        idle = cells[metric]
+        idle = idle[(idle["tool"] == "csrc") & (idle["test"] == "rr")]
+        busy = idle.assign(test="rr-load", streams=4,
+                           **{c: idle[c] * 3 for c in ("mean", "ci_low", "ci_high")})
+        cells[metric] = pd.concat([cells[metric], busy])
+    cells["load_gbps"] = busy.assign(metric="load_gbps", mean=7.5)
+    with_load = pages.Site(model.infos, cells, model.changes, model.baseline, 5.0)
+    assert loaded.measured(with_load) and not loaded.measured(model)
+    # The study's Latency page is the idle one, chart for chart.
+    assert [c.spec for c in site._charts(pages.latency(with_load.one_flow()))] == [
+        c.spec for c in site._charts(pages.latency(model))]
+    page = loaded.page(with_load)
+    charts = site._charts(page)
+    assert len(charts) == len(mtus(busy)) >= 1
+    validator = jsonschema.Draft7Validator(load_schema())
+    for chart in charts:
+        errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
+        assert errors == [], (chart.caption, errors[0].message[:300])
+    rows = [row for tab in page["tabs"] for table in tab.tables for row in table.rows]
+    assert rows and {row[1] for row in rows} == {"4"} and {row[-1] for row in rows} == {num(7.5)}
+    idle, busy_p99 = rows[0][3].split(" → ")
+    assert float(busy_p99) == pytest.approx(3 * float(idle), rel=0.02)
+    assert "3.0–3.0× over idle" in page["points"][0].text
 
 
 @pytest.mark.parametrize("count", [1, 2])
