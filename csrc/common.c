@@ -65,11 +65,11 @@ double parse_seconds(const char *text) {
 }
 
 static struct addrinfo *resolve(const char *prog, const char *addr, const char *port,
-                                int passive) {
+                                int passive, int socktype) {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_socktype = socktype;
     hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
     int rc = getaddrinfo(addr, port, &hints, &res);
     if (rc != 0) {
@@ -89,7 +89,7 @@ static void set_buffers(const char *prog, int fd, int sockbuf) {
 }
 
 int listen_on(const char *prog, const char *addr, const char *port, int sockbuf) {
-    struct addrinfo *res = resolve(prog, addr, port, 1);
+    struct addrinfo *res = resolve(prog, addr, port, 1, SOCK_STREAM);
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         die(prog, errno, "socket");
@@ -104,8 +104,21 @@ int listen_on(const char *prog, const char *addr, const char *port, int sockbuf)
     return fd;
 }
 
+int udp_socket(const char *prog, const char *addr, const char *port, int bind_it) {
+    struct addrinfo *res = resolve(prog, addr, port, bind_it, SOCK_DGRAM);
+    int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        die(prog, errno, "socket");
+    if (bind_it ? bind(fd, res->ai_addr, res->ai_addrlen)
+                : connect(fd, res->ai_addr, res->ai_addrlen))
+        die(prog, errno, "%s %s port %s", bind_it ? "bind to" : "connect to",
+            addr ? addr : "*", port);
+    freeaddrinfo(res);
+    return fd;
+}
+
 int connect_to(const char *prog, const char *addr, const char *port, int sockbuf) {
-    struct addrinfo *res = resolve(prog, addr, port, 0);
+    struct addrinfo *res = resolve(prog, addr, port, 0, SOCK_STREAM);
     int fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         die(prog, errno, "socket");

@@ -24,6 +24,8 @@ double parse_seconds(const char *text);
 
 /* A TCP socket bound to addr:port and listening. */
 int listen_on(const char *prog, const char *addr, const char *port, int sockbuf);
+/* A UDP socket bound to addr:port (bind_it), or connected to it. */
+int udp_socket(const char *prog, const char *addr, const char *port, int bind_it);
 /* A TCP socket connected to addr:port. */
 int connect_to(const char *prog, const char *addr, const char *port, int sockbuf);
 /* Accept one connection and close the listening socket. */

@@ -6,7 +6,6 @@
 #include "common.h"
 
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,29 +72,6 @@ static void parse(int argc, char **argv, struct opts *o) {
         usage_exit(USAGE, EXIT_USAGE);
 }
 
-static int udp_socket(const char *addr, const char *port, int bind_it) {
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_DGRAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | (bind_it ? AI_PASSIVE : 0);
-    int rc = getaddrinfo(addr, port, &hints, &res);
-    if (rc != 0) {
-        fprintf(stderr, "%s: bad address %s port %s: %s\n", PROG, addr ? addr : "*", port,
-                gai_strerror(rc));
-        exit(EXIT_USAGE);
-    }
-    int fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        die(PROG, errno, "socket");
-    if (bind_it ? bind(fd, res->ai_addr, res->ai_addrlen)
-                : connect(fd, res->ai_addr, res->ai_addrlen))
-        die(PROG, errno, "%s %s port %s", bind_it ? "bind to" : "connect to",
-            addr ? addr : "*", port);
-    freeaddrinfo(res);
-    return fd;
-}
-
 static void json_tail(int fd) {
     int snd, rcv;
     struct rusage ru;
@@ -108,7 +84,7 @@ static void json_tail(int fd) {
 }
 
 static int run_client(const struct opts *o) {
-    int fd = udp_socket(o->host, o->port, 0);
+    int fd = udp_socket(PROG, o->host, o->port, 0);
     unsigned char *buf = calloc(1, (size_t)o->size);
     if (!buf)
         die(PROG, errno, "allocating %lld bytes", o->size);
@@ -145,7 +121,7 @@ static int run_client(const struct opts *o) {
 }
 
 static int run_server(const struct opts *o) {
-    int fd = udp_socket(strcmp(o->bind, "any") ? o->bind : NULL, o->port, 1);
+    int fd = udp_socket(PROG, strcmp(o->bind, "any") ? o->bind : NULL, o->port, 1);
     struct timeval tick = {.tv_sec = 0, .tv_usec = 100000}; /* to look at the clock when idle */
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof tick);
     unsigned char *buf = malloc(MAX_SIZE + 1);

@@ -20,6 +20,13 @@ from reporter.views import mtus
 from .helpers import invoke
 
 
+def _assert_valid_vega_lite(charts: list[pages.Chart]) -> None:
+    validator = jsonschema.Draft7Validator(load_schema())
+    for chart in charts:
+        errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
+        assert errors == [], (chart.caption, errors[0].message[:300])
+
+
 def _model(tmp: Path, count: int) -> pages.Site:
     campaigns = [archive.load(synthetic.generate(
         tmp, len(synthetic.cells()) * 3, seed=i + 1, scale=1.0 - 0.1 * i, name=f"c{i}",
@@ -47,10 +54,7 @@ def test_several_flows_have_their_own_page_and_leave_the_studys_alone(tmp_path: 
     page = streams.page(mixed)
     charts = site._charts(page)
     assert len(charts) == len(page["tabs"]) * len(mtus(stream)) >= 2
-    validator = jsonschema.Draft7Validator(load_schema())
-    for chart in charts:
-        errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
-        assert errors == [], (chart.caption, errors[0].message[:300])
+    _assert_valid_vega_lite(charts)
     rows = [row for tab in page["tabs"] for table in tab.tables for row in table.rows]
     assert rows and all(row[5].endswith("×") for row in rows)  # ratio to bare at the same N
     assert {row[4] for row in rows if row[2] == "4"} == {"3.00×"}  # ÷ one flow
@@ -74,10 +78,7 @@ def test_udp_has_its_own_page_with_valid_charts(tmp_path: Path) -> None:
     page = udp.page(with_udp)
     charts = site._charts(page)
     assert len(charts) == len(page["tabs"]) * len(mtus(stream)) >= 2
-    validator = jsonschema.Draft7Validator(load_schema())
-    for chart in charts:
-        errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
-        assert errors == [], (chart.caption, errors[0].message[:300])
+    _assert_valid_vega_lite(charts)
     rows = [row for tab in page["tabs"] for table in tab.tables for row in table.rows]
     assert rows and {row[4] for row in rows} == {f"{num(0.5)} %"}  # lost
     assert {row[6] for row in rows} == {num(40.0)}  # CPU per Mpps
@@ -102,10 +103,7 @@ def test_latency_under_load_has_its_own_page_beside_the_idle_figures(tmp_path: P
     page = loaded.page(with_load)
     charts = site._charts(page)
     assert len(charts) == len(mtus(busy)) >= 1
-    validator = jsonschema.Draft7Validator(load_schema())
-    for chart in charts:
-        errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
-        assert errors == [], (chart.caption, errors[0].message[:300])
+    _assert_valid_vega_lite(charts)
     rows = [row for tab in page["tabs"] for table in tab.tables for row in table.rows]
     assert rows and {row[1] for row in rows} == {"4"} and {row[-1] for row in rows} == {num(7.5)}
     idle, busy_p99 = rows[0][3].split(" → ")
@@ -123,10 +121,7 @@ def test_every_chart_is_valid_vega_lite(tmp_path: Path, count: int) -> None:
         views += [pages.compare(model), pages.history(model)]
     charts = site._charts(views)
     assert len(charts) >= 20
-    validator = jsonschema.Draft7Validator(load_schema())
-    for chart in charts:
-        errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
-        assert errors == [], (chart.caption, errors[0].message[:300])
+    _assert_valid_vega_lite(charts)
 
 
 def test_a_campaign_where_nothing_worked_still_builds(tmp_path: Path) -> None:
