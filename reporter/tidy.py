@@ -228,6 +228,7 @@ def campaign_rows(campaign: Campaign, parallel: bool = True) -> list[dict[str, A
     """One row per run of one campaign (parsed in worker processes when there are many)."""
     runs = sorted(campaign.manifest["runs"].items())
     invalid: dict[str, str] = {}
+    valid: dict[str, RunRecord] = {}
     ok: Ok = []
     for run_id, rec in runs:
         try:
@@ -235,13 +236,17 @@ def campaign_rows(campaign: Campaign, parallel: bool = True) -> list[dict[str, A
         except ValidationError as exc:
             invalid[run_id] = records.problem(exc)
             continue
+        valid[run_id] = typed
         if typed.status == "ok":
             ok.append((run_id, typed))
     outcomes = _outcomes(campaign, ok) if parallel else _chunk(campaign, ok)
     figures = {run_id: (fig, why) for run_id, fig, why in outcomes}
     rows = []
     for run_id, rec in runs:
-        if not isinstance(rec, dict):
+        if run_id in valid:  # the record as validated: "4" given for streams reads as 4
+            rec = {k: getattr(valid[run_id], k)
+                   for k in ("repetition", "status", "reason", *CELL_COLUMNS)}
+        elif not isinstance(rec, dict):
             rec = {}
         row: dict[str, Any] = {"campaign": campaign.name, "run_id": run_id,
                                "repetition": rec.get("repetition"),

@@ -117,3 +117,23 @@ def test_the_reporter_loads_without_the_ssh_stack() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           cwd=REPO, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
+
+
+def test_a_value_that_validates_is_read_as_its_type(tmp_path: Path) -> None:
+    """Found by `invoke fuzz.site`: a record saying `"streams": "4"` validates (pydantic reads
+    it as 4), so the table must hold 4, not the string, or comparing flows breaks the build."""
+    root = synthetic.generate(tmp_path, 30)
+    manifest = _manifest(root)
+    runs = manifest["runs"]
+    assert isinstance(runs, dict)
+    stream_id = next(k for k, r in runs.items() if r["test"] == "stream")
+    runs[stream_id]["streams"], runs[stream_id]["message_size"] = "4", "1000"
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    df = table([load(root)], cache=False)
+    row = df[df["run_id"] == stream_id].iloc[0]
+    assert row["status"] == "ok" and row["streams"] == 4 and row["message_size"] == 1000
+    assert all(isinstance(v, int) for v in df["streams"])
+    site_dir = tmp_path / "site"
+    proc = invoke("report", "--archive", str(root), "--out", str(site_dir))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert (site_dir / "streams.html").is_file()  # 4 flows beside 1 on that path
