@@ -55,6 +55,9 @@ PAGES = [("index", "Summary"), ("throughput", "Throughput"), ("cpu", "CPU"),
          ("environment", "Environment"), ("methodology", "Methodology"), ("runs", "Runs"),
          ("problems", "Problems")]
 MULTI_ONLY = ("compare", "history")
+# What a campaign may add to the study's questions: a page only when some campaign measured it.
+MEASURED_ONLY: dict[str, Callable[[pages.Site], bool]] = {
+    "streams": streams.measured, "udp": udp.measured, "loaded": loaded.measured}
 # Not assets: Material's bundle names mermaid on unpkg, loaded only for pages with mermaid
 # diagrams (none here); the Vega bundle holds its schema URLs as identifiers, never fetched (the
 # browser test fails on any request leaving the origin).
@@ -203,9 +206,7 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
     newest = model.newest(FIGURE_CAMPAIGNS)
     recent = newest.one_flow()
     shown = [(p, t) for p, t in PAGES if (model.several or p not in MULTI_ONLY)
-             and (p != "streams" or streams.measured(model))
-             and (p != "udp" or udp.measured(model))
-             and (p != "loaded" or loaded.measured(model))]
+             and (p not in MEASURED_ONLY or MEASURED_ONLY[p](model))]
     makers: dict[str, Callable[[], dict[str, Any]]] = {
         "index": lambda: pages.summary(recent, [p for p in (
             streams.key_point(newest, newest.infos[-1].name),
