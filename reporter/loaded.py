@@ -10,7 +10,7 @@ import pandas as pd
 from . import charts, numbers
 from .findings import KeyPoint
 from .pages import Chart, Site, Tab
-from .views import Table, mtus, path_order, where
+from .views import Table, mean_at, mtus, path_order, where
 
 PERCENTILES = (("lat_p50_us", "p50"), ("lat_p99_us", "p99"), ("lat_p99_9_us", "p99.9"))
 SAME_PATH = ("campaign", "configuration", "direction", "tool", "mtu")
@@ -21,8 +21,7 @@ def measured(site: Site) -> bool:
 
 
 def _idle(site: Site, metric: str, row: pd.Series) -> float | None:
-    idle = where(site.metric(metric), test="rr", **{k: row[k] for k in SAME_PATH})
-    return float(idle["mean"].iloc[0]) if not idle.empty else None
+    return mean_at(site.metric(metric), test="rr", **{k: row[k] for k in SAME_PATH})
 
 
 def _pairs(site: Site, loaded: pd.DataFrame) -> pd.DataFrame:
@@ -62,15 +61,14 @@ def _table(site: Site, at: pd.DataFrame, mtu: int) -> Table:
         match = {k: r[k] for k in (*SAME_PATH, "test", "streams")}
         cells = []
         for metric, _ in PERCENTILES:
-            loaded = where(site.metric(metric), **match)
             idle = _idle(site, metric, r)
-            value = float(loaded["mean"].iloc[0]) if not loaded.empty else None
+            value = mean_at(site.metric(metric), **match)
             cells.append(f"{numbers.num(idle) if idle is not None else '—'} → "
                          f"{numbers.num(value) if value is not None else '—'}")
-        bulk = where(site.metric("load_gbps"), **match)
+        bulk = mean_at(site.metric("load_gbps"), **match)
         rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),
                      str(int(r["streams"])), *cells,
-                     numbers.num(bulk["mean"].iloc[0]) if not bulk.empty else "—"])
+                     numbers.num(bulk) if bulk is not None else "—"])
     header = [*(["campaign"] if several else []), "path", "bulk flows",
               *(f"{name} idle → loaded (µs)" for _, name in PERCENTILES), "bulk Gb/s"]
     return Table(header, rows, title=f"csrc, MTU {mtu}",

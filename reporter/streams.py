@@ -9,7 +9,7 @@ import pandas as pd
 from . import charts, numbers
 from .findings import KeyPoint
 from .pages import Chart, Site, Tab
-from .views import Table, mtus, ordered_tools, path_order, where
+from .views import Table, mean_at, mtus, ordered_tools, path_order, where
 
 STREAM_TOOLS = ["csrc", "iperf3"]  # qperf has no parallel streams
 
@@ -55,18 +55,16 @@ def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
             "path", key=lambda s: s.map(order.index), kind="stable").iterrows():
         match = {k: r[k] for k in ("campaign", "configuration", "direction", "tool",
                                    "message_size", "socket_buffer", "mtu", "streams")}
-        one = where(at, **{**match, "streams": 1})
-        f = where(fair, **match) if not fair.empty else fair
-        c = where(cpg, **match) if not cpg.empty else cpg
+        one = mean_at(at, **{**match, "streams": 1})
+        f, c = mean_at(fair, **match), mean_at(cpg, **match)
         rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),
                      numbers.size(r["message_size"]), str(int(r["streams"])),
                      f"{numbers.num(r['mean'])} ({numbers.interval(r['ci_low'], r['ci_high'])})",
-                     numbers.num(r["mean"] / one["mean"].iloc[0], 3) + "×"
-                     if not one.empty and one["mean"].iloc[0] else "—",
+                     numbers.num(r["mean"] / one, 3) + "×" if one else "—",
                      numbers.num(r.get("ratio_to_bare"), 3) + "×"
                      if pd.notna(r.get("ratio_to_bare")) else "—",
-                     numbers.num(f["mean"].iloc[0], 3) if not f.empty else "—",
-                     numbers.num(c["mean"].iloc[0]) if not c.empty else "—"])
+                     numbers.num(f, 3) if f is not None else "—",
+                     numbers.num(c) if c is not None else "—"])
     header = [*(["campaign"] if several else []), "path", "message", "flows",
               "Gb/s (95 % CI)", "÷ one flow", "÷ bare", "fairness (Jain)", "CPU per Gb/s"]
     return Table(header, rows, title=f"{tool}, MTU {mtu}",

@@ -10,7 +10,7 @@ import pandas as pd
 from . import charts, numbers
 from .findings import KeyPoint
 from .pages import Chart, Site, Tab
-from .views import Table, mtus, ordered_tools, path_order, where
+from .views import Table, mean_at, mtus, ordered_tools, path_order, where
 
 UDP_TOOLS = ["csrc", "iperf3"]
 
@@ -38,13 +38,6 @@ def page(site: Site) -> dict[str, Any]:
     return {"tabs": tabs, "points": [point] if point else []}
 
 
-def _first(frame: pd.DataFrame, match: dict[str, Any]) -> float | None:
-    if frame.empty:
-        return None
-    hit = where(frame, **match)
-    return float(hit["mean"].iloc[0]) if not hit.empty else None
-
-
 def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
     several = at["campaign"].nunique() > 1
     order = path_order(at["path"])
@@ -53,9 +46,9 @@ def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
             "path", key=lambda s: s.map(order.index), kind="stable").iterrows():
         match = {k: r[k] for k in ("campaign", "configuration", "direction", "tool",
                                    "message_size", "mtu")}
-        loss = _first(site.metric("udp_loss_pct"), match)
-        gbps = _first(site.metric("udp_gbps"), match)
-        cpm = _first(site.metric("cpu_per_mpps"), match)
+        loss = mean_at(site.metric("udp_loss_pct"), **match)
+        gbps = mean_at(site.metric("udp_gbps"), **match)
+        cpm = mean_at(site.metric("cpu_per_mpps"), **match)
         rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),
                      numbers.size(r["message_size"]),
                      f"{numbers.num(r['mean'])} ({numbers.interval(r['ci_low'], r['ci_high'])})",

@@ -44,6 +44,12 @@ def where(df: pd.DataFrame, **equal: Any) -> pd.DataFrame:
     return df[mask]
 
 
+def mean_at(df: pd.DataFrame, **equal: Any) -> float | None:
+    """The mean of the cell whose columns equal the values given; None when there is none."""
+    hit = where(df, **equal)
+    return float(hit["mean"].iloc[0]) if not hit.empty else None
+
+
 def ordered_tools(df: pd.DataFrame, preference: list[str]) -> list[str]:
     present = set(df["tool"]) if not df.empty else set()
     return [t for t in preference if t in present] + sorted(present - set(preference))
