@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import yamlfile
+from . import existing, yamlfile
 from .errors import UsageError
 from .hosts import (
     Host,
@@ -25,6 +25,8 @@ CONFIGURATIONS: dict[str, tuple[str, ...]] = {
     "vm": ("vm-vm", "vm-host", "host-vm"),
     "veth-control": ("host-host",),
     "overlay": ("container-container",),
+    # Before overlay-ovs, which moves the data address onto an OVS bridge for its builds.
+    "existing": ("existing-existing", "existing-host", "host-existing"),
     "overlay-ovs": ("container-container",),
 }
 TOOL_TESTS: dict[str, tuple[str, ...]] = {"qperf": ("stream", "rr"),
@@ -75,12 +77,14 @@ class Campaign:
     order: str
     seed: int
     run_timeout_s: int
+    endpoints: tuple[existing.NamedEndpoint, ...] = ()  # the existing configuration's
     source: str = field(default="", compare=False)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["hosts"] = [asdict(h) for h in self.hosts]
         data["vms"] = [vm.to_json() for vm in self.vms]
+        data["endpoints"] = [e.to_json() for e in self.endpoints]
         data["repetitions"] = self.repetitions.to_json()
         return data
 
@@ -98,6 +102,11 @@ class Campaign:
         for target in (*self.hosts, *(vm.target for vm in self.vms)):
             check_credentials(target, self.source)
 
+    def endpoint_on(self, host_index: int) -> tuple[int, existing.NamedEndpoint]:
+        """The existing endpoint on host 0 or 1, with its index under `endpoints:`."""
+        return next((i, e) for i, e in enumerate(self.endpoints)
+                    if e.host == self.hosts[host_index].name)
+
     def vm_on(self, host_index: int) -> Vm:
         """The VM that runs on host 0 or 1 (parse() checked there is one when vm is measured)."""
         return next(vm for vm in self.vms if vm.host == self.hosts[host_index].name)
@@ -106,8 +115,10 @@ class Campaign:
 T = TypeVar("T")
 MAX_STREAMS = 64  # csrc's dpb-stream --streams limit; iperf3 -P allows 128
 NEEDS_VMS = ("vm",)
+NEEDS_ENDPOINTS = ("existing",)
 DEFAULTS: dict[str, Any] = {
-    "configurations": [c for c in CONFIGURATIONS if c not in NEEDS_VMS],  # + vm, given VMs
+    # + vm given VMs, + existing given endpoints
+    "configurations": [c for c in CONFIGURATIONS if c not in NEEDS_VMS + NEEDS_ENDPOINTS],
     "tools": list(TOOL_TESTS),
     "tests": ["stream", "rr"],
     "message_sizes": [1000, 20000],
@@ -120,7 +131,7 @@ DEFAULTS: dict[str, Any] = {
     "order": "shuffled",
     "run_timeout_s": 120,
 }
-KEYS = {"name", "hosts", "vms", "directions", "seed", *DEFAULTS}
+KEYS = {"name", "hosts", "vms", "endpoints", "directions", "seed", *DEFAULTS}
 
 
 def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign:
@@ -133,9 +144,13 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
                          f"allowed: {', '.join(sorted(KEYS))} (see docs/campaign.md)")
     hosts = _hosts(raw.get("hosts"), source, lab_hosts_file)
     vms = _vms(raw, source, lab_hosts_file, hosts)
+    endpoints = (existing.parse(raw["endpoints"], source, hosts)
+                 if raw.get("endpoints") not in (None, []) else ())
     v = {**DEFAULTS, **raw}
-    if "configurations" not in raw and vms:
-        v["configurations"] = list(CONFIGURATIONS)
+    if "configurations" not in raw:
+        v["configurations"] = [c for c in CONFIGURATIONS
+                               if (c not in NEEDS_VMS or vms)
+                               and (c not in NEEDS_ENDPOINTS or endpoints)]
 
     def bad(key: str, value: Any, allowed: str) -> UsageError:
         return UsageError(f"{source}: {key}: {value!r} is not allowed", f"allowed: {allowed}")
@@ -174,6 +189,12 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
                                  f"{h.name} has none",
                                  "list one under vms: (with host: " + h.name + "), or on the "
                                  "lab: `invoke lab.up --vms`")
+    if ("existing" in configurations) != bool(endpoints):
+        raise (UsageError(f"{source}: configurations: existing needs endpoints: one per host",
+                          "name each host's namespace and address under endpoints: "
+                          "(docs/campaign.md#existing-endpoints)") if endpoints == () else
+               UsageError(f"{source}: endpoints: given, but configurations does not list "
+                          "existing", "add existing to configurations, or drop endpoints"))
     directions: dict[str, tuple[str, ...]] = {c: CONFIGURATIONS[c] for c in configurations}
     chosen = v.get("directions") or {}
     if not isinstance(chosen, dict):
@@ -204,7 +225,8 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
         mtus=integers("mtus", 576, 9000), repetitions=_repetitions(v["repetitions"], source),
         duration_s=integer("duration_s", 1, 3600), warmup_s=integer("warmup_s", 0, 600),
         order=_one_of("order", v["order"], ORDERS, source),
-        seed=seed, run_timeout_s=integer("run_timeout_s", 5, 7200), source=source)
+        seed=seed, run_timeout_s=integer("run_timeout_s", 5, 7200), endpoints=endpoints,
+        source=source)
 
 
 ADAPTIVE_KEYS = ("min", "max", "target_ci_pct")

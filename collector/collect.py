@@ -4,6 +4,7 @@ verify, run, tear down; facts at start and end; MTUs restored; resumable at ever
 import contextlib
 import hashlib
 import posixpath
+import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass
@@ -17,11 +18,13 @@ from .campaign import Campaign
 from .connection import Connection
 from .csrc_build import can_build, copy_binaries, ship_and_build
 from .errors import BenchError
+from .existing import FoundEndpoint
 from .hosts import Vm
+from .namespace import Namespace
 from .remote import Remote, vm_gateway
 from .runner import Job, RunContext, execute, kill_leftover_server, require_tools
 from .tools import TOOLS, ToolContext
-from .topology import TOPOLOGIES, Pair, Topology, overlay_ovs
+from .topology import TOPOLOGIES, Pair, Topology, existing, overlay_ovs
 
 REQUIRED_TOOLS = ["ip", "ss", "ping", "sysctl", "timeout", "setsid", "sh"]
 PORT_BASE = 19300
@@ -46,11 +49,14 @@ def _data_interface(remote: Remote) -> str:
     return out.split()[1].split("@")[0]
 
 
-def _read_mtu(remote: Remote, netns: str | None, dev: str) -> int:
-    argv = ["cat", f"/sys/class/net/{dev}/mtu"]
-    if netns:
-        argv = ["ip", "netns", "exec", netns, *argv]
-    return int(remote.check(argv).strip())
+def _read_mtu(remote: Remote, ns: Namespace | None, dev: str) -> int:
+    # `ip`, not /sys: nsenter (a namespace named by PID) keeps the host's sysfs.
+    argv = ["ip", "-o", "link", "show", "dev", dev]
+    out = remote.check(ns.enter(argv) if ns else argv)
+    found = re.search(r" mtu (\d+)", out)
+    if not found:
+        raise BenchError(f"{remote.host.describe()}: no MTU in `{' '.join(argv)}`: {out[:200]}")
+    return int(found.group(1))
 
 
 def _set_mtu(remote: Remote, dev: str, mtu: int) -> None:
@@ -127,6 +133,8 @@ def _required_tools(c: Campaign) -> list[str]:
     tools = REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"]  # csrc is built there
     if "overlay-ovs" in c.configurations:
         tools += overlay_ovs.REQUIRED_TOOLS
+    if "existing" in c.configurations:
+        tools += existing.REQUIRED_TOOLS
     return tools
 
 
@@ -158,7 +166,20 @@ def _pair(c: Campaign, tag: str, connections: tuple[Connection, ...]) -> Pair:
         require_tools(guest.remote, REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"])
     return Pair((hosts[0], hosts[1]), (_data_interface(hosts[0].remote),
                                        _data_interface(hosts[1].remote)),
-                tag, measured_vms(c), guests, tuple(_data_interface(g.remote) for g in guests))
+                tag, measured_vms(c), guests, tuple(_data_interface(g.remote) for g in guests),
+                _found_endpoints(c, hosts))
+
+
+def _found_endpoints(c: Campaign, hosts: tuple[Connection, ...]) -> tuple[FoundEndpoint, ...]:
+    """The existing configuration's endpoints as their hosts show them (refused, naming host
+    and key, when one is not there)."""
+    if "existing" not in c.configurations:
+        return ()
+    found = []
+    for i, conn in enumerate(hosts):
+        index, named = c.endpoint_on(i)
+        found.append(existing.find(conn, named, f"{c.source}: endpoints[{index}]"))
+    return tuple(found)
 
 
 def _prepare(c: Campaign, archive: Archive, pair: Pair) -> Pair:
@@ -168,6 +189,9 @@ def _prepare(c: Campaign, archive: Archive, pair: Pair) -> Pair:
         kill_leftover_server(conn.remote, conn.workdir)
     _remember_host_state(archive, pair)
     _facts(archive, pair, "start")
+    for found in pair.existing:
+        archive.write(f"facts/{found.named.host}/existing-endpoint-{stamp()}.txt",
+                      found.inspection)
     return _build_csrc(archive, pair) if "csrc" in c.tools else pair
 
 
@@ -222,8 +246,8 @@ class _Builds:
                 _set_mtu(remote, data_if, mtu)
             topo.build(mtu)
             topo.verify(self.c.directions[cfg])
-            mtus = {f"{conn.name}:{ns + ':' if ns else ''}{dev}": _read_mtu(conn.remote, ns, dev)
-                    for conn, ns, dev in topo.path_interfaces()}
+            mtus = {f"{conn.name}:{ns.label + ':' if ns else ''}{dev}":
+                    _read_mtu(conn.remote, ns, dev) for conn, ns, dev in topo.path_interfaces()}
             ctx = RunContext(self.archive, mtus, float(self.c.duration_s), self.c.run_timeout_s)
             batch = first
             while batch:

@@ -5,19 +5,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .connection import Connection
+from .namespace import Namespace
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    """A place to run a tool: on ``host`` (the machine it lives on), maybe inside ``netns``, or
-    through a VM's own connection ``guest``."""
+    """A place to run a tool: on ``host`` (the machine it lives on), maybe inside a network
+    namespace (``netns``, a name `ip netns` knows, or that of process ``pid``), or through a
+    VM's own connection ``guest``."""
 
-    role: str          # "host", "container", "veth namespace", "overlay member", "vm"
+    role: str          # "host", "container", "veth namespace", "overlay member", "vm", ...
     host: Connection
     address: str       # the address the tool uses there
     netns: str | None = None
     guest: Connection | None = None
     vm_name: str | None = None
+    pid: int | None = None
 
     @property
     def runs_on(self) -> Connection:
@@ -32,8 +35,15 @@ class Endpoint:
     def label(self) -> str:
         return f"{self.role} on {self.host_name}"
 
+    @property
+    def namespace(self) -> Namespace | None:
+        if self.pid is None and not self.netns:
+            return None
+        return Namespace(self.netns, self.pid)
+
     def wrap(self, argv: Sequence[str]) -> list[str]:
-        return ["ip", "netns", "exec", self.netns, *argv] if self.netns else list(argv)
+        ns = self.namespace
+        return ns.enter(argv) if ns else list(argv)
 
     @property
     def cpu_kernels(self) -> tuple[Connection, ...]:
@@ -45,4 +55,6 @@ class Endpoint:
                                    "address": self.address, "netns": self.netns}
         if self.vm_name:
             data["vm"] = self.vm_name
+        if self.pid is not None:
+            data["pid"] = self.pid
         return data

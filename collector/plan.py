@@ -85,8 +85,9 @@ def flow_counts(c: Campaign, tool: str, test: str) -> tuple[int, ...]:
     return c.streams
 
 
-def skipped(c: Campaign) -> list[str]:
-    """What the streams axis and the path MTU change, for the plan to say."""
+def notes(c: Campaign) -> list[str]:
+    """What the streams axis, the path MTU and existing endpoints change, for the plan to
+    say."""
     said = []
     many = [n for n in c.streams if n > 1]
     if many and "qperf" in c.tools and "stream" in c.tests:
@@ -99,6 +100,11 @@ def skipped(c: Campaign) -> list[str]:
             if changed:
                 said.append(f"udp datagrams at MTU {mtu}: {', '.join(changed)} (no "
                             "fragmentation on any configuration's path)")
+    if "existing" in c.configurations:
+        said.append("existing: the MTU axis sets the hosts' data NICs only; the endpoints' "
+                    "own interfaces keep their MTUs (recorded in every run, not set)"
+                    + (", and their path's overhead is not known in advance: datagrams may "
+                       "fragment there" if "udp" in c.tests else ""))
     return said
 
 
@@ -166,8 +172,8 @@ def figures(c: Campaign, runs: list[Run]) -> dict[str, Any]:
            "measuring_s": sum(measuring_seconds(c, r) for r in runs),
            "estimated_s": estimate_seconds(c, runs),
            "builds": len({(r.cell.mtu, r.cell.configuration) for r in runs})}
-    if skipped(c):
-        out["skipped"] = "; ".join(skipped(c))
+    if notes(c):
+        out["notes"] = "; ".join(notes(c))
     reps = c.repetitions
     if reps.adaptive:
         out.update(repetitions=f"{reps.minimum}-{reps.maximum} per cell, until the 95 % CI "

@@ -34,6 +34,8 @@ class EndpointRecord(_Record):
     address: str = Field(description="the address the tool used there")
     netns: str | None = Field(None, description="the network namespace, if not the root one")
     vm: str | None = Field(None, description="the VM's name, for VM endpoints")
+    pid: int | None = Field(None, description="a process whose network namespace it ran in "
+                                              "(an existing endpoint named by PID)")
 
 
 class Commands(_Record):

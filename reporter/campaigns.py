@@ -1,10 +1,11 @@
 """What the report knows about each campaign besides its runs: when it ran, how it was set up,
 its hosts' facts; and, across campaigns, what differs between them."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from collector.errors import UsageError
+from collector.existing import ENDPOINT_DETAIL
 
 from . import facts
 from .archive import Campaign
@@ -32,6 +33,18 @@ class CampaignInfo:
     hosts: dict[str, dict[str, dict[str, str]]]  # host → phase → section → text
     vm_names: frozenset[str]
     ovs_datapaths: frozenset[str]
+    # The existing configuration's endpoints as the collector found them: host → description.
+    existing: tuple[tuple[str, str], ...] = ()
+    endpoint_facts: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+
+    @property
+    def existing_label(self) -> str:
+        """What `existing` was: "veth → cni0 bridge, MTU 1450" when both endpoints are alike,
+        else each host's."""
+        described = {d for _, d in self.existing}
+        if len(described) == 1:
+            return f"{described.pop()}, on both hosts"
+        return "; ".join(f"{host}: {d}" for host, d in self.existing)
 
     def first_facts(self, host: str) -> dict[str, str]:
         phases = self.hosts.get(host, {})
@@ -59,13 +72,19 @@ def info(c: Campaign) -> CampaignInfo:
     datapaths = {str(r.get("topology", {}).get("ovs_datapath")) for r in runs.values()
                  if isinstance(r, dict) and isinstance(r.get("topology"), dict)
                  and r["topology"].get("ovs_datapath")}
+    endpoints = {k.removeprefix(ENDPOINT_DETAIL): str(v) for r in runs.values()
+                 if isinstance(r, dict) and r.get("configuration") == "existing"
+                 and isinstance(r.get("topology"), dict)
+                 for k, v in r["topology"].items() if str(k).startswith(ENDPOINT_DETAIL)}
     return CampaignInfo(
         name=c.name, label=c.label or str(c.root), created_utc=str(m.get("created_utc", "")),
         state=str(m.get("state", "")), runs=len(runs),
         planned=len(m.get("plan") or []) if isinstance(m.get("plan"), list) else 0,
         seed=campaign.get("seed"), commit=str(harness.get("commit", ""))[:12],
         parameters={k: campaign.get(k) for k in PARAMETERS},
-        hosts=facts.by_host(c), vm_names=c.vm_names, ovs_datapaths=frozenset(datapaths))
+        hosts=facts.by_host(c), vm_names=c.vm_names, ovs_datapaths=frozenset(datapaths),
+        existing=tuple(sorted(endpoints.items())),
+        endpoint_facts=facts.by_host(c, facts.ENDPOINTS) if endpoints else {})
 
 
 def in_time_order(campaigns: list[Campaign]) -> list[CampaignInfo]:
@@ -99,6 +118,9 @@ def differences(infos: list[CampaignInfo]) -> list[dict[str, Any]]:
     datapaths = [", ".join(sorted(i.ovs_datapaths)) or "–" for i in infos]
     if len(set(datapaths)) > 1:
         rows.append({"kind": "overlay-ovs", "what": "OVS datapath", "values": datapaths})
+    found = [i.existing_label if i.existing else "–" for i in infos]
+    if len(set(found)) > 1:
+        rows.append({"kind": "existing", "what": "endpoints found", "values": found})
     emulated = ["emulated (QEMU TCG)" if i.emulated_vms else "–" for i in infos]
     if len(set(emulated)) > 1:
         rows.append({"kind": "vm", "what": "VMs", "values": emulated})

@@ -22,14 +22,21 @@ def parse(text: str) -> dict[str, str]:
     return {k: v.strip() for k, v in sections.items()}
 
 
-def by_host(campaign: Campaign) -> dict[str, dict[str, dict[str, str]]]:
-    """host → phase file name (start-…, end-…) → sections. Read through the archive's safe
-    reader: a link or an oversized file is skipped, never followed."""
+PHASES = ("start-", "end-")              # the hosts' facts, before and after the campaign
+ENDPOINTS = ("existing-endpoint-",)      # an existing endpoint as the collector found it
+
+
+def by_host(campaign: Campaign,
+            kinds: tuple[str, ...] = PHASES) -> dict[str, dict[str, dict[str, str]]]:
+    """host → facts file name (start-…, end-…; or those of ``kinds``) → sections. Read
+    through the archive's safe reader: a link or an oversized file is skipped, never
+    followed."""
     out: dict[str, dict[str, dict[str, str]]] = {}
     # The archive's walk lists only regular files reached through real folders.
     for rel in sorted(campaign.regular_files):
         parts = rel.split("/")
-        if len(parts) != 3 or parts[0] != "facts" or not parts[2].endswith(".txt"):
+        if len(parts) != 3 or parts[0] != "facts" or not parts[2].endswith(".txt") \
+                or not parts[2].startswith(kinds):
             continue
         try:
             text = campaign.read(rel)

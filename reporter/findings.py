@@ -100,6 +100,14 @@ def _throughput_points(info: CampaignInfo, gbps: pd.DataFrame, cpg: pd.DataFrame
             f"(bare metal {numbers.num(bare_gbps)} Gb/s "
             f"with {tool}){_tools_note(gbps, 'container', size, mtu)}. The study saw "
             "containers saturate 10 GbE like bare metal (1.0×).", link, "throughput"))
+    if "existing" in configs:
+        r = _ratios(at, "existing")
+        dirs = list(where(at, configuration="existing")["direction"])
+        over = f"over their {len(dirs)} directions" if len(dirs) > 1 else f"({dirs[0]})"
+        found = f" ({info.existing_label})" if info.existing else ""
+        out.append(KeyPoint(
+            f"Your existing endpoints{found} reach {_span(r)} bare-metal throughput {where_} "
+            f"{over}{_tools_note(gbps, 'existing', size, mtu)}.", link, "throughput"))
     if "veth-control" in configs:
         r = _ratios(at, "veth-control")
         c = _ratios(where(cpg, tool=tool, message_size=size, mtu=mtu), "veth-control")
@@ -136,9 +144,11 @@ def _throughput_points(info: CampaignInfo, gbps: pd.DataFrame, cpg: pd.DataFrame
         out += _small_message_point(info, cells, tool, small, size, mtu)
     c = _ratios(where(cpg, tool=tool, message_size=size, mtu=mtu), "container")
     if c:
-        others = [f"{'the overlay' if cfg == 'overlay' else 'OVS + VXLAN'} "
+        names = {"existing": "existing endpoints", "overlay": "the overlay",
+                 "overlay-ovs": "OVS + VXLAN"}
+        others = [f"{names[cfg]} "
                   f"{_span(_ratios(where(cpg, tool=tool, message_size=size, mtu=mtu), cfg))}"
-                  for cfg in overlays
+                  for cfg in ("existing", *overlays)
                   if _ratios(where(cpg, tool=tool, message_size=size, mtu=mtu), cfg)]
         out.append(KeyPoint(
             f"Per Gb/s, containers spend {_span(c)} bare metal's CPU {where_}"

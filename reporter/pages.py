@@ -168,6 +168,9 @@ def caveats(site: Site) -> list[str]:
             missed = not judged["reached"].all()
             out.append(prefix + said[0].upper() + said[1:]
                        + (" The Statistics page lists those that did not." if missed else ""))
+        if info.existing:
+            out.append(f"{prefix}existing measured endpoints as they were found, built and "
+                       f"changed by nothing here: {info.existing_label}.")
         if "netdev" in info.ovs_datapaths:
             out.append(f"{prefix}overlay-ovs ran on Open vSwitch's userspace `netdev` datapath "
                        "(the hosts' kernels had no openvswitch module): it measures that "

@@ -7,6 +7,7 @@ import pytest
 
 from collector import campaign, plan
 from collector.errors import BenchError
+from collector.existing import NamedEndpoint
 from collector.hosts import host_from_mapping, save_hosts, vm_from_mapping
 
 HOSTS = [{"name": "a", "ssh_host": "198.18.255.11", "data_address": "198.18.0.1"},
@@ -14,6 +15,8 @@ HOSTS = [{"name": "a", "ssh_host": "198.18.255.11", "data_address": "198.18.0.1"
 VM_A = {"name": "vm-a", "host": "a", "ssh_host": "198.19.6.2", "data_address": "198.19.6.2",
         "jump": True, "routed": True, "host_interface": "tap0"}
 VM_B = {"name": "vm-b", "host": "b", "ssh_host": "198.19.7.2", "data_address": "198.19.7.2"}
+EP_A = {"host": "a", "netns": "cni-5f2c", "address": "198.19.20.2"}
+EP_B = {"host": "b", "pid": 4242, "address": "198.19.21.2"}
 
 
 def parse(**raw: Any) -> campaign.Campaign:
@@ -45,6 +48,27 @@ def parse(**raw: Any) -> campaign.Campaign:
     ({"hosts": HOSTS[:1]}, r"exactly two hosts"),
     ({"hosts": [HOSTS[0], HOSTS[0]]}, r"both hosts are named 'a'"),
     ({"message_sizes": ["20k"]}, r"message_sizes\[0\]: '20k' is not allowed"),
+    ({"configurations": ["bare", "existing"]}, r"configurations: existing needs endpoints"),
+    ({"endpoints": [EP_A, EP_B], "configurations": ["bare"]},
+     r"endpoints: given, but configurations does not list existing"),
+    ({"endpoints": [EP_A]}, r"endpoints: expected a list of two mappings, one per host \(a, b\)"),
+    ({"endpoints": [EP_A, {**EP_B, "host": "a"}]}, r"endpoints: both name host 'a'"),
+    ({"endpoints": [EP_A, {**EP_B, "host": "c"}]}, r"endpoints\[1\]\.host: 'c' is not one of"),
+    ({"endpoints": [{**EP_A, "pid": 7}, EP_B]}, r"endpoints\[0\]: give exactly one of netns and"),
+    ({"endpoints": [{"host": "a", "address": "198.19.20.2"}, EP_B]},
+     r"endpoints\[0\]: give exactly one of netns and pid"),
+    ({"endpoints": [{**EP_A, "netns": "../../etc"}, EP_B]},
+     r"endpoints\[0\]\.netns: '\.\./\.\./etc' is not a namespace name"),
+    ({"endpoints": [EP_A, {**EP_B, "pid": 1}]}, r"endpoints\[1\]\.pid: 1 is not a process ID"),
+    ({"endpoints": [EP_A, {**EP_B, "pid": "4242; reboot"}]}, r"endpoints\[1\]\.pid: "),
+    ({"endpoints": [{**EP_A, "address": "10.0.0.300"}, EP_B]},
+     r"endpoints\[0\]\.address: '10\.0\.0\.300' is not an IP address"),
+    ({"endpoints": [{k: v for k, v in EP_A.items() if k != "address"}, EP_B]},
+     r"endpoints\[0\]: missing key address"),
+    ({"endpoints": [EP_A, {**EP_B, "colour": "red"}]}, r"endpoints\[1\]: unknown key\(s\) colour"),
+    ({"endpoints": [EP_A, {"host": "b", "container": "web-b", "runtime": "docker",
+                           "address": "198.19.21.2"}]},
+     r"endpoints\[1\]: container: naming a container is not supported; give the PID"),
 ])
 def test_bad_values_name_the_key(raw: dict[str, Any], message: str) -> None:
     with pytest.raises(BenchError, match=message):
@@ -97,6 +121,23 @@ def test_vm_is_measured_by_default_only_when_there_are_vms() -> None:
     assert with_vms.vm_on(0).jump and not with_vms.vm_on(1).routed
 
 
+def test_existing_endpoints_are_measured_by_default_when_named_and_round_trip() -> None:
+    """Named endpoints add the existing configuration (before overlay-ovs, which moves the data
+    address) with its three directions; the campaign survives the manifest form; the plan says
+    the MTU axis leaves the endpoints' interfaces alone."""
+    c = parse(endpoints=[EP_B, EP_A], seed=3)
+    assert "existing" in c.configurations
+    assert c.configurations.index("existing") < c.configurations.index("overlay-ovs")
+    assert c.directions["existing"] == ("existing-existing", "existing-host", "host-existing")
+    assert c.endpoint_on(0) == (1, NamedEndpoint("a", "198.19.20.2", netns="cni-5f2c"))
+    assert c.endpoint_on(1)[1].pid == 4242
+    assert campaign.parse(c.to_input(), "manifest.json") == c
+    assert c.to_input()["endpoints"][0] == EP_B
+    said = plan.figures(c, plan.runs(c))["notes"]
+    assert "existing: the MTU axis sets the hosts' data NICs only" in said
+    assert "existing" not in parse(seed=3).configurations
+
+
 def test_vms_round_trip_through_the_manifest_form() -> None:
     c = parse(vms=[VM_A, VM_B], configurations=["vm"], seed=9)
     again = campaign.parse(c.to_input(), "manifest.json")
@@ -126,8 +167,8 @@ def test_streams_axis_runs_every_count_but_qperf_and_latency_at_one_flow() -> No
     assert by == {("qperf", "stream"): [1], ("qperf", "rr"): [1], ("iperf3", "stream"): [1, 4],
                   ("csrc", "stream"): [1, 4], ("csrc", "rr"): [1]}
     assert "bare.host-host.csrc.stream.1000B.sb-auto.mtu1500.4flows" in {x.cell_id for x in cells}
-    assert "qperf has no parallel streams" in plan.figures(c, plan.runs(c))["skipped"]
-    assert "skipped" not in plan.figures(parse(), plan.runs(parse()))
+    assert "qperf has no parallel streams" in plan.figures(c, plan.runs(c))["notes"]
+    assert "notes" not in plan.figures(parse(), plan.runs(parse()))
 
 
 
@@ -137,7 +178,7 @@ def test_udp_datagrams_fit_every_path_and_the_plan_says_when_they_were_clamped()
     sizes = sorted({x.message_size for x in plan.cells(c)})
     assert sizes == [8, 64, 1400, 1422]  # 1500 - VXLAN 50 - IP/UDP 28; 8 B holds the sequence
     assert {(x.tool, x.test) for x in plan.cells(c)} == {("csrc", "udp"), ("iperf3", "udp")}
-    said = plan.figures(c, plan.runs(c))["skipped"]
+    said = plan.figures(c, plan.runs(c))["notes"]
     assert "udp datagrams at MTU 1500: 4 → 8 B, 20,000 → 1,422 B" in said
     bare_only = parse(configurations=["bare"], tests=["udp"], message_sizes=[20000])
     assert {x.message_size for x in plan.cells(bare_only)} == {1472}

@@ -3,6 +3,7 @@
 from .bare import Bare
 from .base import Pair, Topology
 from .container import Container
+from .existing import Existing
 from .overlay import Overlay
 from .overlay_ovs import OverlayOvs
 from .veth_control import VethControl
@@ -14,6 +15,7 @@ TOPOLOGIES: dict[str, type[Topology]] = {
     "vm": Vm,
     "veth-control": VethControl,
     "overlay": Overlay,
+    "existing": Existing,
     "overlay-ovs": OverlayOvs,
 }
 

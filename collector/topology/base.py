@@ -8,7 +8,9 @@ from dataclasses import dataclass, replace
 from ..connection import Connection
 from ..endpoint import Endpoint
 from ..errors import BenchError
+from ..existing import FoundEndpoint
 from ..hosts import Vm
+from ..namespace import Namespace
 from ..remote import Remote
 
 Script = list[list[str]]
@@ -29,6 +31,8 @@ class Pair:
     vms: tuple[Vm, ...] = ()
     guests: tuple[Connection, ...] = ()
     guest_ifs: tuple[str, ...] = ()
+    # The endpoints of the existing configuration on host 0 and host 1, as found there.
+    existing: tuple[FoundEndpoint, ...] = ()
 
     @property
     def remotes(self) -> tuple[Remote, Remote]:
@@ -95,24 +99,32 @@ class Topology:
         """Facts about the build worth keeping in every run's record (e.g. the OVS datapath)."""
         return {}
 
-    def path_interfaces(self) -> list[tuple[Connection, str | None, str]]:
+    def path_interfaces(self) -> list[tuple[Connection, Namespace | None, str]]:
         """(connection, netns, device) of every interface on the path, for MTU read-back."""
         return [(self.pair.hosts[i], None, self.pair.data_ifs[i]) for i in (0, 1)]
 
     def verify(self, directions: Sequence[str]) -> None:
-        """Every client endpoint reaches its server's address."""
+        """Every client endpoint reaches its server's address (and back, with
+        ``verify_both_ways``: a path the collector did not build may be one-way)."""
         for direction in directions:
             client, server = self.endpoints(direction)
-            # A few tries: the first packet waits for neighbour resolution on every hop, which
-            # an emulated guest can make slower than one ping's wait.
-            for _ in range(VERIFY_TRIES):
-                res = client.runs_on.remote.run(
-                    client.wrap(["ping", "-c", "1", "-W", "2", server.address]), timeout=15)
-                if res.ok:
-                    break
-            if not res.ok:
-                raise BenchError(f"{self.name} {direction}: {client.label} cannot reach "
-                                 f"{server.label} at {server.address}: "
-                                 f"{(res.stdout + res.stderr).strip()[-300:]}",
-                                 "check the hosts' firewalls and routes; the configuration is "
-                                 "torn down and the archive can be resumed")
+            self._reach(direction, client, server)
+            if self.verify_both_ways:
+                self._reach(direction, server, client)
+
+    verify_both_ways = False
+
+    def _reach(self, direction: str, client: Endpoint, server: Endpoint) -> None:
+        # A few tries: the first packet waits for neighbour resolution on every hop, which
+        # an emulated guest can make slower than one ping's wait.
+        for _ in range(VERIFY_TRIES):
+            res = client.runs_on.remote.run(
+                client.wrap(["ping", "-c", "1", "-W", "2", server.address]), timeout=15)
+            if res.ok:
+                return
+        raise BenchError(f"{self.name} {direction}: {client.label} cannot reach "
+                         f"{server.label} at {server.address}: "
+                         f"{(res.stdout + res.stderr).strip()[-300:]}", self.unreachable_hint)
+
+    unreachable_hint = ("check the hosts' firewalls and routes; the configuration is torn down "
+                        "and the archive can be resumed")

@@ -5,6 +5,7 @@ share one kernel, so namespace names must not collide."""
 from dataclasses import dataclass
 
 from ..connection import Connection
+from ..namespace import Namespace
 from .base import Script, Topology
 
 PREFIX = "dpb"
@@ -54,7 +55,8 @@ class NamespacePerHost(Topology):
     def _ns(self, i: int) -> VethNamespace:
         return VethNamespace(i, self.ns_kind, self.pair.tag)
 
-    def path_interfaces(self) -> list[tuple[Connection, str | None, str]]:
+    def path_interfaces(self) -> list[tuple[Connection, Namespace | None, str]]:
         return [*super().path_interfaces(),
                 *((self.pair.hosts[i], None, self._ns(i).host_dev) for i in (0, 1)),
-                *((self.pair.hosts[i], self._ns(i).netns, self._ns(i).inner_dev) for i in (0, 1))]
+                *((self.pair.hosts[i], Namespace(self._ns(i).netns), self._ns(i).inner_dev)
+                  for i in (0, 1))]

@@ -4,6 +4,7 @@ wire's less the 50 B of VXLAN encapsulation."""
 
 from ..connection import Connection
 from ..endpoint import Endpoint
+from ..namespace import Namespace
 from .netns import PREFIX, NamespacePerHost
 
 VXLAN_OVERHEAD = 50
@@ -49,7 +50,8 @@ class Overlay(NamespacePerHost):
                          member_address(i), self._ns(i).netns) for i in (0, 1))
         return a, b
 
-    def path_interfaces(self) -> list[tuple[Connection, str | None, str]]:
+    def path_interfaces(self) -> list[tuple[Connection, Namespace | None, str]]:
         wire = [(self.pair.hosts[i], None, self.pair.data_ifs[i]) for i in (0, 1)]
         return [*wire, *((self.pair.hosts[i], None, VXLAN) for i in (0, 1)),
-                *((self.pair.hosts[i], self._ns(i).netns, self._ns(i).inner_dev) for i in (0, 1))]
+                *((self.pair.hosts[i], Namespace(self._ns(i).netns), self._ns(i).inner_dev)
+                  for i in (0, 1))]

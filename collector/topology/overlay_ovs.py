@@ -17,6 +17,7 @@ import shlex
 from ..connection import Connection
 from ..endpoint import Endpoint
 from ..errors import BenchError
+from ..namespace import Namespace
 from ..remote import Remote
 from .base import Script
 from .netns import PREFIX, NamespacePerHost
@@ -178,7 +179,7 @@ class OverlayOvs(NamespacePerHost):
                          member_address(i), self._ns(i).netns) for i in (0, 1))
         return a, b
 
-    def path_interfaces(self) -> list[tuple[Connection, str | None, str]]:
+    def path_interfaces(self) -> list[tuple[Connection, Namespace | None, str]]:
         underlay = ([(self.pair.hosts[i], None, UNDERLAY_BR) for i in (0, 1)]
                     if self.datapath == "netdev" else [])
         return [*super().path_interfaces(), *underlay]

@@ -9,6 +9,7 @@ Other VMs (bridged onto the data network, say) are reached as they are.
 from ..connection import Connection
 from ..endpoint import Endpoint
 from ..errors import BenchError
+from ..namespace import Namespace
 from .base import Script, Topology
 from .netns import forwarding_on
 
@@ -49,7 +50,7 @@ class Vm(Topology):
                 self.pair.apply_tolerant(i, [["ip", "route", "del",
                                               f"{peer.target.data_address}/32"]])
 
-    def path_interfaces(self) -> list[tuple[Connection, str | None, str]]:
+    def path_interfaces(self) -> list[tuple[Connection, Namespace | None, str]]:
         paths = super().path_interfaces()
         for i in (0, 1):
             if self.pair.vms[i].host_interface:
