@@ -324,6 +324,7 @@ def run_campaign(c: Campaign, runs: list[plan.Run], into: Archive | NewArchive,
             try:
                 pair = _pair(c, campaign_tag(archive_name), connections)
                 archive = into.create(c, runs) if isinstance(into, NewArchive) else into
+                existing.same_as_measured(archive.manifest["runs"], pair.existing)
                 done = sum(archive.finished(r) for r in archive.manifest["runs"])
                 builds = _Builds(c, archive, _prepare(c, archive, pair), progress, done)
                 prepared = True

@@ -18,6 +18,7 @@ RUNTIME_PID = {
     "crictl": "crictl inspect -o go-template --template '{{.info.pid}}' CONTAINER_ID",
 }
 ENDPOINT_DETAIL = "endpoint:"  # run records' topology key of each host's endpoint description
+NAMESPACE_DETAIL = "netns-id:"  # … and of its namespace's identity (net:[inode])
 NETNS_NAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")  # a file name in /run/netns
 PID_MAX = 4194304  # Linux's pid_max ceiling
 

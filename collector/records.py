@@ -67,8 +67,9 @@ class RunRecord(_Record):
     warmup_s: int | float = Field(ge=0, description="when the window opens after the client "
                                                     "starts, s")
     cpu_hosts: list[str] = Field(description="kernels whose /proc/stat was sampled")
-    topology: dict[str, str] = Field(default_factory=dict,
-                                     description="facts about the build (ovs_datapath, ...)")
+    topology: dict[str, str] = Field(
+        default_factory=dict, description="facts about the build: ovs_datapath; for existing, "
+                                          "endpoint:<host> (what was found) and netns-id:<host>")
     status: Status
     reason: str = ""
     start_utc: str

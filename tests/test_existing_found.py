@@ -13,7 +13,7 @@ from collector.errors import BenchError
 from collector.existing import NamedEndpoint
 from collector.hosts import Host
 from collector.remote import Remote, Result
-from collector.topology.existing import find
+from collector.topology.existing import find, same_as_measured
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROUTED = NamedEndpoint("a", "198.19.20.2", netns="dpbfix-web")
@@ -101,3 +101,19 @@ def test_the_hosts_own_namespace_is_refused_as_bare() -> None:
     with pytest.raises(BenchError, match=r"endpoints\[0\]\.pid: the namespace of PID 4242 is "
                                          r"the host's own network namespace"):
         find(conn, BRIDGED, "c.yaml: endpoints[0]")
+
+
+def test_a_resume_refuses_an_endpoint_whose_namespace_changed() -> None:
+    """The runs so far measured one namespace; a restarted container has another."""
+    conn, _ = _conn(_answers("routed"))
+    found = find(conn, ROUTED, "c.yaml: endpoints[0]")
+    before = {"r1": {"configuration": "existing",
+                     "topology": {"endpoint:a": found.description,
+                                  "netns-id:a": found.namespace_id}},
+              "r2": {"configuration": "bare", "topology": {}}}
+    same_as_measured(before, (found,))  # the same namespace: the resume goes on
+    same_as_measured({}, (found,))      # nothing measured yet
+    moved = {"r1": {**before["r1"], "topology": {"netns-id:a": "net:[1]"}}}
+    with pytest.raises(BenchError, match=r"a: endpoints: namespace dpbfix-web is net:\[\d+\] "
+                                         r"now, but the archive's runs measured net:\[1\]"):
+        same_as_measured(moved, (found,))

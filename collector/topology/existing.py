@@ -11,7 +11,7 @@ from typing import Any
 from ..connection import Connection
 from ..endpoint import Endpoint
 from ..errors import BenchError
-from ..existing import ENDPOINT_DETAIL, FoundEndpoint, NamedEndpoint
+from ..existing import ENDPOINT_DETAIL, NAMESPACE_DETAIL, FoundEndpoint, NamedEndpoint
 from ..namespace import Namespace
 from .base import Topology
 
@@ -145,8 +145,12 @@ class Existing(Topology):
                 self._existing(1) if server == 1 else self.pair.host(1))
 
     def details(self) -> dict[str, str]:
-        return {f"{ENDPOINT_DETAIL}{self.pair.hosts[i].name}": found.description
-                for i, found in enumerate(self.pair.existing)}
+        out = {}
+        for i, found in enumerate(self.pair.existing):
+            host = self.pair.hosts[i].name
+            out[f"{ENDPOINT_DETAIL}{host}"] = found.description
+            out[f"{NAMESPACE_DETAIL}{host}"] = found.namespace_id
+        return out
 
     def path_interfaces(self) -> list[tuple[Connection, Namespace | None, str]]:
         paths = super().path_interfaces()
@@ -155,3 +159,20 @@ class Existing(Topology):
                 paths.append((self.pair.hosts[i], None, found.host_peer))
             paths.append((self.pair.hosts[i], found.named.namespace, found.device))
         return paths
+
+
+def same_as_measured(runs: dict[str, Any], found: tuple[FoundEndpoint, ...]) -> None:
+    """A resumed campaign measures the namespaces its archive's runs measured, or nothing: a
+    container restarted since has a new one (and a name or PID may now mean another)."""
+    for endpoint in found:
+        key = f"{NAMESPACE_DETAIL}{endpoint.named.host}"
+        seen = {str(r["topology"][key]) for r in runs.values()
+                if isinstance(r, dict) and isinstance(r.get("topology"), dict)
+                and key in r["topology"]}
+        if seen and seen != {endpoint.namespace_id}:
+            raise BenchError(f"{endpoint.named.host}: endpoints: {endpoint.named.described} is "
+                             f"{endpoint.namespace_id} now, but the archive's runs measured "
+                             f"{', '.join(sorted(seen))}; was the container restarted?",
+                             "collect into a new archive (name the endpoint again): resuming "
+                             "would mix two endpoints in one cell")
+
