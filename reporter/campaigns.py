@@ -47,8 +47,11 @@ class CampaignInfo:
         return "; ".join(f"{host}: {d}" for host, d in self.existing)
 
     def first_facts(self, host: str) -> dict[str, str]:
+        """The host's facts before the campaign changed anything: its first start- file
+        (end- files sort before start- ones by name)."""
         phases = self.hosts.get(host, {})
-        return next(iter(phases.values())) if phases else {}
+        starts = [phases[name] for name in sorted(phases) if name.startswith("start-")]
+        return starts[0] if starts else next(iter(phases.values()), {})
 
     def host_fact(self, key: str) -> tuple[str, ...]:
         """A fact of every host (not VM), at the campaign's first facts, in host order."""

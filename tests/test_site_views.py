@@ -133,3 +133,23 @@ def test_a_campaign_where_nothing_worked_still_builds(tmp_path: Path) -> None:
     proc = invoke("report", "--archive", str(root), "--out", str(tmp_path / "site"))
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "the client did not connect" in (tmp_path / "site" / "problems.html").read_text()
+
+
+def test_host_facts_are_the_ones_before_the_campaign_and_existing_endpoints_are_named() -> None:
+    """A host's facts are its start- file's (end- sorts first by name); the existing
+    configuration's label says each host's endpoint, or once when both are alike."""
+    from reporter.campaigns import CampaignInfo
+
+    def made(existing: tuple[tuple[str, str], ...]) -> CampaignInfo:
+        return CampaignInfo(
+            name="c", label="c", created_utc="", state="complete", runs=0, planned=0, seed=1,
+            commit="", parameters={},
+            hosts={"a": {"end-20260102T000000Z": {"mtu wire0": "1500"},
+                         "start-20260101T000000Z": {"mtu wire0": "9000"}}},
+            vm_names=frozenset(), ovs_datapaths=frozenset(), existing=existing)
+
+    alike = made((("a", "veth, routed, MTU 1500"), ("b", "veth, routed, MTU 1500")))
+    assert alike.first_facts("a") == {"mtu wire0": "9000"}
+    assert alike.existing_label == "veth, routed, MTU 1500, on both hosts"
+    apart = made((("a", "veth, routed, MTU 1500"), ("b", "vxlan, MTU 1450")))
+    assert apart.existing_label == "a: veth, routed, MTU 1500; b: vxlan, MTU 1450"
