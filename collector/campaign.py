@@ -207,6 +207,8 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
                                                          for d in dirs):
             raise bad(f"directions.{cfg}", dirs, ", ".join(CONFIGURATIONS[cfg]))
         directions[cfg] = tuple(dict.fromkeys(dirs))
+    if "existing" in directions:
+        existing.check_families(endpoints, hosts, directions["existing"], source)
     name = str(v.get("name") or Path(source).stem)
     if not name.replace("-", "").replace("_", "").isalnum():
         raise bad("name", name, "letters, digits, - and _")

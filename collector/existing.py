@@ -137,3 +137,24 @@ class FoundEndpoint:
         else:
             path = kind
         return f"{path}, MTU {self.mtu}"
+
+
+def check_families(endpoints: tuple[NamedEndpoint, ...], hosts: tuple[Host, Host],
+                   directions: tuple[str, ...], source: str) -> None:
+    """Each measured direction's two addresses are of one family (IPv4 or IPv6)."""
+    on = {e.host: (i, e) for i, e in enumerate(endpoints)}
+    for direction in directions:
+        client, server = direction.split("-")
+        ends = []
+        for side, host in ((client, hosts[0]), (server, hosts[1])):
+            if side == "existing":
+                index, e = on[host.name]
+                ends.append((f"endpoints[{index}].address", e.address))
+            else:
+                ends.append((f"{host.name}'s data_address", host.data_address))
+        (what_a, a), (what_b, b) = ends
+        if ipaddress.ip_address(a).version != ipaddress.ip_address(b).version:
+            raise UsageError(f"{source}: directions.existing: {direction} would go from {a} "
+                             f"({what_a}) to {b} ({what_b}): not one IP family",
+                             "give addresses of one family, or leave that direction out "
+                             "(directions: {existing: [...]})")

@@ -66,6 +66,14 @@ def parse(**raw: Any) -> campaign.Campaign:
     ({"endpoints": [{k: v for k, v in EP_A.items() if k != "address"}, EP_B]},
      r"endpoints\[0\]: missing key address"),
     ({"endpoints": [EP_A, {**EP_B, "colour": "red"}]}, r"endpoints\[1\]: unknown key\(s\) colour"),
+    ({"endpoints": [EP_A, {**EP_B, "address": "2001:db8::7"}]},
+     r"directions\.existing: existing-existing would go from 198\.19\.20\.2 "
+     r"\(endpoints\[0\]\.address\) to 2001:db8::7 \(endpoints\[1\]\.address\): not one IP"),
+    ({"endpoints": [EP_A, {**EP_B, "address": "2001:db8::7"}],
+      "directions": {"existing": ["existing-host"]}, "configurations": ["bare", "existing"],
+      "hosts": [HOSTS[0], {**HOSTS[1], "data_address": "2001:db8::2"}]},
+     r"existing-host would go from 198\.19\.20\.2 \(endpoints\[0\]\.address\) to "
+     r"2001:db8::2 \(b's data_address\)"),
     ({"endpoints": [EP_A, {"host": "b", "container": "web-b", "runtime": "docker",
                            "address": "198.19.21.2"}]},
      r"endpoints\[1\]: container: naming a container is not supported; give the PID"),
