@@ -189,12 +189,13 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
                                  f"{h.name} has none",
                                  "list one under vms: (with host: " + h.name + "), or on the "
                                  "lab: `invoke lab.up --vms`")
-    if ("existing" in configurations) != bool(endpoints):
-        raise (UsageError(f"{source}: configurations: existing needs endpoints: one per host",
-                          "name each host's namespace and address under endpoints: "
-                          "(docs/campaign.md#existing-endpoints)") if endpoints == () else
-               UsageError(f"{source}: endpoints: given, but configurations does not list "
-                          "existing", "add existing to configurations, or drop endpoints"))
+    if "existing" in configurations and not endpoints:
+        raise UsageError(f"{source}: configurations: existing needs endpoints: one per host",
+                         "name each host's namespace and address under endpoints: "
+                         "(docs/campaign.md#existing-endpoints)")
+    if endpoints and "existing" not in configurations:
+        raise UsageError(f"{source}: endpoints: given, but configurations does not list "
+                         "existing", "add existing to configurations, or drop endpoints")
     directions: dict[str, tuple[str, ...]] = {c: CONFIGURATIONS[c] for c in configurations}
     chosen = v.get("directions") or {}
     if not isinstance(chosen, dict):
