@@ -86,10 +86,16 @@ def stop_server(remote: Remote, workdir: str, pid: int, wait_s: float) -> tuple[
 
 
 def kill_leftover_server(remote: Remote, workdir: str) -> None:
-    """After a kill -9 of the collector: stop the server a previous attempt left running."""
+    """After a kill -9 of the collector: stop the server a previous attempt left running —
+    by its pid file, and by its working directory, which is the work dir (every server starts
+    there): that finds it also when the pid file went with the folder (a cleanup that ran while
+    it could not be reached), and whatever it started too."""
     pidfile = shlex.quote(f"{workdir}/server.pid")
+    here, gone = shlex.quote(workdir), shlex.quote(f"{workdir} (deleted)")
     remote.run(["sh", "-c", f"[ -f {pidfile} ] && kill -9 \"$(cat {pidfile})\" 2>/dev/null; "
-                f"rm -f {pidfile}; true"], timeout=15)
+                f"rm -f {pidfile}; for p in /proc/[0-9]*; do "
+                f"case \"$(readlink \"$p/cwd\" 2>/dev/null)\" in {here}|{gone}) "
+                f"kill -9 \"${{p#/proc/}}\" 2>/dev/null;; esac; done; true"], timeout=15)
 
 
 def _reason(res: Result) -> str:

@@ -2,6 +2,7 @@
 made, and what a campaign may leave behind in the lab hosts."""
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -70,3 +71,28 @@ def host_state(spec: LabSpec) -> dict[str, Any]:
             ["ip", "netns", "exec", ns, "sysctl", "-n", "net.ipv4.ip_forward"],
             capture_output=True, text=True, check=True).stdout.strip()
     return state
+
+
+TOOL_NAMES = ("qperf", "iperf3", "dpb-stream", "dpb-pingpong", "dpb-udp")
+
+
+def orphaned_tools() -> list[str]:
+    """Tool processes in a network namespace nobody can name any more (not the machine's, not
+    one under /run/netns): what a teardown that deleted a namespace left running inside it."""
+    def ns(path: Path) -> str:
+        try:
+            return os.readlink(path)
+        except OSError:
+            return ""
+    named = {ns(Path("/proc/1/ns/net"))}
+    named |= {f"net:[{p.stat().st_ino}]" for p in Path("/run/netns").glob("*")} \
+        if Path("/run/netns").is_dir() else set()
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            comm = (proc / "comm").read_text().strip()
+        except OSError:
+            continue
+        if comm in TOOL_NAMES and ns(proc / "ns" / "net") not in named:
+            found.append(f"{proc.name} {comm}")
+    return found

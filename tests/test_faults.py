@@ -18,7 +18,14 @@ from collector.archive import verify_sums
 from collector.exit import ExitStatus
 from collector.lab import LabSpec
 
-from .collecting import campaign_netns, collect_argv, host_state, only_archive, write_campaign
+from .collecting import (
+    campaign_netns,
+    collect_argv,
+    host_state,
+    only_archive,
+    orphaned_tools,
+    write_campaign,
+)
 from .helpers import invoke, make_spec
 
 pytestmark = pytest.mark.lab
@@ -121,6 +128,8 @@ def test_sshd_killed_on_a_host_stops_the_campaign_naming_it(own_lab: LabSpec,
     resume_to_the_end(spec, root)
     assert host_state(spec) == before
     assert campaign_netns(root) == []
+    # The qperf server host B was running when its sshd died went with its namespace.
+    assert orphaned_tools() == []
 
 
 def test_the_wire_going_down_fails_runs_with_reasons_then_stops(own_lab: LabSpec,
