@@ -6,6 +6,7 @@ again at every build (a restarted container has a new namespace), and pinged bot
 import ipaddress
 import json
 import shlex
+from collections.abc import Callable
 from typing import Any
 
 from ..connection import Connection
@@ -94,7 +95,8 @@ def _holding(links: list[dict[str, Any]], address: str) -> dict[str, Any] | None
     return None
 
 
-def _host_end(run: Any, link: dict[str, Any]) -> tuple[str | None, str | None]:
+def _host_end(run: Callable[[list[str]], tuple[bool, str]],
+              link: dict[str, Any]) -> tuple[str | None, str | None]:
     """A veth's other end in the host's namespace (it names our end back), and what it is
     enslaved to there (a bridge, OVS, ...)."""
     ok, text = run(["ip", "-j", "-d", "link", "show"])
