@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from collector.lab import LabSpec
+from collector.namespace import Namespace
 
 HOST_END = "web0h"         # the veth end on each host (inside the lab host's namespace)
 BRIDGE = "br-web"          # host B's bridge
@@ -29,17 +30,13 @@ class RuntimeLike:
     address_a = f"{SUBNETS[0]}.2"
     address_b = f"{SUBNETS[1]}.2"
 
-    def enter_b(self) -> list[str]:
-        return ["nsenter", f"--net=/proc/{self.pid_b}/ns/net", "--"]
-
     def snapshot(self) -> dict[str, Any]:
         """What the endpoints are: their addresses, links and routes, and the process."""
         out: dict[str, Any] = {}
-        for side, enter in (("a", ["ip", "netns", "exec", self.netns_a]),
-                            ("b", self.enter_b())):
+        for side, ns in (("a", Namespace(self.netns_a)), ("b", Namespace(pid=self.pid_b))):
             for what, argv in (("links", ["ip", "-d", "link"]), ("addrs", ["ip", "-br", "addr"]),
                                ("routes", ["ip", "route"])):
-                out[f"{side}-{what}"] = _run([*enter, *argv])
+                out[f"{side}-{what}"] = _run(ns.enter(argv))
         out["b-alive"] = _comm(self.pid_b)
         return out
 
@@ -54,15 +51,12 @@ def _comm(pid: int) -> str:
     return ""
 
 
-def _ipv4_only(where: list[str | int], host_end: str) -> list[list[str]]:
-    """No IPv6 on a new veth's two ends: the kernel would add link-local addresses a moment
-    later, and the before/after snapshots would differ by them, not by anything measured."""
-    host, inner = where
-    enter = (["ip", "netns", "exec", inner] if isinstance(inner, str)
-             else ["nsenter", f"--net=/proc/{inner}/ns/net", "--"])
-    return [["ip", "netns", "exec", str(host), "sysctl", "-qw",
-             f"net.ipv6.conf.{host_end}.disable_ipv6=1"],
-            [*enter, "sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=1"]]
+def _ipv4_only(host: str, inner: Namespace, host_end: str) -> list[list[str]]:
+    """No IPv6 on a new veth's two ends (``host_end`` in lab host namespace ``host``, eth0 in
+    ``inner``): the kernel would add link-local addresses a moment later, and the before/after
+    snapshots would differ by them, not by anything measured."""
+    return [Namespace(host).enter(["sysctl", "-qw", f"net.ipv6.conf.{host_end}.disable_ipv6=1"]),
+            inner.enter(["sysctl", "-qw", "net.ipv6.conf.eth0.disable_ipv6=1"])]
 
 
 @contextlib.contextmanager
@@ -85,7 +79,7 @@ def runtime_like_endpoints(spec: LabSpec) -> Iterator[RuntimeLike]:
             ["ip", "-n", name, "link", "set", "lo", "up"],
             ["ip", "-n", ns_a, "link", "add", HOST_END, "type", "veth", "peer", "name", "eth0",
              "netns", name],
-            *_ipv4_only([ns_a, name], HOST_END),
+            *_ipv4_only(ns_a, Namespace(name), HOST_END),
             ["ip", "-n", ns_a, "addr", "add", f"{SUBNETS[0]}.1/24", "dev", HOST_END],
             ["ip", "-n", ns_a, "link", "set", HOST_END, "up"],
             ["ip", "-n", name, "addr", "add", f"{SUBNETS[0]}.2/24", "dev", "eth0"],
@@ -100,11 +94,11 @@ def runtime_like_endpoints(spec: LabSpec) -> Iterator[RuntimeLike]:
             ["ip", "-n", ns_b, "link", "set", BRIDGE, "up"],
             ["ip", "-n", ns_b, "link", "add", HOST_END, "type", "veth", "peer", "name", "eth0",
              "netns", str(proc.pid)],
-            *_ipv4_only([ns_b, proc.pid], HOST_END),
+            *_ipv4_only(ns_b, Namespace(pid=proc.pid), HOST_END),
             ["ip", "-n", ns_b, "link", "set", HOST_END, "master", BRIDGE, "up"],
-            ["nsenter", f"--net=/proc/{proc.pid}/ns/net", "--", "sh", "-c",
-             f"ip link set lo up && ip addr add {SUBNETS[1]}.2/24 dev eth0 && "
-             f"ip link set eth0 up && ip route add default via {SUBNETS[1]}.1"],
+            Namespace(pid=proc.pid).enter([
+                "sh", "-c", f"ip link set lo up && ip addr add {SUBNETS[1]}.2/24 dev eth0 && "
+                f"ip link set eth0 up && ip route add default via {SUBNETS[1]}.1"]),
             ["ip", "-n", ns_b, "route", "add", f"{SUBNETS[0]}.0/24", "via", wire["a"]],
             ["ip", "netns", "exec", ns_b, "sysctl", "-qw", "net.ipv4.ip_forward=1"],
         ]
