@@ -47,6 +47,13 @@ def _ratios(df: pd.DataFrame, configuration: str) -> list[float]:
     return [float(r) for r in rows["ratio_to_bare"] if not math.isnan(r)]
 
 
+def _directions(df: pd.DataFrame, configuration: str) -> str:
+    """Which of a configuration's directions a span covers: "over their 3 directions", or the
+    one measured."""
+    dirs = list(where(df, configuration=configuration)["direction"])
+    return f"over their {len(dirs)} directions" if len(dirs) > 1 else f"({dirs[0]})"
+
+
 def _tools_note(gbps: pd.DataFrame, configuration: str, size: int, mtu: int) -> str:
     """Whether the stream tools agree on a configuration's ratio to bare metal."""
     per_tool = {}
@@ -93,8 +100,7 @@ def _throughput_points(info: CampaignInfo, gbps: pd.DataFrame, cpg: pd.DataFrame
     configs = set(at["configuration"])
     if "container" in configs:
         r = _ratios(at, "container")
-        dirs = list(where(at, configuration="container")["direction"])
-        over = f"over their {len(dirs)} directions" if len(dirs) > 1 else f"({dirs[0]})"
+        over = _directions(at, "container")
         out.append(KeyPoint(
             f"Containers reach {_span(r)} bare-metal throughput {where_} {over} "
             f"(bare metal {numbers.num(bare_gbps)} Gb/s "
@@ -102,8 +108,7 @@ def _throughput_points(info: CampaignInfo, gbps: pd.DataFrame, cpg: pd.DataFrame
             "containers saturate 10 GbE like bare metal (1.0×).", link, "throughput"))
     if "existing" in configs:
         r = _ratios(at, "existing")
-        dirs = list(where(at, configuration="existing")["direction"])
-        over = f"over their {len(dirs)} directions" if len(dirs) > 1 else f"({dirs[0]})"
+        over = _directions(at, "existing")
         found = f" ({info.existing_label})" if info.existing else ""
         out.append(KeyPoint(
             f"Your existing endpoints{found} reach {_span(r)} bare-metal throughput {where_} "
