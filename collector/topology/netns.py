@@ -2,7 +2,6 @@
 the veth control and overlay members. Names carry the host index: in the embedded lab both hosts
 share one kernel, so namespace names must not collide."""
 
-import shlex
 from dataclasses import dataclass
 
 from ..connection import Connection
@@ -41,11 +40,7 @@ class VethNamespace:
         ]
 
     def delete(self) -> Script:
-        # What still runs inside (a server whose collector was killed -9 and whose pid file
-        # is gone) goes first: deleting the name would leave it running in a namespace of
-        # its own, out of anyone's reach.
-        return [["sh", "-c", f"kill -9 $(ip netns pids {shlex.quote(self.netns)})"],
-                ["ip", "link", "del", self.host_dev], ["ip", "netns", "del", self.netns]]
+        return [["ip", "link", "del", self.host_dev], ["ip", "netns", "del", self.netns]]
 
 
 def forwarding_on() -> Script:
