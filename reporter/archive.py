@@ -7,6 +7,7 @@ written. A folder may hold anything a copy can carry, links included: every file
 resolved inside the folder's real root, must be a regular file, and is read up to a bound."""
 
 import os
+import shutil
 import stat
 import tarfile
 import tempfile
@@ -167,9 +168,15 @@ def _extract_checked(tar: tarfile.TarFile, tarball: Path, into: Path) -> None:
 def load(path: Path, scratch: Path | None = None) -> Campaign:
     label = str(path)
     if path.is_file() and path.name.endswith((".tar.gz", ".tgz")):
+        made = scratch is None
         scratch = scratch or Path(tempfile.mkdtemp(prefix="dpb-report-"))
         scratch.mkdir(parents=True, exist_ok=True)
-        path = safe_extract(path, scratch)
+        try:
+            path = safe_extract(path, scratch)
+        except BaseException:
+            if made:  # a refused tarball leaves no folder of ours behind
+                shutil.rmtree(scratch, ignore_errors=True)
+            raise
         label = f"{label} ({path.name}/)"
     manifest = read_manifest(path, label=label)
     return Campaign(path, manifest, label)

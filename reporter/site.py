@@ -3,6 +3,7 @@
 file://. Charts are drawn by a Vega bundle shipped with the site (plus a static SVG of each);
 raw files and the large data tables go straight into the output, not through mkdocs."""
 
+import functools
 import gc
 import json
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from altair.utils.schemapi import debug_mode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
@@ -101,6 +103,7 @@ def spec_script(name: str, spec: dict[str, Any]) -> str:
     return filed("DPB_SPECS", name.removesuffix(".svg"), json.dumps(spec))
 
 
+@functools.cache  # a process building several sites (a fuzz run, the tests) compiles once
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       autoescape=select_autoescape(default=True, default_for_string=True),
@@ -169,12 +172,15 @@ def _vega_bundle() -> str:
 def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
           tolerance_pct: float = DEFAULT_TOLERANCE_PCT) -> dict[str, Any]:
     """Write the site into ``out``; return what it contains (counts, problems)."""
+    if out.exists() and not out.is_dir():  # said before any work, not after it
+        raise UsageError(f"--out {out}: a file is in the way of the site",
+                         "give a folder (new, or a site built before)")
     # The build makes millions of short-lived objects and few cycles: the cyclic collector,
     # rescanning a heap that grows to a 60,000-run table, cost a third of a history's build.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        with svg.Drawer() as drawer:  # its processes start now, ready for the first chart
+        with svg.Drawer() as drawer:  # charts go to it as each page makes them
             return _build(campaigns, out, work, baseline, tolerance_pct, drawer)
     finally:
         if collecting:
@@ -227,7 +233,10 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
     specs: dict[str, dict[str, Any]] = {}
     charts = 0
     for page, _ in shown:
-        views[page] = makers[page]()
+        # Altair checks each object it makes against the schema unless told not to (a tenth
+        # of a build); tests/test_site_views.py validates every finished spec instead.
+        with debug_mode(False):
+            views[page] = makers[page]()
         made = _charts(views[page])
         # Each page's charts go to the drawing processes as soon as they exist.
         for chart, name in zip(made, drawer.submit([c.spec for c in made]), strict=True):
@@ -267,9 +276,6 @@ def _assemble(out: Path, config: Path, drawer: svg.Drawer, specs: dict[str, dict
     when it starts); unchanged campaigns' parts move over from the previous site
     (reporter/parts.py)."""
     final = out.resolve()
-    if final.exists() and not final.is_dir():
-        raise UsageError(f"--out {out}: a file is in the way of the site",
-                         "give a folder (new, or a site built before)")
     fresh, staging, old = (final.parent / f".{final.name}.{s}" for s in ("next", "staging",
                                                                           "old"))
     for folder in (fresh, staging, old):

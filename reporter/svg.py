@@ -2,12 +2,16 @@
 vl-convert holds the GIL while it draws, so a thread would stall the build. The processes
 (`python -m reporter.svg`, so they never re-import the caller's main module) take charts from a
 job folder as they are made, each claiming one by renaming it; two of them keep both cores
-busy once the build has only the drawing left. Each distinct spec is drawn once (cached by its
-hash in the user's cache: a rebuild with unchanged figures draws nothing)."""
+busy once the build has only the drawing left. They start with the first chart to draw and
+serve every later build of the same process until it exits. Each distinct spec is drawn once
+(cached by its hash in the user's cache: a rebuild with unchanged figures draws nothing, and
+starts no drawing process)."""
 
+import atexit
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +44,57 @@ def _name(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20] + ".svg"
 
 
+class _Service:
+    """The drawing processes of this process, shared by every build it makes (a test session,
+    a fuzz run build many sites): each process pays vl-convert's start (~0.5 s of CPU) once."""
+
+    def __init__(self) -> None:
+        self.jobs = Path(tempfile.mkdtemp(prefix="dpb-svg-jobs-"))
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 — closed in close()
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(PROJECT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+        self.procs = [subprocess.Popen([sys.executable, "-m", "reporter.svg", str(self.jobs)],
+                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                       stderr=self.errors, env=env)
+                      for _ in range(min(WORKERS, os.cpu_count() or 1))]
+        self.owner = os.getpid()
+        atexit.register(self.close)
+
+    def alive(self) -> bool:
+        return all(proc.poll() is None for proc in self.procs)
+
+    def said(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read().decode(errors="replace")[-3000:]
+
+    def close(self) -> None:
+        if os.getpid() != self.owner:  # a forked worker inherited it: not its to stop
+            return
+        (self.jobs / DONE).touch()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.errors.close()
+        shutil.rmtree(self.jobs, ignore_errors=True)
+        atexit.unregister(self.close)
+
+
+_service: _Service | None = None
+
+
+def _running() -> _Service:
+    """The shared drawing processes, started (again, if one has died) on demand."""
+    global _service
+    if _service is None or not _service.alive() or _service.owner != os.getpid():
+        if _service is not None and _service.owner == os.getpid():
+            _service.close()
+        _service = _Service()
+    return _service
+
+
 class Drawer:
     """``submit`` charts as they are made (each gets its file name at once); ``finish`` waits
     for the drawings and links them into the site."""
@@ -47,14 +102,7 @@ class Drawer:
     def __init__(self) -> None:
         self._cache = cache_dir()
         self._cache.mkdir(parents=True, exist_ok=True)
-        self._jobs = tempfile.TemporaryDirectory(prefix="dpb-svg-jobs-")
-        self._errors = tempfile.TemporaryFile()  # noqa: SIM115 — closed in __exit__
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(PROJECT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-        self._procs = [subprocess.Popen([sys.executable, "-m", "reporter.svg", self._jobs.name],
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=self._errors, env=env)
-                       for _ in range(min(WORKERS, os.cpu_count() or 1))]
+        self._service: _Service | None = None
         self._queued: dict[str, None] = {}
         self._names: list[str] = []
 
@@ -63,41 +111,33 @@ class Drawer:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        for proc in self._procs:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-        self._errors.close()
-        self._jobs.cleanup()
+        if self._service is not None:
+            for name in self._queued:  # what this build asked for and no longer waits for
+                for leftover in self._service.jobs.glob(f"*-{name}.json"):
+                    leftover.unlink(missing_ok=True)
 
     def submit(self, specs: list[dict[str, Any]]) -> list[str]:
         """Each spec's file name (its hash); the ones not drawn before are queued."""
         names = []
-        jobs = Path(self._jobs.name)
         for spec in specs:
             text = _text(spec)
             name = _name(text)
             names.append(name)
             if name not in self._queued and not (self._cache / name).is_file():
+                if self._service is None:
+                    self._service = _running()
                 self._queued[name] = None
+                (self._service.jobs / f"{name}.failed").unlink(missing_ok=True)
                 job = {"spec": text, "target": str(self._cache / name)}
-                tmp = jobs / f".{name}.tmp"
+                tmp = self._service.jobs / f".{name}.tmp"
                 tmp.write_text(json.dumps(job))
-                os.replace(tmp, jobs / f"{len(self._queued):06d}-{name}.json")
+                os.replace(tmp, self._service.jobs / f"{time.time_ns():020d}-{name}.json")
         self._names += names
         return names
 
     def finish(self, out: Path) -> None:
-        (Path(self._jobs.name) / DONE).touch()
-        deadline = time.monotonic() + TIMEOUT_S
-        codes = [proc.wait(timeout=max(1.0, deadline - time.monotonic()))
-                 for proc in self._procs]
-        missing = [n for n in self._queued if not (self._cache / n).is_file()]
-        if any(codes) or missing:
-            self._errors.seek(0)
-            said = self._errors.read().decode(errors="replace")[-3000:]
-            raise BenchError(f"drawing the static SVGs failed (exit {codes}, {len(missing)} of "
-                             f"{len(self._queued)} not drawn):\n{said}")
+        if self._service is not None:
+            self._wait(self._service)
         out.mkdir(parents=True, exist_ok=True)
         for name in dict.fromkeys(self._names):
             target = out / name
@@ -105,6 +145,27 @@ class Drawer:
                 os.link(self._cache / name, target)
             except OSError:
                 target.write_bytes((self._cache / name).read_bytes())
+
+    def _wait(self, service: _Service) -> None:
+        """Until every chart queued is drawn, or said to have failed, or a process died."""
+        deadline = time.monotonic() + TIMEOUT_S
+        pending = list(self._queued)
+        failed: list[str] = []
+        while pending and service.alive() and time.monotonic() < deadline:
+            left = []
+            for name in pending:
+                if (service.jobs / f"{name}.failed").exists():
+                    failed.append(name)
+                elif not (self._cache / name).is_file():
+                    left.append(name)
+            pending = left
+            if pending:
+                time.sleep(POLL_S)
+        if failed or pending:
+            codes = [proc.poll() for proc in service.procs]
+            raise BenchError(f"drawing the static SVGs failed ({len(failed) + len(pending)} of "
+                             f"{len(self._queued)} not drawn; drawing processes' exit codes "
+                             f"{codes}):\n{service.said()}")
 
 
 def _claim(jobs: Path) -> Path | None:
@@ -120,7 +181,8 @@ def _claim(jobs: Path) -> Path | None:
 
 
 def _serve(jobs: Path) -> int:
-    """A drawing process: charts from the job folder until it says no more are coming."""
+    """A drawing process: charts from the job folder until it says no more are coming (or
+    the process that started it is gone); a chart it cannot draw is marked NAME.failed."""
     import vl_convert as vlc
 
     parent, failed = os.getppid(), 0
@@ -133,10 +195,12 @@ def _serve(jobs: Path) -> int:
             time.sleep(POLL_S)
             continue
         job = json.loads(claimed.read_text())
+        claimed.unlink()
         try:
             svg = vlc.vegalite_to_svg(json.loads(job["spec"]))
         except Exception as exc:  # said, then the next chart
-            print(f"{job['target']}: {exc}", file=sys.stderr)
+            print(f"{job['target']}: {exc}", file=sys.stderr, flush=True)
+            (jobs / f"{Path(job['target']).name}.failed").touch()
             failed += 1
             continue
         tmp = f"{job['target']}.{os.getpid()}.tmp"

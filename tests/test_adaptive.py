@@ -85,8 +85,8 @@ def test_collector_and_report_agree_on_every_cell(tmp_path: Path) -> None:
     """Runs of a tight and of a scattered synthetic campaign: the cells the collector calls
     settled are those the report says reached the target."""
     for spread in (0.01, 0.3):
-        root = synthetic.generate(tmp_path, len(synthetic.cells()) * 4, spread=spread,
-                                  name=f"s{int(spread * 100)}")
+        root = synthetic.generate(tmp_path, len(synthetic.cells((1500,))) * 4, spread=spread,
+                                  name=f"s{int(spread * 100)}", mtus=(1500,))
         manifest = json.loads((root / "manifest.json").read_text())
         manifest["campaign"].update(hosts=HOSTS, repetitions=ADAPTIVE, seed=1)
         c = campaign.parse({k: v for k, v in manifest["campaign"].items()

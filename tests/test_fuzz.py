@@ -147,7 +147,7 @@ def test_mutated_manifests_through_the_whole_site_build() -> None:
     """A sample of `invoke fuzz.site` (docs/reliability.md has the 1,000-manifest figures):
     mutated manifests read and built into sites, or refused with a clear error; never a
     traceback."""
-    outcome = fuzz.run(6, SEED, batch_size=6)
+    outcome = fuzz.run(6, SEED, batch_size=6, runs=60)
     assert outcome.crashes == [], outcome.crashes[0]
     assert outcome.manifests == 6
     assert outcome.counts["built"] + outcome.counts["refused with a clear error"] == 6

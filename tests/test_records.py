@@ -15,11 +15,9 @@ from pydantic import ValidationError
 from collector import records
 from collector.archive import MIGRATIONS, SCHEMA_VERSION, Archive, read_manifest
 from collector.errors import BenchError
-from reporter import synthetic
+from reporter import command, synthetic
 from reporter.archive import load
 from reporter.tidy import table
-
-from .helpers import invoke
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -62,8 +60,7 @@ def test_a_bad_record_is_a_problem_of_its_run_named_on_the_site(tmp_path: Path) 
     assert "needs a reason" in why[ids[3]]
     assert (df.set_index("run_id").drop(ids[:4])["status"] == "ok").all()
     site = tmp_path / "site"
-    proc = invoke("report", "--archive", str(root), "--out", str(site))
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    command.report([str(root)], site, tmp_path)
     problems = (site / "problems.html").read_text()
     assert "record: client: Field required" in problems and ids[1] in problems
 
@@ -134,6 +131,5 @@ def test_a_value_that_validates_is_read_as_its_type(tmp_path: Path) -> None:
     assert row["status"] == "ok" and row["streams"] == 4 and row["message_size"] == 1000
     assert all(isinstance(v, int) for v in df["streams"])
     site_dir = tmp_path / "site"
-    proc = invoke("report", "--archive", str(root), "--out", str(site_dir))
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    command.report([str(root)], site_dir, tmp_path)
     assert (site_dir / "streams.html").is_file()  # 4 flows beside 1 on that path

@@ -4,13 +4,12 @@ reporter code writes its parts again, and what the previous site held besides (a
 In a real Chromium, the Runs and Statistics pages load one campaign's data at a time, from
 http:// and from file://."""
 
-import os
 import shutil
 import threading
-from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -38,43 +37,61 @@ def _inodes(out: Path, campaign: str) -> dict[str, int]:
     return {relative: (out / relative).stat().st_ino for relative in parts.paths(campaign)}
 
 
-@pytest.fixture
-def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DPB_REPORT_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Four campaigns' archives and the site of the first two, built once; each test
+    changes a copy of its own."""
+    root = tmp_path_factory.mktemp("made")
+    archives = _history(root / "archives", 4)
+    _build(archives[:2], root / "site", root / "work")
+    return root
 
 
-def test_one_more_campaign_writes_only_its_own_parts(tmp_path: Path, cache: Path) -> None:
-    archives = _history(tmp_path / "archives", 3)
-    out, work = tmp_path / "site", tmp_path / "work"
-    (out / ".git").mkdir(parents=True)  # what the user keeps in the site's folder
+def _copy(made: Path, tmp: Path) -> tuple[list[Path], Path, Path]:
+    """The archives, the site built from the first two, and a work folder, in ``tmp``
+    (modification times kept: they are part of an archive's key)."""
+    shutil.copytree(made / "archives", tmp / "archives", symlinks=True)
+    shutil.copytree(made / "site", tmp / "site", symlinks=True)
+    return sorted((tmp / "archives").iterdir()), tmp / "site", tmp / "work"
+
+
+@pytest.fixture(scope="module")
+def grown(made: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The two-campaign site, with a .git the user keeps in it, rebuilt with two more
+    campaigns; each part's inode before the rebuild."""
+    tmp = tmp_path_factory.mktemp("grown")
+    archives, out, work = _copy(made, tmp)
+    (out / ".git").mkdir()
     (out / ".git" / "HEAD").write_text("ref: refs/heads/pages\n")
-    _build(archives[:2], out, work)
     before = {c: _inodes(out, c) for c in ("c0", "c1")}
     _build(archives, out, work)
+    return {"archives": archives, "site": out, "before": before, "tmp": tmp}
+
+
+def test_new_campaigns_write_only_their_own_parts(grown: dict[str, Any]) -> None:
+    archives, out, before = grown["archives"], grown["site"], grown["before"]
     for c in ("c0", "c1"):
         assert _inodes(out, c) == before[c], c  # moved over, not written again
-    assert all((out / p).exists() for p in parts.paths("c2"))
-    for c, source in zip(("c0", "c2"), (archives[0], archives[2]), strict=True):
+    assert all((out / p).exists() for c in ("c2", "c3") for p in parts.paths(c))
+    for c, source in zip(("c0", "c3"), (archives[0], archives[3]), strict=True):
         assert len(list((out / "raw" / c).rglob("*.txt"))) == 8 * RUNS  # 4 outputs, 2 CPU, 2 TCP
         for stdout in sorted(source.glob("runs/*/client.stdout"))[:3]:
             shown = out / "raw" / c / (str(stdout.relative_to(source)) + ".txt")
             assert shown.read_bytes() == stdout.read_bytes()
     assert (out / ".git" / "HEAD").read_text() == "ref: refs/heads/pages\n"
-    assert not list(tmp_path.glob(".site.*"))  # no scratch folder left beside the site
+    assert not list(grown["tmp"].glob(".site.*"))  # no scratch folder left beside the site
     runs = pd.read_csv(out / "data" / "runs.csv")
     assert list(runs.columns) == RUN_COLUMNS
-    assert runs["campaign"].value_counts().to_dict() == {"c0": RUNS, "c1": RUNS, "c2": RUNS}
+    assert runs["campaign"].value_counts().to_dict() == {f"c{i}": RUNS for i in range(4)}
     cells = pd.read_csv(out / "data" / "cells.csv")
-    assert set(cells["campaign"]) == {"c0", "c1", "c2"}
+    assert set(cells["campaign"]) == {"c0", "c1", "c2", "c3"}
     assert (out / "data" / "cells.csv").read_text().count("campaign,metric") == 1
 
 
 def test_a_changed_archive_or_reporter_writes_its_parts_again(
-        tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    archives = _history(tmp_path / "archives", 2)
-    out, work = tmp_path / "site", tmp_path / "work"
-    _build(archives, out, work)
+        made: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archives, out, work = _copy(made, tmp_path)
+    archives = archives[:2]
     kept = _inodes(out, "c1")
     victim = next(iter(sorted((archives[0] / "runs").rglob("client.stdout"))))
     victim.write_text(victim.read_text() + "\n")  # SHA256SUMS not updated: the walk sees it
@@ -89,25 +106,22 @@ def test_a_changed_archive_or_reporter_writes_its_parts_again(
 
 
 def test_a_part_the_previous_site_cannot_vouch_for_is_written_again(
-        tmp_path: Path, cache: Path) -> None:
-    archives = _history(tmp_path / "archives", 2)
-    out, work = tmp_path / "site", tmp_path / "work"
-    _build(archives, out, work)
+        made: Path, tmp_path: Path) -> None:
+    archives, out, work = _copy(made, tmp_path)
     outside = tmp_path / "outside.js"
     outside.write_text("alert('not from this archive')")
     part = out / "data" / "runs" / "c1.js"
     part.unlink()
     part.symlink_to(outside)
     (out / "data" / "cells" / "c0.csv").unlink()
-    _build(archives, out, work)
+    _build(archives[:2], out, work)
     assert not part.is_symlink() and "DPB_PARTS" in part.read_text()
     assert (out / "data" / "cells" / "c0.csv").read_text().startswith("campaign,metric")
     assert outside.read_text() == "alert('not from this archive')"
 
 
-def test_every_figure_the_parsers_make_has_a_runs_csv_column(tmp_path: Path) -> None:
-    archives = _history(tmp_path / "archives", 1)
-    df = table([archive.load(archives[0])], cache=False)
+def test_every_figure_the_parsers_make_has_a_runs_csv_column(made: Path) -> None:
+    df = table([archive.load(made / "archives" / "c0")], cache=False)
     assert set(df.columns) <= set(RUN_COLUMNS), set(df.columns) - set(RUN_COLUMNS)
 
 
@@ -120,26 +134,11 @@ class Quiet(SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def history_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    root = tmp_path_factory.mktemp("history")
-    previous = os.environ.get("DPB_REPORT_CACHE")
-    os.environ["DPB_REPORT_CACHE"] = str(root / "cache")
-    try:
-        _build(_history(root / "archives", 4), root / "site", root / "work")
-    finally:
-        if previous is None:
-            del os.environ["DPB_REPORT_CACHE"]
-        else:
-            os.environ["DPB_REPORT_CACHE"] = previous
-    yield root / "site"
-    shutil.rmtree(root, ignore_errors=True)
-
-
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium missing")
-def test_runs_and_statistics_load_one_campaign_at_a_time(history_site: Path) -> None:
+def test_runs_and_statistics_load_one_campaign_at_a_time(grown: dict[str, Any]) -> None:
     from playwright.sync_api import sync_playwright
 
+    history_site = grown["site"]
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(history_site)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -180,16 +179,17 @@ def test_runs_and_statistics_load_one_campaign_at_a_time(history_site: Path) -> 
         server.server_close()
 
 
-def test_message_mode_shows_the_buffers_the_kernel_applied(tmp_path: Path, cache: Path) -> None:
+def test_message_mode_shows_the_buffers_the_kernel_applied(tmp_path: Path) -> None:
     import json
 
-    root = synthetic.generate(tmp_path / "archives", 2 * 210, seed=5, name="buffers")
+    root = synthetic.generate(tmp_path / "archives", 2 * len(synthetic.cells((1500,))), seed=5,
+                              name="buffers", mtus=(1500,))
     manifest = json.loads((root / "manifest.json").read_text())
     for rec in manifest["runs"].values():
         if rec["repetition"] == 2:
             rec["socket_buffer"] = "message"
     (root / "manifest.json").write_text(json.dumps(manifest))
-    df = table([archive.load(root)], cache=False)
+    df = table([archive.load(root)])  # parsed once: the build reads the session's cache
     csrc_rows = df[(df["tool"] == "csrc") & (df["test"] == "stream")]
     assert set(csrc_rows["rcvbuf_applied_bytes"]) == {5374922}  # from the receiver's report
     assert set(df.loc[df["tool"] == "iperf3", "sndbuf_applied_bytes"]) == {16384}
@@ -198,14 +198,14 @@ def test_message_mode_shows_the_buffers_the_kernel_applied(tmp_path: Path, cache
     assert "receiver SO_RCVBUF applied" in page and "5,249 KiB" in page
 
 
-def test_a_file_in_the_way_of_the_site_is_a_clear_error(tmp_path: Path, cache: Path) -> None:
+def test_a_file_in_the_way_of_the_site_is_a_clear_error(made: Path, tmp_path: Path) -> None:
     from collector.errors import UsageError
 
-    archives = _history(tmp_path / "archives", 1)
     blocker = tmp_path / "site"
     blocker.write_text("not a site")
     with pytest.raises(UsageError, match="a file is in the way"):
-        _build(archives, blocker, tmp_path / "work")
+        _build([made / "archives" / "c0"], blocker, tmp_path / "work")
+    assert not (tmp_path / "work").exists()  # said before any work
     assert blocker.read_text() == "not a site"
 
 

@@ -10,14 +10,12 @@ import pandas as pd
 import pytest
 from altair.vegalite.v6.schema import load_schema
 
-from reporter import aggregate, archive, loaded, pages, site, streams, synthetic, udp
+from reporter import aggregate, archive, command, loaded, pages, site, streams, synthetic, udp
 from reporter.campaigns import in_time_order
 from reporter.compare import compare_pair
 from reporter.numbers import num
 from reporter.tidy import table
 from reporter.views import mtus
-
-from .helpers import invoke
 
 
 def _assert_valid_vega_lite(charts: list[pages.Chart]) -> None:
@@ -27,19 +25,27 @@ def _assert_valid_vega_lite(charts: list[pages.Chart]) -> None:
         assert errors == [], (chart.caption, errors[0].message[:300])
 
 
-def _model(tmp: Path, count: int) -> pages.Site:
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[int, pages.Site]:
+    """The view models of one campaign and of two (read by the tests, never changed)."""
+    tmp = tmp_path_factory.mktemp("models")
     campaigns = [archive.load(synthetic.generate(
         tmp, len(synthetic.cells()) * 3, seed=i + 1, scale=1.0 - 0.1 * i, name=f"c{i}",
-        spread=0.05, created_utc=f"2026-01-0{i + 1}T00:00:00.000000Z")) for i in range(count)]
+        spread=0.05, created_utc=f"2026-01-0{i + 1}T00:00:00.000000Z")) for i in range(2)]
+    return {count: _model(campaigns[:count]) for count in (1, 2)}
+
+
+def _model(campaigns: list[archive.Campaign]) -> pages.Site:
     infos = in_time_order(campaigns)
-    df = table(campaigns, cache=False)
+    df = table(campaigns)
     cells = {m: aggregate.with_ratios(aggregate.cells(df, m)) for m in aggregate.METRICS}
     changes = [c for i in infos[1:] for c in compare_pair(cells, infos[0], i, 5.0)]
     return pages.Site(infos, cells, changes, infos[0].name, 5.0)
 
 
-def test_several_flows_have_their_own_page_and_leave_the_studys_alone(tmp_path: Path) -> None:
-    model = _model(tmp_path, 1)
+def test_several_flows_have_their_own_page_and_leave_the_studys_alone(
+        models: dict[int, pages.Site]) -> None:
+    model = models[1]
     gbps = model.cells["gbps"]
     stream = gbps[gbps["test"] == "stream"]
     four = stream.assign(streams=4, **{c: stream[c] * 3 for c in ("mean", "ci_low", "ci_high")})
@@ -61,8 +67,8 @@ def test_several_flows_have_their_own_page_and_leave_the_studys_alone(tmp_path: 
     assert "3.00–3.00× their single-flow throughput" in page["points"][0].text
 
 
-def test_udp_has_its_own_page_with_valid_charts(tmp_path: Path) -> None:
-    model = _model(tmp_path, 1)
+def test_udp_has_its_own_page_with_valid_charts(models: dict[int, pages.Site]) -> None:
+    model = models[1]
     gbps = model.cells["gbps"]
     stream = gbps[(gbps["test"] == "stream") & (gbps["tool"] != "qperf")]
     as_udp = stream.assign(test="udp")
@@ -85,8 +91,9 @@ def test_udp_has_its_own_page_with_valid_charts(tmp_path: Path) -> None:
     assert "bare metal received" in page["points"][0].text
 
 
-def test_latency_under_load_has_its_own_page_beside_the_idle_figures(tmp_path: Path) -> None:
-    model = _model(tmp_path, 1)
+def test_latency_under_load_has_its_own_page_beside_the_idle_figures(
+        models: dict[int, pages.Site]) -> None:
+    model = models[1]
     cells = dict(model.cells)
     for metric in ("lat_p50_us", "lat_p99_us", "lat_p99_9_us"):
         idle = cells[metric]
@@ -112,8 +119,8 @@ def test_latency_under_load_has_its_own_page_beside_the_idle_figures(tmp_path: P
 
 
 @pytest.mark.parametrize("count", [1, 2])
-def test_every_chart_is_valid_vega_lite(tmp_path: Path, count: int) -> None:
-    model = _model(tmp_path, count)
+def test_every_chart_is_valid_vega_lite(models: dict[int, pages.Site], count: int) -> None:
+    model = models[count]
     views = [pages.summary(model), pages.throughput(model), pages.cpu(model),
              pages.cpu_per_gbps(model), pages.latency(model), pages.mtu(model),
              pages.veth_control(model)]
@@ -130,8 +137,8 @@ def test_a_campaign_where_nothing_worked_still_builds(tmp_path: Path) -> None:
     for rec in manifest["runs"].values():
         rec.update(status="failed", reason="the client did not connect")
     (root / "manifest.json").write_text(json.dumps(manifest))
-    proc = invoke("report", "--archive", str(root), "--out", str(tmp_path / "site"))
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    built = command.report([str(root)], tmp_path / "site", tmp_path)
+    assert built["ok"] == 0 and built["problems"] == 50
     assert "the client did not connect" in (tmp_path / "site" / "problems.html").read_text()
 
 

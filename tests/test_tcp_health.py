@@ -31,7 +31,9 @@ def _more_retransmits(text: str, extra: int) -> str:
 
 @pytest.fixture
 def campaign(tmp_path: Path) -> Path:
-    return synthetic.generate(tmp_path, len(synthetic.cells()) * 5, spread=0.05)
+    """Every cell at MTU 1500 five times (a flag needs a cell's median)."""
+    return synthetic.generate(tmp_path, len(synthetic.cells((1500,))) * 5, spread=0.05,
+                              mtus=(1500,))
 
 
 def _stream_run(root: Path, tool: str) -> str:
