@@ -14,7 +14,7 @@ from pathlib import Path
 from collector.archive import utc_now
 from collector.benchdoc import machine, write_section
 
-from . import archive, site, synthetic
+from . import archive, mkdocs_runner, site, svg, synthetic
 from .tidy import table
 
 HISTORY = (200, 300)  # campaigns × runs
@@ -61,6 +61,9 @@ def _measure(runs: int, campaigns: int, rebuild: bool) -> Result:
         again = 0.0
         if rebuild:
             roots += _generate(work, runs // campaigns, 1, first=campaigns)
+            # As a new `invoke report` would: its mkdocs and drawing processes start again.
+            svg.stop()
+            mkdocs_runner.stop()
             start = time.monotonic()
             site.build([archive.load(r) for r in roots], work / "site", work / "build")
             again = time.monotonic() - start

@@ -30,6 +30,7 @@ from . import (
     convergence,
     facts,
     loaded,
+    mkdocs_runner,
     numbers,
     pages,
     parts,
@@ -332,9 +333,5 @@ def _write_parts(c: Campaign, runs: pd.DataFrame, stats: pd.DataFrame, site: Pat
 
 
 def mkdocs_build(config: Path, out: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f",
-                           str(config), "-d", str(out.resolve())], capture_output=True,
-                          text=True, timeout=1800, check=False,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    if proc.returncode != 0:
-        raise BenchError(f"mkdocs build failed:\n{proc.stderr[-3000:]}")
+    """`mkdocs build --strict`: in a process kept for the next build (reporter/mkdocs_runner)."""
+    mkdocs_runner.build(config, out)

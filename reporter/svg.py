@@ -95,6 +95,14 @@ def _running() -> _Service:
     return _service
 
 
+def stop() -> None:
+    """Stop the shared drawing processes (the next chart to draw starts them again)."""
+    global _service
+    if _service is not None:
+        _service.close()
+        _service = None
+
+
 class Drawer:
     """``submit`` charts as they are made (each gets its file name at once); ``finish`` waits
     for the drawings and links them into the site."""

@@ -62,7 +62,7 @@ def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
 
     for rel in files.values():  # every file the record names, parsed or not, stays inside
         try:
-            campaign.path(str(rel))
+            campaign.checked(str(rel))
         except FileNotFoundError:
             continue  # missing: a problem only if a parser needs it
         except OSError as exc:

@@ -18,16 +18,18 @@ from collector.errors import BenchError
 from .archive import Campaign
 from .cachedir import cache_root
 
-CODE = ("tidy.py", "archive.py", "parsers/__init__.py", "parsers/qperf.py", "parsers/iperf3.py",
-        "parsers/csrc.py", "parsers/procstat.py")
+# What turns an archive into rows: the reader, the tidy table, every parser, and the record
+# model and migrations that decide which records are valid.
+REPORTER = Path(__file__).resolve().parent
+CODE = (REPORTER / "tidy.py", REPORTER / "archive.py", *sorted((REPORTER / "parsers").glob("*.py")),
+        REPORTER.parent / "collector" / "records.py", REPORTER.parent / "collector" / "archive.py")
 
 
 @cache
 def _code_hash() -> str:
-    here = Path(__file__).resolve().parent
     h = hashlib.sha256()
-    for name in CODE:
-        h.update((here / name).read_bytes())
+    for path in CODE:
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
     return h.hexdigest()
 
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from collector import campaign, plan
+from collector.errors import UsageError
 from collector.exit import ExitStatus
 
 from .helpers import REPO, invoke
@@ -40,9 +41,13 @@ def _dry_run(tmp_path: Path, text: str, *extra: str) -> subprocess.CompletedProc
 def test_sudo_must_be_a_yaml_boolean(tmp_path: Path, known_hosts: Path, value: str) -> None:
     text = yaml.safe_dump({"hosts": _hosts(known_hosts)}).replace(
         "name: a\n", f"name: a\n  sudo: {value}\n", 1)
-    proc = _dry_run(tmp_path, text)
-    assert proc.returncode == ExitStatus.USAGE, proc.stdout + proc.stderr
-    assert "hosts[0].sudo:" in proc.stderr and "is not true or false" in proc.stderr
+    (tmp_path / "c.yaml").write_text(text)
+    with pytest.raises(UsageError, match=r"hosts\[0\]\.sudo: .* is not true or false"):
+        campaign.load(tmp_path / "c.yaml", tmp_path / "no-hosts-file.yaml")
+    if value == "maybe":  # and through the CLI, once: a usage error, exit 2
+        proc = _dry_run(tmp_path, text)
+        assert proc.returncode == ExitStatus.USAGE, proc.stdout + proc.stderr
+        assert "hosts[0].sudo:" in proc.stderr and "is not true or false" in proc.stderr
 
 
 def test_duplicate_keys_are_refused(tmp_path: Path, known_hosts: Path) -> None:

@@ -2,6 +2,7 @@
 Vega-Lite (the site skips Altair's validation to save time, so this test does it), every page
 builds for one campaign and for several, and a campaign where nothing worked still builds."""
 
+import functools
 import json
 from pathlib import Path
 
@@ -18,8 +19,13 @@ from reporter.tidy import table
 from reporter.views import mtus
 
 
+@functools.cache
+def _validator() -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(load_schema())  # its resolved references kept
+
+
 def _assert_valid_vega_lite(charts: list[pages.Chart]) -> None:
-    validator = jsonschema.Draft7Validator(load_schema())
+    validator = _validator()
     for chart in charts:
         errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
         assert errors == [], (chart.caption, errors[0].message[:300])

@@ -5,6 +5,7 @@ Throughput page says both. Synthetic archives made of the captured fixtures
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -29,11 +30,17 @@ def _more_retransmits(text: str, extra: int) -> str:
     return head + mark + "\n".join(lines) + "\n"
 
 
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every cell at MTU 1500 five times (a flag needs a cell's median); never changed."""
+    return synthetic.generate(tmp_path_factory.mktemp("tcp"), len(synthetic.cells((1500,))) * 5,
+                              spread=0.05, mtus=(1500,))
+
+
 @pytest.fixture
-def campaign(tmp_path: Path) -> Path:
-    """Every cell at MTU 1500 five times (a flag needs a cell's median)."""
-    return synthetic.generate(tmp_path, len(synthetic.cells((1500,))) * 5, spread=0.05,
-                              mtus=(1500,))
+def campaign(pristine: Path, tmp_path: Path) -> Path:
+    """A copy of it to change (modification times kept: unchanged files, cached rows)."""
+    return Path(shutil.copytree(pristine, tmp_path / pristine.name))
 
 
 def _stream_run(root: Path, tool: str) -> str:
@@ -46,7 +53,7 @@ def test_a_run_far_above_its_cell_is_flagged_and_stays_in_the_mean(campaign: Pat
     run_id = _stream_run(campaign, "csrc")
     path = campaign / "runs" / run_id / "tcp-client.txt"
     path.write_text(_more_retransmits(path.read_text(), 200_000))
-    df = table([archive.load(campaign)], cache=False)
+    df = table([archive.load(campaign)])
     runs = tcphealth.runs(df, [campaign.name])
     flagged = runs[runs["flagged"]]
     assert list(flagged["run_id"]) == [run_id]
@@ -81,7 +88,7 @@ def test_one_retransmission_more_in_a_quiet_cell_is_not_flagged() -> None:
 
 
 def test_iperf3_count_beside_the_kernels_and_a_disagreement_marked(campaign: Path) -> None:
-    model_df = table([archive.load(campaign)], cache=False)
+    model_df = table([archive.load(campaign)])
     runs = tcphealth.runs(model_df, [campaign.name])
     cells = tcphealth.cells(runs)
     iperf3 = cells[cells["tool"] == "iperf3"]
@@ -90,7 +97,7 @@ def test_iperf3_count_beside_the_kernels_and_a_disagreement_marked(campaign: Pat
     run_id = _stream_run(campaign, "iperf3")
     path = campaign / "runs" / run_id / "tcp-client.txt"
     path.write_text(_more_retransmits(path.read_text(), 200_000))
-    df = table([archive.load(campaign)], cache=False)
+    df = table([archive.load(campaign)])
     cells = tcphealth.cells(tcphealth.runs(df, [campaign.name]))
     assert cells[cells["tool"] == "iperf3"]["disagree"].sum() == 1
     html = tcphealth.table(cells[cells["tool"] == "iperf3"])
@@ -98,12 +105,13 @@ def test_iperf3_count_beside_the_kernels_and_a_disagreement_marked(campaign: Pat
     assert html.title == "TCP health" and "iperf3" in html.note
 
 
-def test_throughput_page_shows_tcp_health(campaign: Path) -> None:
+def test_throughput_page_shows_tcp_health(pristine: Path) -> None:
+    campaign = pristine
     from reporter import aggregate
     from reporter.campaigns import in_time_order
 
     campaigns = [archive.load(campaign)]
-    df = table(campaigns, cache=False)
+    df = table(campaigns)
     cells = {m: aggregate.with_ratios(aggregate.cells(df, m)) for m in aggregate.METRICS}
     infos = in_time_order(campaigns)
     model = pages.Site(infos, cells, [], infos[0].name, 5.0,

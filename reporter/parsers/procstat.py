@@ -45,7 +45,7 @@ def parse(text: str) -> list[Snapshot]:
                 uptime = _seconds(fields[0])
             if fields and fields[0].startswith("cpu"):
                 try:
-                    cpus[fields[0]] = tuple(int(x) for x in fields[1:])
+                    cpus[fields[0]] = tuple(map(int, fields[1:]))
                 except ValueError as exc:
                     raise ParseError(f"procstat: bad line {line[:80]!r}") from exc
         if "cpu" not in cpus or any(len(v) < 8 for v in cpus.values()):

@@ -1,0 +1,129 @@
+"""mkdocs builds in a process of their own (mkdocs and the theme's plugins keep global state
+and log to the terminal), started with the first build and kept for every later build of the
+same process: mkdocs, the theme and the Markdown extensions load once. A build is one JSON
+line each way: the config and the output folder in, whether it built and what it said out.
+`--strict` holds: any warning (an external asset, a broken link) fails the build."""
+
+import atexit
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+from io import StringIO
+from pathlib import Path
+from typing import IO
+
+from collector.errors import BenchError
+
+PROJECT = Path(__file__).resolve().parent.parent
+TIMEOUT_S = 1800
+SAID_CHARS = 3000
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class _Runner:
+    def __init__(self) -> None:
+        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 — closed in close()
+        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": os.pathsep.join(
+            [str(PROJECT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+        self.proc = subprocess.Popen([sys.executable, "-m", "reporter.mkdocs_runner"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.errors, text=True, env=env)
+        self.owner = os.getpid()
+        self.lock = threading.Lock()
+        atexit.register(self.close)
+
+    def build(self, config: Path, out: Path) -> None:
+        stdin, stdout = self.proc.stdin, self.proc.stdout
+        assert stdin is not None and stdout is not None
+        with self.lock:
+            stdin.write(json.dumps({"config": str(config), "out": str(out)}) + "\n")
+            stdin.flush()
+            timer = threading.Timer(TIMEOUT_S, self.proc.kill)
+            timer.start()
+            try:
+                line = stdout.readline()
+            finally:
+                timer.cancel()
+        if not line:
+            self.errors.seek(0)
+            said = self.errors.read().decode(errors="replace")[-SAID_CHARS:]
+            raise BenchError(f"mkdocs build failed: its process ended (exit "
+                             f"{self.proc.wait()}):\n{said}")
+        reply = json.loads(line)
+        if not reply["ok"]:
+            raise BenchError(f"mkdocs build failed:\n{reply['said']}")
+
+    def close(self) -> None:
+        if os.getpid() != self.owner:  # a forked worker inherited it: not its to stop
+            return
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()  # the runner ends at the end of its input
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.errors.close()
+        atexit.unregister(self.close)
+
+
+_runner: _Runner | None = None
+
+
+def build(config: Path, out: Path) -> None:
+    """`mkdocs build --strict -f CONFIG -d OUT`, in the shared runner process."""
+    global _runner
+    if _runner is None or _runner.proc.poll() is not None or _runner.owner != os.getpid():
+        _runner = _Runner()
+    _runner.build(config, out.resolve())
+
+
+def stop() -> None:
+    """Stop the shared runner (the next build starts it again)."""
+    global _runner
+    if _runner is not None:
+        _runner.close()
+        _runner = None
+
+
+def _serve(requests: IO[str], replies: IO[str]) -> int:
+    """The runner: one build per line of input until it ends."""
+    from mkdocs.commands.build import build as mkdocs_build
+    from mkdocs.config import load_config
+
+    logger = logging.getLogger("mkdocs")
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # what a build says goes back with its reply, not to stderr
+    for line in requests:
+        request = json.loads(line)
+        said = StringIO()
+        handler = logging.StreamHandler(said)
+        handler.setLevel(logging.WARNING)
+        handler.setFormatter(logging.Formatter("%(levelname)s - %(message)s"))
+        logger.addHandler(handler)
+        try:
+            config = load_config(request["config"], site_dir=request["out"], strict=True)
+            mkdocs_build(config)
+            ok = True
+        except (Exception, SystemExit) as exc:  # mkdocs' Abort is a SystemExit
+            print(f"{type(exc).__name__}: {exc}", file=said)
+            ok = False
+        finally:
+            logger.removeHandler(handler)
+        text = ANSI.sub("", said.getvalue())  # the theme's plugins colour their messages
+        replies.write(json.dumps({"ok": ok, "said": text[-SAID_CHARS:]}) + "\n")
+        replies.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    # Replies go to the real stdout; anything mkdocs or a plugin prints goes to stderr.
+    with os.fdopen(os.dup(1), "w") as real_stdout:
+        os.dup2(2, 1)
+        sys.stdout = sys.stderr
+        sys.exit(_serve(sys.stdin, real_stdout))
