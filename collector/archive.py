@@ -162,12 +162,24 @@ class Archive:
         self.write_sums()
 
     def write_sums(self) -> None:
+        """SHA256SUMS of every regular file but itself and hidden (temporary) ones, in path
+        order; links are neither followed nor listed."""
+        found: list[str] = []
+        pending = [""]
+        while pending:
+            folder = pending.pop()
+            with os.scandir(self.root / folder) as entries:
+                for entry in entries:
+                    rel = f"{folder}/{entry.name}" if folder else entry.name
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(rel)
+                    elif entry.is_file(follow_symlinks=False) and rel != SUMS \
+                            and not entry.name.startswith("."):
+                        found.append(rel)
         lines = []
-        for path in sorted(p for p in self.root.rglob("*") if p.is_file() and not p.is_symlink()):
-            rel = path.relative_to(self.root).as_posix()
-            if rel == SUMS or path.name.startswith("."):
-                continue
-            lines.append(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {rel}\n")
+        for rel in sorted(found, key=lambda r: r.split("/")):  # as paths sort: by part
+            with open(self.root / rel, "rb") as f:
+                lines.append(f"{hashlib.sha256(f.read()).hexdigest()}  {rel}\n")
         write_atomic(self.root / SUMS, "".join(lines))
 
 

@@ -10,7 +10,7 @@ import pandas as pd
 from . import charts, numbers
 from .findings import KeyPoint
 from .pages import Chart, Site, Tab
-from .views import Table, mean_at, mtus, path_order, where
+from .views import Lookup, Table, mean_at, mtus, path_order, where
 
 PERCENTILES = (("lat_p50_us", "p50"), ("lat_p99_us", "p99"), ("lat_p99_9_us", "p99.9"))
 SAME_PATH = ("campaign", "configuration", "direction", "tool", "mtu")
@@ -55,17 +55,20 @@ def page(site: Site) -> dict[str, Any]:
 def _table(site: Site, at: pd.DataFrame, mtu: int) -> Table:
     several = at["campaign"].nunique() > 1
     order = path_order(at["path"])
+    keys = (*SAME_PATH, "test", "streams")
+    loaded = {m: Lookup(site.metric(m), keys) for m, _ in PERCENTILES}
+    bulk_gbps = Lookup(site.metric("load_gbps"), keys)
     rows = []
     for _, r in at.sort_values(["campaign", "streams"]).sort_values(
             "path", key=lambda s: s.map(order.index), kind="stable").iterrows():
-        match = {k: r[k] for k in (*SAME_PATH, "test", "streams")}
+        match = {k: r[k] for k in keys}
         cells = []
         for metric, _ in PERCENTILES:
             idle = _idle(site, metric, r)
-            value = mean_at(site.metric(metric), **match)
+            value = loaded[metric].mean_at(**match)
             cells.append(f"{numbers.num(idle) if idle is not None else '—'} → "
                          f"{numbers.num(value) if value is not None else '—'}")
-        bulk = mean_at(site.metric("load_gbps"), **match)
+        bulk = bulk_gbps.mean_at(**match)
         rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),
                      str(int(r["streams"])), *cells,
                      numbers.num(bulk) if bulk is not None else "—"])

@@ -26,6 +26,7 @@ from .views import (
     DIRECTION_ORDER,
     RR_TOOLS,
     STREAM_TOOLS,
+    Lookup,
     Table,
     auto_buffers,
     compact,
@@ -366,19 +367,20 @@ def _percentiles(site: Site, tool: str, mtu: int) -> Table:
     base = found["lat_mean_us"]
     header = ["path", *(["campaign"] if site.several else []),
               *(f"{label} (µs)" for m, label in columns if not found[m].empty), "runs"]
+    keys = ("path", "campaign")
+    means = {m: Lookup(found[m], keys) for m, _ in columns if not found[m].empty}
+    runs = Lookup(base, keys, "n")
     rows = []
     for path in path_order(base["path"]):
         for campaign in dict.fromkeys(base["campaign"]):
             row = [path, *([campaign] if site.several else [])]
-            mean = where(base, path=path, campaign=campaign)
-            if mean.empty:
+            n = runs.at(path=path, campaign=campaign)
+            if n is None:
                 continue
-            for m, _ in columns:
-                if found[m].empty:
-                    continue
-                hit = where(found[m], path=path, campaign=campaign)
-                row.append(numbers.num(float(hit["mean"].iloc[0])) if not hit.empty else "–")
-            row.append(str(int(mean["n"].iloc[0])))
+            for lookup in means.values():
+                value = lookup.mean_at(path=path, campaign=campaign)
+                row.append(numbers.num(value) if value is not None else "–")
+            row.append(str(int(n)))
             rows.append(row)
     note = ("One-way = RTT ÷ 2. qperf prints the mean only; dpb-pingpong records every round "
             "trip, hence the percentiles.")

@@ -9,7 +9,7 @@ import pandas as pd
 from . import charts, numbers
 from .findings import KeyPoint
 from .pages import Chart, Site, Tab
-from .views import Table, mean_at, mtus, ordered_tools, path_order, where
+from .views import Lookup, Table, mtus, ordered_tools, path_order, where
 
 STREAM_TOOLS = ["csrc", "iperf3"]  # qperf has no parallel streams
 
@@ -46,17 +46,18 @@ def page(site: Site) -> dict[str, Any]:
 
 
 def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
-    fair = site.metric("fairness")
-    cpg = site.metric("cpu_per_gbps")
+    keys = ("campaign", "configuration", "direction", "tool", "message_size", "socket_buffer",
+            "mtu", "streams")
+    same, fair, cpg = (Lookup(df, keys) for df in (at, site.metric("fairness"),
+                                                     site.metric("cpu_per_gbps")))
     several = at["campaign"].nunique() > 1
     rows = []
     order = path_order(at["path"])
     for _, r in at.sort_values(["campaign", "message_size", "streams"]).sort_values(
             "path", key=lambda s: s.map(order.index), kind="stable").iterrows():
-        match = {k: r[k] for k in ("campaign", "configuration", "direction", "tool",
-                                   "message_size", "socket_buffer", "mtu", "streams")}
-        one = mean_at(at, **{**match, "streams": 1})
-        f, c = mean_at(fair, **match), mean_at(cpg, **match)
+        match = {k: r[k] for k in keys}
+        one = same.mean_at(**{**match, "streams": 1})
+        f, c = fair.mean_at(**match), cpg.mean_at(**match)
         rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),
                      numbers.size(r["message_size"]), str(int(r["streams"])),
                      f"{numbers.num(r['mean'])} ({numbers.interval(r['ci_low'], r['ci_high'])})",

@@ -22,9 +22,13 @@ SIZES = [100, 1000, 8000, 20000, 65536]
 MTUS = [1500, 9000]
 
 
-def cells(mtus: tuple[int, ...] = tuple(MTUS)) -> list[tuple[str, str, str, str, int, int]]:
+Path_ = tuple[str, str]  # configuration, direction
+
+
+def cells(mtus: tuple[int, ...] = tuple(MTUS), paths: tuple[Path_, ...] = tuple(PATHS)
+          ) -> list[tuple[str, str, str, str, int, int]]:
     return [(cfg, d, tool, test, 1 if test == "rr" else size, mtu)
-            for mtu in mtus for cfg, d in PATHS for tool, test in TESTS
+            for mtu in mtus for cfg, d in paths for tool, test in TESTS
             for size in (SIZES if test == "stream" else [1])]
 
 
@@ -44,9 +48,9 @@ def _scaled_json(text: str, factor: float, *paths: tuple[str, ...]) -> str:
 
 def generate(out: Path, runs: int, seed: int = 1, scale: float = 1.0, name: str = "",
              created_utc: str = "2026-01-01T00:00:00.000000Z", spread: float = 0.2,
-             mtus: tuple[int, ...] = tuple(MTUS)) -> Path:
-    """An archive with exactly ``runs`` runs (cells at ``mtus`` × repetitions, the last cells
-    fewer).
+             mtus: tuple[int, ...] = tuple(MTUS), paths: tuple[Path_, ...] = tuple(PATHS)) -> Path:
+    """An archive with exactly ``runs`` runs (the cells of ``paths`` at ``mtus`` ×
+    repetitions, the last cells fewer).
     Each run's throughput is the fixture's × ``scale`` × a factor drawn uniformly within
     ±``spread`` (latency ÷ the same), so campaigns can differ by a known amount."""
     rng = random.Random(seed)  # noqa: S311 -- synthetic figures, not secrets
@@ -55,7 +59,7 @@ def generate(out: Path, runs: int, seed: int = 1, scale: float = 1.0, name: str 
         "csrc-stream-receiver.json", "csrc-pingpong-client.json", "cpu-sampler.txt",
         "tcp-sender.txt", "tcp-receiver.txt")}
     root = out / (name or f"synthetic-{runs}")
-    cells_ = cells(mtus)
+    cells_ = cells(mtus, paths)
     records: dict[str, Any] = {}
     for i in range(runs):
         cfg, direction, tool, test, size, mtu = cells_[i % len(cells_)]

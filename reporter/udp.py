@@ -10,7 +10,7 @@ import pandas as pd
 from . import charts, numbers
 from .findings import KeyPoint
 from .pages import Chart, Site, Tab
-from .views import Table, mean_at, mtus, ordered_tools, path_order, where
+from .views import Lookup, Table, mtus, ordered_tools, path_order, where
 
 UDP_TOOLS = ["csrc", "iperf3"]
 
@@ -41,14 +41,14 @@ def page(site: Site) -> dict[str, Any]:
 def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
     several = at["campaign"].nunique() > 1
     order = path_order(at["path"])
+    keys = ("campaign", "configuration", "direction", "tool", "message_size", "mtu")
+    lost, carried, cpu = (Lookup(site.metric(m), keys)
+                          for m in ("udp_loss_pct", "udp_gbps", "cpu_per_mpps"))
     rows = []
     for _, r in at.sort_values(["campaign", "message_size"]).sort_values(
             "path", key=lambda s: s.map(order.index), kind="stable").iterrows():
-        match = {k: r[k] for k in ("campaign", "configuration", "direction", "tool",
-                                   "message_size", "mtu")}
-        loss = mean_at(site.metric("udp_loss_pct"), **match)
-        gbps = mean_at(site.metric("udp_gbps"), **match)
-        cpm = mean_at(site.metric("cpu_per_mpps"), **match)
+        match = {k: r[k] for k in keys}
+        loss, gbps, cpm = (lookup.mean_at(**match) for lookup in (lost, carried, cpu))
         rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),
                      numbers.size(r["message_size"]),
                      f"{numbers.num(r['mean'])} ({numbers.interval(r['ci_low'], r['ci_high'])})",

@@ -50,6 +50,29 @@ def mean_at(df: pd.DataFrame, **equal: Any) -> float | None:
     return float(hit["mean"].iloc[0]) if not hit.empty else None
 
 
+class Lookup:
+    """A column of each cell of ``df`` by the values of ``keys``, found without slicing the
+    frame: a table of N rows asking where() per row copied the frame N times. The first row
+    of a key wins, as in mean_at."""
+
+    def __init__(self, df: pd.DataFrame, keys: Iterable[str], column: str = "mean") -> None:
+        self.keys = tuple(keys)
+        self._by: dict[tuple[Any, ...], Any] = {}
+        if not df.empty:
+            columns = [df[k].tolist() for k in self.keys]
+            for key, value in zip(zip(*columns, strict=True), df[column].tolist(),
+                                  strict=True):
+                self._by.setdefault(key, value)
+
+    def at(self, **equal: Any) -> Any | None:
+        """The value of the cell whose keys equal these (every key given); None if none."""
+        return self._by.get(tuple(equal[k] for k in self.keys))
+
+    def mean_at(self, **equal: Any) -> float | None:
+        found = self.at(**equal)
+        return float(found) if found is not None else None
+
+
 def ordered_tools(df: pd.DataFrame, preference: list[str]) -> list[str]:
     present = set(df["tool"]) if not df.empty else set()
     return [t for t in preference if t in present] + sorted(present - set(preference))

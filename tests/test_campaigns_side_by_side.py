@@ -19,21 +19,24 @@ from reporter.tidy import table
 from .helpers import invoke
 
 ONE_MTU = (1500,)  # half the cells, for the tests that only need many of them
+TWO_PATHS = (("bare", "host-host"), ("container", "container-container"))
 
 
 def _campaign(tmp: Path, name: str, scale: float, seed: int, day: int,
-              spread: float = 0.2, mtus: tuple[int, ...] = tuple(synthetic.MTUS)) -> Path:
-    return synthetic.generate(tmp, len(synthetic.cells(mtus)) * 3, seed=seed, scale=scale,
-                              name=name, spread=spread, mtus=mtus,
+              spread: float = 0.2, mtus: tuple[int, ...] = tuple(synthetic.MTUS),
+              paths: tuple[tuple[str, str], ...] = tuple(synthetic.PATHS)) -> Path:
+    return synthetic.generate(tmp, len(synthetic.cells(mtus, paths)) * 3, seed=seed,
+                              scale=scale, name=name, spread=spread, mtus=mtus, paths=paths,
                               created_utc=f"2026-01-{day:02d}T00:00:00.000000Z")
 
 
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """Two campaigns, read and never changed by the tests: "after" has half the throughput."""
+    """Two campaigns, read and never changed by the tests: "after" has half the throughput
+    (bare metal and containers, three runs a cell)."""
     tmp = tmp_path_factory.mktemp("pair")
-    return (_campaign(tmp, "before", 1.0, 1, 1, mtus=ONE_MTU),
-            _campaign(tmp, "after", 0.5, 2, 2, mtus=ONE_MTU))
+    return (_campaign(tmp, "before", 1.0, 1, 1, mtus=ONE_MTU, paths=TWO_PATHS),
+            _campaign(tmp, "after", 0.5, 2, 2, mtus=ONE_MTU, paths=TWO_PATHS))
 
 
 def test_two_campaigns_are_never_pooled(pair: tuple[Path, Path]) -> None:
