@@ -38,7 +38,7 @@ def ship_and_build(remote: Remote, workdir: str) -> tuple[str, str]:
     payload = base64.b64encode(source_tarball()).decode()
     line = (f"rm -rf {shlex.quote(src)} && mkdir -p {shlex.quote(src)} && printf '%s' "
             f"{payload} | base64 -d | tar -xz -C {shlex.quote(src)} && "
-            f"make -C {shlex.quote(src)} 2>&1")
+            f"make -j\"$(nproc 2>/dev/null || echo 1)\" -C {shlex.quote(src)} 2>&1")
     res = remote.run(["sh", "-c", line], timeout=300)
     log = res.stdout + res.stderr
     if not res.ok:

@@ -2,6 +2,7 @@
 
 import json
 import math
+import os
 import signal
 import subprocess
 import time
@@ -24,7 +25,8 @@ PORTS = iter(range(19700, 19800))
 @pytest.fixture(scope="module")
 def bindir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("csrc-san")
-    proc = subprocess.run(["make", "-C", str(CSRC), f"OUT={out}", f"CFLAGS={SANITIZE}"],
+    proc = subprocess.run(["make", f"-j{os.cpu_count() or 1}", "-C", str(CSRC), f"OUT={out}",
+                           f"CFLAGS={SANITIZE}"],
                           capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out
@@ -45,9 +47,25 @@ def port() -> str:
     return str(next(PORTS))
 
 
+def _bound(port: int, udp: bool) -> bool:
+    """Whether a socket listens on (TCP) or is bound to (UDP) the port: /proc/net, as `ss`."""
+    state = "07" if udp else "0A"  # UDP's "close" (bound), TCP's LISTEN
+    for table in ("udp", "udp6") if udp else ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{table}").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[1].rsplit(":", 1)[1] == f"{port:04X}" and fields[3] == state:
+                return True
+    return False
+
+
 def start_server(argv: list[str]) -> subprocess.Popen[str]:
+    """The server, once its socket is ready (polled, as the collector does; at most 5 s)."""
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.3)  # loopback test only; the collector polls the listening socket instead
+    port, udp = int(argv[argv.index("--port") + 1]), Path(argv[0]).name == "dpb-udp"
+    for _ in range(500):
+        if proc.poll() is not None or _bound(port, udp):
+            break
+        time.sleep(0.01)
     return proc
 
 

@@ -8,6 +8,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -40,8 +41,12 @@ def test_the_collector_cannot_store_a_record_that_does_not_validate(tmp_path: Pa
     assert _manifest(root)["runs"][run_id] == rec  # type: ignore[index]
 
 
-def test_a_bad_record_is_a_problem_of_its_run_named_on_the_site(tmp_path: Path) -> None:
-    root = synthetic.generate(tmp_path, 40)
+@pytest.fixture(scope="module")
+def odd(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """An archive whose first four records do not validate and one whose numbers came as
+    strings (which validate), and the site built from it."""
+    tmp = tmp_path_factory.mktemp("odd")
+    root = synthetic.generate(tmp, 40)
     manifest = _manifest(root)
     runs = manifest["runs"]
     assert isinstance(runs, dict)
@@ -50,18 +55,24 @@ def test_a_bad_record_is_a_problem_of_its_run_named_on_the_site(tmp_path: Path) 
     runs[ids[1]]["mtu"] = "jumbo"
     runs[ids[2]] = ["not", "a", "record"]
     runs[ids[3]].update(status="failed")  # a reason is needed
+    stream_id = next(k for k in ids[4:] if runs[k]["test"] == "stream")
+    runs[stream_id]["streams"], runs[stream_id]["message_size"] = "4", "1000"
     (root / "manifest.json").write_text(json.dumps(manifest))
-    df = table([load(root)], cache=False)
+    command.report([str(root)], tmp / "site", tmp)
+    return {"root": root, "bad": ids[:4], "stream_id": stream_id, "site": tmp / "site"}
+
+
+def test_a_bad_record_is_a_problem_of_its_run_named_on_the_site(odd: dict[str, Any]) -> None:
+    ids = odd["bad"]
+    df = table([load(odd["root"])])
     why = dict(zip(df["run_id"], df["reason"], strict=True))
-    assert (df.set_index("run_id").loc[ids[:4], "status"] == "unparseable").all()
+    assert (df.set_index("run_id").loc[ids, "status"] == "unparseable").all()
     assert why[ids[0]] == "record: client: Field required"
     assert why[ids[1]].startswith("record: mtu: Input should be a valid integer")
     assert why[ids[2]].startswith("record: Input should be a valid dictionary")
     assert "needs a reason" in why[ids[3]]
-    assert (df.set_index("run_id").drop(ids[:4])["status"] == "ok").all()
-    site = tmp_path / "site"
-    command.report([str(root)], site, tmp_path)
-    problems = (site / "problems.html").read_text()
+    assert (df.set_index("run_id").drop(ids)["status"] == "ok").all()
+    problems = (odd["site"] / "problems.html").read_text()
     assert "record: client: Field required" in problems and ids[1] in problems
 
 
@@ -116,20 +127,11 @@ def test_the_reporter_loads_without_the_ssh_stack() -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
 
 
-def test_a_value_that_validates_is_read_as_its_type(tmp_path: Path) -> None:
+def test_a_value_that_validates_is_read_as_its_type(odd: dict[str, Any]) -> None:
     """Found by `invoke fuzz.site`: a record saying `"streams": "4"` validates (pydantic reads
     it as 4), so the table must hold 4, not the string, or comparing flows breaks the build."""
-    root = synthetic.generate(tmp_path, 30)
-    manifest = _manifest(root)
-    runs = manifest["runs"]
-    assert isinstance(runs, dict)
-    stream_id = next(k for k, r in runs.items() if r["test"] == "stream")
-    runs[stream_id]["streams"], runs[stream_id]["message_size"] = "4", "1000"
-    (root / "manifest.json").write_text(json.dumps(manifest))
-    df = table([load(root)], cache=False)
-    row = df[df["run_id"] == stream_id].iloc[0]
+    df = table([load(odd["root"])])
+    row = df[df["run_id"] == odd["stream_id"]].iloc[0]
     assert row["status"] == "ok" and row["streams"] == 4 and row["message_size"] == 1000
     assert all(isinstance(v, int) for v in df["streams"])
-    site_dir = tmp_path / "site"
-    command.report([str(root)], site_dir, tmp_path)
-    assert (site_dir / "streams.html").is_file()  # 4 flows beside 1 on that path
+    assert (odd["site"] / "streams.html").is_file()  # 4 flows beside 1 on that path
