@@ -15,7 +15,7 @@ import tempfile
 import threading
 from io import StringIO
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from collector.errors import BenchError
 
@@ -91,10 +91,32 @@ def stop() -> None:
         _runner = None
 
 
+def _one_environment_per_theme() -> None:
+    """mkdocs makes a new Jinja environment for each build and compiles the theme's templates
+    in it again (a third of a warm build); the theme's files do not change while the runner
+    lives (mkdocs itself turns auto-reload off), so one environment per theme serves every
+    build. Filters and translations are the same for every build of a theme; what a page
+    needs comes in its render context."""
+    from mkdocs.theme import Theme
+
+    made: dict[tuple[tuple[str, ...], str], Any] = {}
+    original = Theme.get_env
+
+    def get_env(theme: Theme) -> Any:
+        key = (tuple(theme.dirs), str(theme.locale))
+        if key not in made:
+            made[key] = original(theme)
+        return made[key]
+
+    Theme.get_env = get_env  # type: ignore[method-assign,assignment]
+
+
 def _serve(requests: IO[str], replies: IO[str]) -> int:
     """The runner: one build per line of input until it ends."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
+
+    _one_environment_per_theme()
 
     logger = logging.getLogger("mkdocs")
     logger.setLevel(logging.INFO)

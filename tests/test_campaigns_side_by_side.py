@@ -101,8 +101,9 @@ def test_compare_gate_exits_nine_on_a_regression_and_writes_junit(pair: tuple[Pa
 
 
 def test_a_small_significant_change_is_within_tolerance(tmp_path: Path) -> None:
-    _campaign(tmp_path, "base", 1.0, 1, 1, spread=0.005, mtus=ONE_MTU)
-    _campaign(tmp_path, "cand", 0.97, 2, 2, spread=0.005, mtus=ONE_MTU)  # 3 % slower, tight
+    _campaign(tmp_path, "base", 1.0, 1, 1, spread=0.005, mtus=ONE_MTU, paths=TWO_PATHS)
+    _campaign(tmp_path, "cand", 0.97, 2, 2, spread=0.005, mtus=ONE_MTU,  # 3 % slower, tight
+              paths=TWO_PATHS)
     verdicts = command.compare(str(tmp_path / "base"), str(tmp_path / "cand"), 5.0)
     gbps = [c for c in verdicts.changes if c.metric == "gbps"]
     assert gbps and not verdicts.regressions

@@ -227,7 +227,7 @@ def test_peer_killed_mid_test_is_a_clear_error(bindir: Path, program: str, port:
                                "--warmup", "0"], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     try:
-        time.sleep(0.3)
+        time.sleep(0.15)  # connected and sending: the server was ready before the client ran
         servers[0].send_signal(signal.SIGKILL)
         _, err = client.communicate(timeout=20)
     finally:
