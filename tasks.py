@@ -280,6 +280,17 @@ def bench_report(c: Context) -> None:
             + (f", rebuild after one more campaign {r.rebuild_s:.1f} s" if r.rebuild_s else ""))
 
 
+@task(help={"times": "how many runs of the tier (default 3; the median is the figure)"})
+@user_errors
+def bench_fast_tier(c: Context, times: int = 3) -> None:
+    """Benchmark: wall time of `pytest -m "not lab"` (target ≤ 60 s); docs/benchmarks.md."""
+    from collector import bench_fast_tier as fast_tier
+    result = fast_tier.run(times)
+    benchdoc.write_section("bench.fast-tier", fast_tier.section(result))
+    say(f"{result.passed} tests; median {result.median_s:.1f} s over {times} runs "
+        f"(target ≤ {fast_tier.TARGET_S:.0f} s); written to {benchdoc.BENCHMARKS_MD}")
+
+
 @task(help={"k": "only tests matching this pytest -k expression",
             "extra": "more pytest arguments, as one string"})
 def test(c: Context, k: str = "", extra: str = "") -> None:
@@ -337,6 +348,7 @@ bench.add_task(bench_collect, "collect")
 bench.add_task(bench_adaptive, "adaptive")
 bench.add_task(bench_tools, "tools")
 bench.add_task(bench_report, "report")
+bench.add_task(bench_fast_tier, "fast-tier")
 bench.add_task(bench_vm_boot, "vm-boot")
 
 fuzz = Collection("fuzz")

@@ -91,7 +91,7 @@ def test_links_and_special_files_in_a_folder_are_refused(tmp_path: Path,
     for run_id in victims:
         assert run_id in problems, run_id
     assert "leaves the archive" in problems and "not a regular file" in problems
-    shadow = Path("/etc/shadow").read_bytes() if Path("/etc/shadow").is_file() else b""
+    shadow = Path("/etc/shadow").read_bytes() if os.access("/etc/shadow", os.R_OK) else b""
     for path, data in _site_bytes(site):
         assert token not in data, path
         assert not (len(shadow) > 40 and shadow in data), path
