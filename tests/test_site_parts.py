@@ -4,6 +4,7 @@ reporter code writes its parts again, and what the previous site held besides (a
 In a real Chromium, the Runs and Statistics pages load one campaign's data at a time, from
 http:// and from file://."""
 
+import json
 import shutil
 import threading
 from functools import partial
@@ -39,10 +40,15 @@ def _inodes(out: Path, campaign: str) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Four campaigns' archives and the site of the first two, built once; each test
-    changes a copy of its own."""
+    """Four campaigns' archives (the newest measured with socket buffers sized to the
+    message) and the site of the first two, built once; each test changes a copy of its
+    own."""
     root = tmp_path_factory.mktemp("made")
     archives = _history(root / "archives", 4)
+    manifest = json.loads((archives[3] / "manifest.json").read_text())
+    for rec in manifest["runs"].values():
+        rec["socket_buffer"] = "message"
+    (archives[3] / "manifest.json").write_text(json.dumps(manifest))
     _build(archives[:2], root / "site", root / "work")
     return root
 
@@ -179,22 +185,14 @@ def test_runs_and_statistics_load_one_campaign_at_a_time(grown: dict[str, Any]) 
         server.server_close()
 
 
-def test_message_mode_shows_the_buffers_the_kernel_applied(tmp_path: Path) -> None:
-    import json
-
-    root = synthetic.generate(tmp_path / "archives", 2 * len(synthetic.cells((1500,))), seed=5,
-                              name="buffers", mtus=(1500,))
-    manifest = json.loads((root / "manifest.json").read_text())
-    for rec in manifest["runs"].values():
-        if rec["repetition"] == 2:
-            rec["socket_buffer"] = "message"
-    (root / "manifest.json").write_text(json.dumps(manifest))
-    df = table([archive.load(root)])  # parsed once: the build reads the session's cache
+def test_message_mode_shows_the_buffers_the_kernel_applied(made: Path,
+                                                            grown: dict[str, Any]) -> None:
+    df = table([archive.load(made / "archives" / "c3")])  # the build read it: cached
     csrc_rows = df[(df["tool"] == "csrc") & (df["test"] == "stream")]
+    assert not csrc_rows.empty and set(df["socket_buffer"]) == {"message"}
     assert set(csrc_rows["rcvbuf_applied_bytes"]) == {5374922}  # from the receiver's report
     assert set(df.loc[df["tool"] == "iperf3", "sndbuf_applied_bytes"]) == {16384}
-    _build([root], tmp_path / "site", tmp_path / "work")
-    page = (tmp_path / "site" / "throughput.html").read_text()
+    page = (grown["site"] / "throughput.html").read_text()
     assert "receiver SO_RCVBUF applied" in page and "5,249 KiB" in page
 
 
