@@ -5,6 +5,7 @@ line each way: the config and the output folder in, whether it built and what it
 `--strict` holds: any warning (an external asset, a broken link) fails the build."""
 
 import atexit
+import contextlib
 import json
 import logging
 import os
@@ -41,14 +42,18 @@ class _Runner:
         stdin, stdout = self.proc.stdin, self.proc.stdout
         assert stdin is not None and stdout is not None
         with self.lock:
-            stdin.write(json.dumps({"config": str(config), "out": str(out)}) + "\n")
-            stdin.flush()
-            timer = threading.Timer(TIMEOUT_S, self.proc.kill)
-            timer.start()
             try:
-                line = stdout.readline()
-            finally:
-                timer.cancel()
+                stdin.write(json.dumps({"config": str(config), "out": str(out)}) + "\n")
+                stdin.flush()
+            except BrokenPipeError:  # it ended since it was last asked: said below
+                line = ""
+            else:
+                timer = threading.Timer(TIMEOUT_S, self.proc.kill)
+                timer.start()
+                try:
+                    line = stdout.readline()
+                finally:
+                    timer.cancel()
         if not line:
             self.errors.seek(0)
             said = self.errors.read().decode(errors="replace")[-SAID_CHARS:]
@@ -62,7 +67,8 @@ class _Runner:
         if os.getpid() != self.owner:  # a forked worker inherited it: not its to stop
             return
         if self.proc.stdin is not None:
-            self.proc.stdin.close()  # the runner ends at the end of its input
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()  # the runner ends at the end of its input
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:

@@ -37,6 +37,8 @@ def test_a_runner_that_died_is_replaced(tmp_path: Path) -> None:
     assert runner is not None
     os.kill(runner.proc.pid, signal.SIGKILL)
     runner.proc.wait()
+    with pytest.raises(BenchError, match=r"mkdocs build failed: its process ended \(exit -9\)"):
+        runner.build(_config(tmp_path / "x", "# dead\n"), tmp_path / "out-x")
     site.mkdocs_build(_config(tmp_path / "b", "# two\n"), tmp_path / "out-b")
     assert mkdocs_runner._runner is not runner
     assert "two" in (tmp_path / "out-b" / "index.html").read_text()
