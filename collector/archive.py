@@ -87,6 +87,27 @@ def harness() -> dict[str, str]:
             "dirty": "yes" if dirty else "no"}
 
 
+def regular_files(root: Path) -> dict[str, tuple[int, int]]:
+    """Every regular file under ``root`` reached without following a link: relative name →
+    (size, modification time in ns). A folder that cannot be listed is skipped."""
+    found: dict[str, tuple[int, int]] = {}
+    pending = [""]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(root / folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = f"{folder}/{entry.name}" if folder else entry.name
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(name)
+            elif entry.is_file(follow_symlinks=False):
+                st = entry.stat(follow_symlinks=False)
+                found[name] = (st.st_size, st.st_mtime_ns)
+    return found
+
+
 class Archive:
     def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
         self.root = root
@@ -164,18 +185,8 @@ class Archive:
     def write_sums(self) -> None:
         """SHA256SUMS of every regular file but itself and hidden (temporary) ones, in path
         order; links are neither followed nor listed."""
-        found: list[str] = []
-        pending = [""]
-        while pending:
-            folder = pending.pop()
-            with os.scandir(self.root / folder) as entries:
-                for entry in entries:
-                    rel = f"{folder}/{entry.name}" if folder else entry.name
-                    if entry.is_dir(follow_symlinks=False):
-                        pending.append(rel)
-                    elif entry.is_file(follow_symlinks=False) and rel != SUMS \
-                            and not entry.name.startswith("."):
-                        found.append(rel)
+        found = [rel for rel in regular_files(self.root)
+                 if rel != SUMS and not rel.rpartition("/")[2].startswith(".")]
         lines = []
         for rel in sorted(found, key=lambda r: r.split("/")):  # as paths sort: by part
             with open(self.root / rel, "rb") as f:

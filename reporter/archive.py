@@ -17,7 +17,7 @@ from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from collector.archive import MANIFEST, MAX_MANIFEST_BYTES, read_manifest
+from collector.archive import MANIFEST, MAX_MANIFEST_BYTES, read_manifest, regular_files
 from collector.errors import BenchError
 
 MAX_RAW_BYTES = 64 * 1024 * 1024       # one raw output; a real one is at most a few MB
@@ -50,7 +50,7 @@ class Campaign:
     def regular_files(self) -> dict[str, tuple[int, int]]:
         """Every regular file reached from the root without following a link: relative name →
         (size, modification time in ns). One walk of the folder."""
-        return _walk(self.root)
+        return regular_files(self.root)
 
     def subset(self, names: list[str]) -> "Campaign":
         """The same archive for a worker process: a stub manifest, and the walk's answer for
@@ -102,25 +102,6 @@ class Campaign:
         return self.read_bytes(relative).decode(errors="replace")
 
 
-def _walk(root: Path) -> dict[str, tuple[int, int]]:
-    found: dict[str, tuple[int, int]] = {}
-    pending = [""]
-    while pending:
-        folder = pending.pop()
-        try:
-            entries = list(os.scandir(root / folder))
-        except OSError:
-            continue
-        for entry in entries:
-            name = f"{folder}/{entry.name}" if folder else entry.name
-            if entry.is_dir(follow_symlinks=False):
-                pending.append(name)
-            elif entry.is_file(follow_symlinks=False):
-                st = entry.stat(follow_symlinks=False)
-                found[name] = (st.st_size, st.st_mtime_ns)
-    return found
-
-
 WALK_IN_WORKERS_FROM = 16  # campaigns; fewer are walked faster than workers start
 
 
@@ -131,7 +112,7 @@ def walk_all(campaigns: list[Campaign]) -> None:
     if len(todo) < WALK_IN_WORKERS_FROM or (os.cpu_count() or 1) < 2:
         return
     with ProcessPoolExecutor(max_workers=2) as pool:
-        walks = pool.map(_walk, [c.root for c in todo], chunksize=max(1, len(todo) // 8))
+        walks = pool.map(regular_files, [c.root for c in todo], chunksize=max(1, len(todo) // 8))
         for c, found in zip(todo, walks, strict=True):
             c.__dict__["regular_files"] = found
 
