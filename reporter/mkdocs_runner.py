@@ -4,7 +4,6 @@ same process: mkdocs, the theme and the Markdown extensions load once. A build i
 line each way: the config and the output folder in, whether it built and what it said out.
 `--strict` holds: any warning (an external asset, a broken link) fails the build."""
 
-import atexit
 import contextlib
 import json
 import logging
@@ -12,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import threading
 from io import StringIO
 from pathlib import Path
@@ -20,23 +18,23 @@ from typing import IO, Any
 
 from collector.errors import BenchError
 
-PROJECT = Path(__file__).resolve().parent.parent
+from .sidecar import SAID_CHARS, Sidecars
+
 TIMEOUT_S = 1800
-SAID_CHARS = 3000
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
-class _Runner:
+class _Runner(Sidecars):
     def __init__(self) -> None:
-        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 — closed in close()
-        env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": os.pathsep.join(
-            [str(PROJECT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-        self.proc = subprocess.Popen([sys.executable, "-m", "reporter.mkdocs_runner"],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=self.errors, text=True, env=env)
-        self.owner = os.getpid()
+        super().__init__("reporter.mkdocs_runner", [], env={"NO_MKDOCS_2_WARNING": "1"},
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.proc = self.procs[0]
         self.lock = threading.Lock()
-        atexit.register(self.close)
+
+    def ask_to_end(self) -> None:
+        if self.proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stdin.close()  # the runner ends at the end of its input
 
     def build(self, config: Path, out: Path) -> None:
         stdin, stdout = self.proc.stdin, self.proc.stdout
@@ -55,27 +53,11 @@ class _Runner:
                 finally:
                     timer.cancel()
         if not line:
-            self.errors.seek(0)
-            said = self.errors.read().decode(errors="replace")[-SAID_CHARS:]
             raise BenchError(f"mkdocs build failed: its process ended (exit "
-                             f"{self.proc.wait()}):\n{said}")
+                             f"{self.proc.wait()}):\n{self.said()}")
         reply = json.loads(line)
         if not reply["ok"]:
             raise BenchError(f"mkdocs build failed:\n{reply['said']}")
-
-    def close(self) -> None:
-        if os.getpid() != self.owner:  # a forked worker inherited it: not its to stop
-            return
-        if self.proc.stdin is not None:
-            with contextlib.suppress(OSError):
-                self.proc.stdin.close()  # the runner ends at the end of its input
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.errors.close()
-        atexit.unregister(self.close)
 
 
 _runner: _Runner | None = None
@@ -84,7 +66,7 @@ _runner: _Runner | None = None
 def build(config: Path, out: Path) -> None:
     """`mkdocs build --strict -f CONFIG -d OUT`, in the shared runner process."""
     global _runner
-    if _runner is None or _runner.proc.poll() is not None or _runner.owner != os.getpid():
+    if _runner is None or not _runner.alive() or not _runner.ours():
         _runner = _Runner()
     _runner.build(config, out.resolve())
 

@@ -7,7 +7,6 @@ serve every later build of the same process until it exits. Each distinct spec i
 (cached by its hash in the user's cache: a rebuild with unchanged figures draws nothing, and
 starts no drawing process)."""
 
-import atexit
 import hashlib
 import json
 import os
@@ -24,8 +23,8 @@ from typing import Any
 from collector.errors import BenchError
 
 from .cachedir import cache_root
+from .sidecar import Sidecars
 
-PROJECT = Path(__file__).resolve().parent.parent
 TIMEOUT_S = 1800
 WORKERS = 2
 DONE = "done"  # in the job folder: no more charts are coming
@@ -44,42 +43,24 @@ def _name(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20] + ".svg"
 
 
-class _Service:
+class _Service(Sidecars):
     """The drawing processes of this process, shared by every build it makes (a test session,
     a fuzz run build many sites): each process pays vl-convert's start (~0.5 s of CPU) once."""
 
+    WAIT_S = 2.0
+
     def __init__(self) -> None:
         self.jobs = Path(tempfile.mkdtemp(prefix="dpb-svg-jobs-"))
-        self.errors = tempfile.TemporaryFile()  # noqa: SIM115 — closed in close()
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(PROJECT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-        self.procs = [subprocess.Popen([sys.executable, "-m", "reporter.svg", str(self.jobs)],
-                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                       stderr=self.errors, env=env)
-                      for _ in range(min(WORKERS, os.cpu_count() or 1))]
-        self.owner = os.getpid()
-        atexit.register(self.close)
+        super().__init__("reporter.svg", [str(self.jobs)], count=min(WORKERS, os.cpu_count() or 1),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
-    def alive(self) -> bool:
-        return all(proc.poll() is None for proc in self.procs)
-
-    def said(self) -> str:
-        self.errors.seek(0)
-        return self.errors.read().decode(errors="replace")[-3000:]
+    def ask_to_end(self) -> None:
+        (self.jobs / DONE).touch()
 
     def close(self) -> None:
-        if os.getpid() != self.owner:  # a forked worker inherited it: not its to stop
-            return
-        (self.jobs / DONE).touch()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.errors.close()
-        shutil.rmtree(self.jobs, ignore_errors=True)
-        atexit.unregister(self.close)
+        super().close()
+        if self.ours():
+            shutil.rmtree(self.jobs, ignore_errors=True)
 
 
 _service: _Service | None = None
@@ -88,8 +69,8 @@ _service: _Service | None = None
 def _running() -> _Service:
     """The shared drawing processes, started (again, if one has died) on demand."""
     global _service
-    if _service is None or not _service.alive() or _service.owner != os.getpid():
-        if _service is not None and _service.owner == os.getpid():
+    if _service is None or not _service.alive() or not _service.ours():
+        if _service is not None:
             _service.close()
         _service = _Service()
     return _service
