@@ -10,7 +10,7 @@ import pandas as pd
 from . import charts, numbers
 from .findings import KeyPoint
 from .pages import Chart, Site, Tab
-from .views import Lookup, Table, mean_at, mtus, path_order, where
+from .views import Lookup, Table, mtus, path_order, where
 
 PERCENTILES = (("lat_p50_us", "p50"), ("lat_p99_us", "p99"), ("lat_p99_9_us", "p99.9"))
 SAME_PATH = ("campaign", "configuration", "direction", "tool", "mtu")
@@ -20,15 +20,20 @@ def measured(site: Site) -> bool:
     return not where(site.metric("lat_p99_us"), test="rr-load").empty
 
 
-def _idle(site: Site, metric: str, row: pd.Series) -> float | None:
-    return mean_at(site.metric(metric), test="rr", **{k: row[k] for k in SAME_PATH})
+def _idle(site: Site, metric: str) -> Lookup:
+    """The idle (rr) cells of ``metric`` by path: the figure a loaded row is set against."""
+    return Lookup(where(site.metric(metric), test="rr"), SAME_PATH)
+
+
+def _same_path(row: pd.Series) -> dict[str, Any]:
+    return {k: row[k] for k in SAME_PATH}
 
 
 def _pairs(site: Site, loaded: pd.DataFrame) -> pd.DataFrame:
     """p99 cells idle and under load, labelled, for the chart."""
     rows = []
     for _, r in loaded.iterrows():
-        idle = where(site.metric("lat_p99_us"), test="rr", **{k: r[k] for k in SAME_PATH})
+        idle = where(site.metric("lat_p99_us"), test="rr", **_same_path(r))
         flows = f"{int(r['streams'])} bulk flow{'s' if r['streams'] > 1 else ''}"
         rows.append({**r.to_dict(), "state": "under load", "flows_label": flows})
         if not idle.empty:
@@ -57,6 +62,7 @@ def _table(site: Site, at: pd.DataFrame, mtu: int) -> Table:
     order = path_order(at["path"])
     keys = (*SAME_PATH, "test", "streams")
     loaded = {m: Lookup(site.metric(m), keys) for m, _ in PERCENTILES}
+    idle_at = {m: _idle(site, m) for m, _ in PERCENTILES}
     bulk_gbps = Lookup(site.metric("load_gbps"), keys)
     rows = []
     for _, r in at.sort_values(["campaign", "streams"]).sort_values(
@@ -64,7 +70,7 @@ def _table(site: Site, at: pd.DataFrame, mtu: int) -> Table:
         match = {k: r[k] for k in keys}
         cells = []
         for metric, _ in PERCENTILES:
-            idle = _idle(site, metric, r)
+            idle = idle_at[metric].mean_at(**_same_path(r))
             value = loaded[metric].mean_at(**match)
             cells.append(f"{numbers.num(idle) if idle is not None else '—'} → "
                          f"{numbers.num(value) if value is not None else '—'}")
@@ -89,8 +95,9 @@ def key_point(site: Site, campaign: str) -> KeyPoint | None:
     at = where(p99, mtu=mtus(p99)[0])
     at = where(at, streams=int(at["streams"].max()))
     growth = []
+    idle_p99 = _idle(site, "lat_p99_us")
     for _, r in at.iterrows():
-        idle = _idle(site, "lat_p99_us", r)
+        idle = idle_p99.mean_at(**_same_path(r))
         if idle:
             growth.append((float(r["mean"]) / idle, str(r["path"]), float(r["mean"])))
     if not growth:
