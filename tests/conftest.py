@@ -47,15 +47,9 @@ def report_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """One parse and drawing cache for the session (reports started as subprocesses inherit
     it): every session starts cold, as CI does, and nothing is left in the user's cache."""
     root = tmp_path_factory.mktemp("report-cache")
-    previous = os.environ.get("DPB_REPORT_CACHE")
-    os.environ["DPB_REPORT_CACHE"] = str(root)
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DPB_REPORT_CACHE", str(root))
         yield root
-    finally:
-        if previous is None:
-            os.environ.pop("DPB_REPORT_CACHE", None)
-        else:
-            os.environ["DPB_REPORT_CACHE"] = previous
 
 
 @pytest.fixture(scope="session")
