@@ -100,8 +100,9 @@ class Drawer:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        if self._service is not None:
-            for name in self._queued:  # what this build asked for and no longer waits for
+        if self._service is not None and kind is not None:
+            # A build that failed leaves its unclaimed charts behind; a finished one has none.
+            for name in self._queued:
                 for leftover in self._service.jobs.glob(f"*-{name}.json"):
                     leftover.unlink(missing_ok=True)
 
