@@ -18,10 +18,9 @@ from rich.table import Table
 
 from collector import benchdoc
 from collector import lab as lab_lib
-from collector.console import console, say, user_errors
+from collector.console import console, printable, say, user_errors
 from collector.errors import BenchError
 from collector.exit import ExitStatus
-from reporter.numbers import interval, num, pct
 
 RELIABILITY_MD = benchdoc.BENCHMARKS_MD.with_name("reliability.md")
 
@@ -175,30 +174,24 @@ def serve(c: Context, out: str = "site", port: int = 8000) -> None:
 @user_errors
 def compare(c: Context, baseline: str, candidate: str, tolerance: float = 5.0,
             junit: str = "") -> None:
-    """Regression gate: exit 0 unless a cell got significantly worse beyond the tolerance (9)."""
+    """Regression gate: exit 0 unless a cell got significantly worse beyond the tolerance (9),
+    or nothing could be compared (10)."""
     from reporter import command as report_command
+    from reporter import gate
     from reporter import junit as junit_lib
     verdicts = report_command.compare(baseline, candidate, tolerance)
     shown = [ch for ch in verdicts.changes if ch.significant]
     say(f"{verdicts.candidate} against {verdicts.baseline}: {len(verdicts.changes)} cell "
         f"metrics compared, {len(shown)} significant (tolerance {tolerance:g} %)")
-    rows = [["cell", "metric", "baseline", "candidate", "Δ %", "95 % CI", "p (BH)", "verdict"]]
-    rows += [[ch.cell_id, ch.metric, num(ch.baseline_mean), num(ch.candidate_mean),
-              pct(ch.delta_pct, True), interval(ch.low_pct, ch.high_pct),
-              num(ch.p_adjusted, 2), ch.verdict] for ch in shown]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:  # plain columns: whole cell ids, also in a CI log
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
-    counts: dict[str, int] = {}
-    for ch in verdicts.changes:
-        counts[ch.verdict] = counts.get(ch.verdict, 0) + 1
-    say(", ".join(f"{n} {v}" for v, n in sorted(counts.items())) or "no cell measured in both")
+    for line in gate.table(verdicts.changes):
+        print(printable(line))
+    say(gate.counts(verdicts.changes))
     if junit:
         junit_lib.write(verdicts.changes, verdicts.baseline, verdicts.candidate, Path(junit))
         say(f"JUnit XML: {junit}")
-    if verdicts.regressions:
-        raise Exit(f"{len(verdicts.regressions)} regression(s) beyond {tolerance:g} %",
-                   code=int(ExitStatus.REGRESSION))
+    outcome = gate.outcome(verdicts.changes, tolerance)
+    if outcome.status != ExitStatus.OK:
+        raise Exit(printable(outcome.said), code=int(outcome.status))
 
 
 @task(help={"path": "the campaign archive folder", "out": "the .tar.gz (default: beside it)"})

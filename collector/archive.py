@@ -26,7 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from . import __version__
+from . import __version__, strictjson
 from .errors import BenchError
 from .records import Manifest, manifest_problem, validated
 
@@ -87,10 +87,11 @@ def harness() -> dict[str, str]:
             "dirty": "yes" if dirty else "no"}
 
 
-def regular_files(root: Path) -> dict[str, tuple[int, int]]:
+def regular_files(root: Path) -> dict[str, tuple[int, int, int]]:
     """Every regular file under ``root`` reached without following a link: relative name →
-    (size, modification time in ns). A folder that cannot be listed is skipped."""
-    found: dict[str, tuple[int, int]] = {}
+    (size, modification time in ns, mode: a file made unreadable is another file to a
+    cache). A folder that cannot be listed is skipped."""
+    found: dict[str, tuple[int, int, int]] = {}
     pending = [""]
     while pending:
         folder = pending.pop()
@@ -104,7 +105,7 @@ def regular_files(root: Path) -> dict[str, tuple[int, int]]:
                 pending.append(name)
             elif entry.is_file(follow_symlinks=False):
                 st = entry.stat(follow_symlinks=False)
-                found[name] = (st.st_size, st.st_mtime_ns)
+                found[name] = (st.st_size, st.st_mtime_ns, st.st_mode)
     return found
 
 
@@ -234,14 +235,11 @@ def read_manifest(root: Path, label: str = "") -> dict[str, Any]:
                          "a real manifest is far smaller: this archive was not made by "
                          "dataplane-bench, or is damaged")
     try:
-        manifest = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        what = f"{exc.msg}, line {exc.lineno}" if isinstance(exc, json.JSONDecodeError) else exc
-        raise BenchError(f"{where}: {MANIFEST} is not valid JSON ({what})",
-                         "the archive is damaged: restore this file from a copy") from exc
-    except RecursionError as exc:
-        raise BenchError(f"{where}: {MANIFEST} is nested too deeply to be a manifest",
-                         "this archive was not made by dataplane-bench, or is damaged") from exc
+        manifest = strictjson.loads(data, MAX_MANIFEST_BYTES)
+    except strictjson.JsonError as exc:
+        raise BenchError(f"{where}: {MANIFEST} is not a manifest: {exc}",
+                         "the archive is damaged or was not made by dataplane-bench: restore "
+                         "this file from a copy") from exc
     if not isinstance(manifest, dict):
         raise BenchError(f"{where}: {MANIFEST} is not a JSON object")
     version = manifest.get("schema_version")

@@ -70,7 +70,9 @@ def collect(campaign_path: str, out: Path, resume: str, spec: lab.LabSpec) -> Co
     runs, how = ((f"{figures['runs']}", "") if "runs_max" not in figures else
                  (f"{figures['runs']}–{figures['runs_max']}", f" ({figures['repetitions']})"))
     say(f"campaign {c.name}: {runs} runs in {figures['cells']} cells{how}, "
-        f"{figures['builds']} builds, seed {c.seed}; archive {root}")
+        f"{figures['builds']} builds, seed {c.seed}; "
+        + (f"archive {root}" if isinstance(into, Archive) else
+           f"the archive goes to {root} once the hosts pass their checks"))
     planned = len(into.manifest["plan"]) if isinstance(into, Archive) else figures["runs"]
     previous = signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

@@ -15,8 +15,17 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
+# Control characters but newline and tab (C0, DEL, C1): a name from an archive someone sent
+# could otherwise move the cursor, recolour or rewrite a terminal or a CI log.
+_CONTROLS = {c: "\ufffd" for c in [*range(0x20), *range(0x7F, 0xA0)] if c not in (9, 10)}
+
+
+def printable(text: str) -> str:
+    return text.translate(_CONTROLS)
+
+
 def say(message: str) -> None:
-    console.print(message, markup=False)
+    console.print(printable(message), markup=False)
 
 
 def user_errors(func: Callable[P, R]) -> Callable[P, R]:
@@ -27,7 +36,7 @@ def user_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except BenchError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            print(printable(f"error: {exc}"), file=sys.stderr)
             raise Exit(code=int(exc.status)) from exc
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

@@ -14,3 +14,4 @@ class ExitStatus(IntEnum):
     HOST_KEY_REJECTED = 7
     LAB_DOWN = 8
     REGRESSION = 9  # invoke compare: a cell got significantly worse beyond the tolerance
+    NOTHING_COMPARED = 10  # invoke compare: no cell metric could be judged (a gate on nothing)

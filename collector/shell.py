@@ -16,6 +16,13 @@ import paramiko
 from .errors import HostUnreachableError
 
 SCRATCH = "/run/dataplane-bench/shell"
+# Scratch folders whose shell has ended; one without a pid file only once it is a minute old
+# (a shell that is starting writes its pid right after making the folder).
+SWEEP = (f"for d in {SCRATCH}/DPB-*; do [ -d \"$d\" ] || continue; "
+         "p=$(cat \"$d/pid\" 2>/dev/null); "
+         "if [ -n \"$p\" ]; then kill -0 \"$p\" 2>/dev/null || rm -rf \"$d\"; "
+         "elif [ -n \"$(find \"$d\" -maxdepth 0 -mmin +1)\" ]; then rm -rf \"$d\"; fi; "
+         "done")
 
 
 class ShellTimeout(Exception):
@@ -33,8 +40,12 @@ class Shell:
         self._count = 0
         self.alive = True
         # The scratch folder holds each command's output files, so it is made outside run().
-        self.channel.sendall(f"umask 077; mkdir -p {shlex.quote(self.scratch)} || exit 1\n"
-                             .encode())
+        # It records the shell's pid: a collector killed with -9 cannot remove its folders,
+        # and the next shell on the host removes those whose shell is gone (SSH ending ends
+        # the shell).
+        scratch = shlex.quote(self.scratch)
+        self.channel.sendall(f"umask 077; mkdir -p {scratch} && echo $$ > {scratch}/pid || "
+                             f"exit 1; {SWEEP}\n".encode())
         self.run("true", timeout=30)
 
     def run(self, command: str, timeout: float | None = None) -> tuple[int, str, str]:

@@ -10,22 +10,24 @@ import pandas as pd
 
 from . import numbers
 from .aggregate import KEY, path_of
+from .escaping import Md
 from .views import Table, path_rank
 
 DISAGREEMENT = 0.10
 GROUP = ["campaign", "configuration", "direction", "test", "message_size", "socket_buffer",
          "mtu"]
 # What each tool measures differently (collector/tools/*.py, shared methodology).
-HOW: dict[str, dict[str, str]] = {
+HOW: dict[str, dict[str, str | Md]] = {
     "csrc": {"window": "after its warm-up, to the end of the duration",
              "side": "the receiver's bytes",
              "buffers": "autotuned, or set on both sockets (message mode)"},
-    "iperf3": {"window": "after `-O` omits the warm-up",
+    "iperf3": {"window": Md("after `-O` omits the warm-up"),
                "side": "the receiver's bytes (sum_received)",
-               "buffers": "autotuned, or `-w` on both sockets (message mode)"},
+               "buffers": Md("autotuned, or `-w` on both sockets (message mode)")},
     "qperf": {"window": "the whole run: no warm-up, connection set-up included, 10 ms ticks",
               "side": "the receiver's bytes",
-              "buffers": "autotuned, or `-sb` on the server's socket only (message mode)"},
+              "buffers": Md("autotuned, or `-sb` on the server's socket only "
+                                        "(message mode)")},
 }
 
 

@@ -11,6 +11,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -22,7 +23,11 @@ from collector.errors import BenchError
 
 MAX_RAW_BYTES = 64 * 1024 * 1024       # one raw output; a real one is at most a few MB
 MAX_MEMBER_BYTES = max(MAX_RAW_BYTES, MAX_MANIFEST_BYTES)
-MAX_TARBALL_BYTES = 8 * 1024 * 1024 * 1024  # everything a .tar.gz unpacks to
+MAX_TARBALL_BYTES = 8 * 1024 * 1024 * 1024  # everything a .tar.gz unpacks to, at most
+MIN_UNPACK_BUDGET = 256 * 1024 * 1024
+MAX_PACK_RATIO = 50
+MAX_MEMBERS = 2_000_000
+TAR_HEADER_BYTES = 512
 
 
 @dataclass(frozen=True)
@@ -47,9 +52,9 @@ class Campaign:
         return frozenset(str(v.get("name")) for v in vms if isinstance(v, dict))
 
     @cached_property
-    def regular_files(self) -> dict[str, tuple[int, int]]:
+    def regular_files(self) -> dict[str, tuple[int, int, int]]:
         """Every regular file reached from the root without following a link: relative name →
-        (size, modification time in ns). One walk of the folder."""
+        (size, modification time in ns, mode). One walk of the folder."""
         return regular_files(self.root)
 
     def subset(self, names: list[str]) -> "Campaign":
@@ -75,14 +80,14 @@ class Campaign:
             return os.path.join(self.root, relative)
         parts = PurePosixPath(relative).parts
         if not parts or relative.startswith("/") or ".." in parts or "\0" in relative:
-            raise BenchError(f"{self.root}: {relative!r} points outside the archive")
+            raise BenchError(f"archive file {relative!r} points outside the archive")
         real = (self.root / relative).resolve(strict=True)
         if not real.is_relative_to(self.real_root):
-            raise BenchError(f"{self.root}: {relative!r} is a link that leaves the archive",
+            raise BenchError(f"archive file {relative!r} is a link that leaves the archive",
                              "archives from dataplane-bench contain no links; it was not read")
         mode = real.stat().st_mode
         if not stat.S_ISREG(mode):
-            raise BenchError(f"{self.root}: {relative!r} is not a regular file")
+            raise BenchError(f"archive file {relative!r} is not a regular file")
         return str(real)
 
     def read_bytes(self, relative: str, limit: int = MAX_RAW_BYTES) -> bytes:
@@ -91,10 +96,10 @@ class Campaign:
         fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         with os.fdopen(fd, "rb") as f:
             if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                raise BenchError(f"{self.root}: {relative!r} is not a regular file")
+                raise BenchError(f"archive file {relative!r} is not a regular file")
             data = f.read(limit + 1)
         if len(data) > limit:
-            raise BenchError(f"{self.root}: {relative!r} is larger than {limit:,} bytes",
+            raise BenchError(f"archive file {relative!r} is larger than {limit:,} bytes",
                              "a raw output of dataplane-bench is far smaller; it was not read")
         return data
 
@@ -119,9 +124,10 @@ def walk_all(campaigns: list[Campaign]) -> None:
 
 def safe_extract(tarball: Path, into: Path) -> Path:
     try:
-        with tarfile.open(tarball, "r:gz") as tar:
-            _extract_checked(tar, tarball, into)
-    except (OSError, tarfile.TarError, EOFError) as exc:
+        budget = unpack_budget(tarball.stat().st_size)
+        with tarfile.open(tarball, "r|gz") as tar:  # a stream: each member checked, then out
+            _extract_checked(tar, tarball, into, budget)
+    except (OSError, tarfile.TarError, EOFError, zlib.error) as exc:
         raise BenchError(f"{tarball}: not a readable .tar.gz ({exc})") from exc
     manifests = list(into.glob("*/" + MANIFEST))
     if len(manifests) != 1:
@@ -129,9 +135,16 @@ def safe_extract(tarball: Path, into: Path) -> Path:
     return manifests[0].parent
 
 
-def _extract_checked(tar: tarfile.TarFile, tarball: Path, into: Path) -> None:
+def unpack_budget(compressed: int) -> int:
+    """How much a .tar.gz of ``compressed`` bytes may unpack to: a campaign's raw text packs
+    about 15:1, a bomb 1000:1."""
+    return min(MAX_TARBALL_BYTES, max(MIN_UNPACK_BUDGET, compressed * MAX_PACK_RATIO))
+
+
+def _extract_checked(tar: tarfile.TarFile, tarball: Path, into: Path, budget: int) -> None:
     total = 0
-    for member in tar.getmembers():
+    for count, member in enumerate(tar, start=1):
+        tar.members = []  # type: ignore[attr-defined]  # a stream keeps every header otherwise
         name = PurePosixPath(member.name)
         if name.is_absolute() or ".." in name.parts or not name.parts:
             raise BenchError(f"{tarball}: member {member.name!r} would land outside the "
@@ -144,11 +157,16 @@ def _extract_checked(tar: tarfile.TarFile, tarball: Path, into: Path) -> None:
             raise BenchError(f"{tarball}: member {member.name!r} is {member.size:,} bytes, "
                              f"over the {limit:,} a dataplane-bench archive holds",
                              "it was not extracted")
-        total += member.size
-        if total > MAX_TARBALL_BYTES:
-            raise BenchError(f"{tarball}: unpacks to more than {MAX_TARBALL_BYTES:,} bytes",
+        total += member.size + TAR_HEADER_BYTES
+        if count > MAX_MEMBERS:
+            raise BenchError(f"{tarball}: holds more than {MAX_MEMBERS:,} members",
                              "it was not extracted")
-    tar.extractall(into, filter="data")
+        if total > budget:
+            raise BenchError(f"{tarball}: unpacks to more than {budget:,} bytes (at most "
+                             f"{MAX_PACK_RATIO}× its size, or {MIN_UNPACK_BUDGET:,})",
+                             "a campaign's archive packs far less tightly: it was not "
+                             "extracted; unpack it yourself and give the folder if you trust it")
+        tar.extract(member, into, filter="data")
 
 
 def load(path: Path, scratch: Path | None = None) -> Campaign:

@@ -5,21 +5,37 @@ from pathlib import PurePosixPath
 from collector.errors import BenchError
 
 from .archive import Campaign
+from .escaping import Md
 
 KEY_FACTS = ("uname", "boot_id", "cpu-model", "cpu-count", "cmdline", "version-qperf",
              "version-iperf3", "version-ovs")
 
 
+MAX_FACTS_BYTES = 4 * 1024 * 1024   # one facts file; a real one is a few KB
+MAX_SECTIONS = 400                   # a real file has ~40
+MAX_SECTION_CHARS = 256 * 1024       # the Environment page shows 60 lines of each
+
+
 def parse(text: str) -> dict[str, str]:
-    sections: dict[str, str] = {}
-    name = None
+    """``### name`` sections → their text. Linear in the text; a file with more sections than
+    MAX_SECTIONS keeps the first ones, a section longer than MAX_SECTION_CHARS is cut (a
+    line says so)."""
+    sections: dict[str, list[str]] = {}
+    lines: list[str] | None = None
     for line in text.splitlines():
         if line.startswith("### "):
-            name = line[4:].strip()
-            sections[name] = ""
-        elif name is not None:
-            sections[name] += line + "\n"
-    return {k: v.strip() for k, v in sections.items()}
+            if len(sections) >= MAX_SECTIONS:
+                break
+            lines = sections.setdefault(line[4:].strip()[:200], [])
+        elif lines is not None:
+            lines.append(line)
+    out = {}
+    for name, body in sections.items():
+        joined = "\n".join(body).strip()
+        if len(joined) > MAX_SECTION_CHARS:
+            joined = joined[:MAX_SECTION_CHARS] + f"\n[cut at {MAX_SECTION_CHARS:,} characters]"
+        out[name] = joined
+    return out
 
 
 PHASES = ("start-", "end-")              # the hosts' facts, before and after the campaign
@@ -39,7 +55,7 @@ def by_host(campaign: Campaign,
                 or not parts[2].startswith(kinds):
             continue
         try:
-            text = campaign.read(rel)
+            text = campaign.read_bytes(rel, MAX_FACTS_BYTES).decode(errors="replace")
         except (BenchError, OSError):
             continue
         out.setdefault(parts[1], {})[PurePosixPath(rel).stem] = parse(text)
@@ -74,10 +90,13 @@ def warnings(hosts: dict[str, dict[str, dict[str, str]]],
                    "receiver compete for the same cores.")
     for host, phases in hosts.items():
         names = list(phases)
-        for key in ("uname", "cmdline", "sysctl"):
-            values = {phases[n].get(key, "") for n in names}
-            if len(values) > 1:
-                out.append(f"{host}: `{key}` changed during the campaign.")
+        for key in ("uname", "cmdline"):
+            if len({phases[n].get(key, "") for n in names}) > 1:
+                out.append(Md("{}: `{}` changed during the campaign.").format(host, key))
+        starts = sorted(n for n in names if n.startswith("start-"))
+        ends = sorted(n for n in names if n.startswith("end-"))
+        if starts and ends:
+            out += _sysctl_changes(host, phases[starts[0]], phases[ends[-1]])
         for key in phases[names[0]] if names else {}:
             if key.startswith("ethtool-offloads") and len({phases[n].get(key) for n in names}) > 1:
                 out.append(f"{host}: offloads ({key.split(' ', 1)[1]}) changed during the "
@@ -87,5 +106,35 @@ def warnings(hosts: dict[str, dict[str, dict[str, str]]],
         (ha, fa), (hb, fb) = firsts.items()
         for key in ("uname", "sysctl", "version-qperf", "version-iperf3"):
             if fa.get(key) != fb.get(key):
-                out.append(f"`{key}` differs between {ha} and {hb}.")
+                out.append(Md("`{}` differs between {} and {}.").format(key, ha, hb))
     return out
+
+
+# Set by the collector itself while it measures (collector/topology/netns.py), restored at the
+# end: a campaign interrupted and resumed can record it set in its first facts.
+COLLECTOR_SETS = {"net.ipv4.ip_forward"}
+
+
+def sysctls(text: str) -> dict[str, str]:
+    """A facts file's sysctl section as key → value (lines `key = value`)."""
+    out = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(" = ")
+        if sep:
+            out[key.strip()] = " ".join(value.split())
+    return out
+
+
+def _sysctl_changes(host: str, first: dict[str, str], last: dict[str, str]) -> list[str]:
+    before, after = sysctls(first.get("sysctl", "")), sysctls(last.get("sysctl", ""))
+    changed = sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+    if not changed:
+        return []
+    said = Md(", ").join(Md("<code>{}</code> {} → {}").format(
+        k, before.get(k, "unset"), after.get(k, "unset")) for k in changed[:12])
+    more = Md(" and {} more").format(len(changed) - 12) if len(changed) > 12 else Md("")
+    why = Md(" (the collector sets {} while it measures and restores it at the end: a "
+             "campaign interrupted and resumed records it set at its start)").format(
+        ", ".join(sorted(COLLECTOR_SETS & set(changed)))) \
+        if COLLECTOR_SETS & set(changed) else Md("")
+    return [Md("{}: sysctl changed during the campaign: {}{}{}.").format(host, said, more, why)]

@@ -21,6 +21,7 @@ from .compare import (
     Change,
     compare_pair,
 )
+from .escaping import Md
 from .views import (
     CONFIG_ORDER,
     DIRECTION_ORDER,
@@ -173,9 +174,9 @@ def caveats(site: Site) -> list[str]:
             out.append(f"{prefix}existing measured endpoints as they were found, built and "
                        f"changed by nothing here: {info.existing_label}.")
         if "netdev" in info.ovs_datapaths:
-            out.append(f"{prefix}overlay-ovs ran on Open vSwitch's userspace `netdev` datapath "
-                       "(the hosts' kernels had no openvswitch module): it measures that "
-                       "datapath, not the kernel one the study used.")
+            out.append(Md("{}overlay-ovs ran on Open vSwitch's userspace `netdev` datapath "
+                          "(the hosts' kernels had no openvswitch module): it measures that "
+                          "datapath, not the kernel one the study used.").format(prefix))
     if not any_cells.empty:
         noisy = int(any_cells["noisy"].sum())
         share = noisy / len(any_cells)

@@ -8,6 +8,7 @@ import os
 import stat
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -57,11 +58,11 @@ def runs_script(campaign: Campaign, runs: pd.DataFrame) -> str:
         for run_id, *rest, result in zip(*columns, texts, strict=True):
             by_run[run_id] = [*rest[:-1], rest[-1][:200], result]
     empty = [""] * (len(CELL_COLUMNS) + 3)  # the cell, status, reason, result
-    prefix = f"raw/{campaign.name}/"
+    prefix = f"raw/{quote(campaign.name, safe='')}/"  # links: "#", "?", "%" in names too
     rows = []
     for run_id, rec in sorted(campaign.manifest["runs"].items()):
         files = rec.get("files") if isinstance(rec, dict) else None
-        links = [[str(rel).rsplit("/", 1)[-1], prefix + site_name(str(rel))]
+        links = [[str(rel).rsplit("/", 1)[-1], prefix + quote(site_name(str(rel)))]
                  for _, rel in sorted(files.items())] if isinstance(files, dict) else []
         rows.append([campaign.name, run_id, *by_run.get(run_id, empty), links])
     return part_script("runs", campaign.name, RUN_FIELDS, rows)

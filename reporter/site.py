@@ -20,7 +20,6 @@ from typing import Any
 import pandas as pd
 from altair.utils.schemapi import debug_mode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
 
 from collector.errors import BenchError, UsageError
 
@@ -28,10 +27,12 @@ from . import (
     aggregate,
     agreement,
     convergence,
+    escaping,
     facts,
     loaded,
     mkdocs_runner,
     numbers,
+    outdir,
     pages,
     parts,
     streams,
@@ -43,6 +44,7 @@ from . import (
 from .archive import Campaign, walk_all
 from .campaigns import in_time_order
 from .compare import compare_all
+from .escaping import Md
 from .rundata import cells_script, filed, runs_csv, runs_script, write_raw
 from .tidy import RUN_COLUMNS, table
 
@@ -70,7 +72,7 @@ DEFAULT_TOLERANCE_PCT = 5.0
 FIGURE_CAMPAIGNS = 3  # campaigns side by side on the figure pages (the newest)
 
 
-def code_block(text: str, indent: str = "", max_lines: int = 60) -> Markup:
+def code_block(text: str, indent: str = "", max_lines: int = 60) -> Md:
     """Raw text as a fenced Markdown code block. Markdown escapes a code block's content
     itself, so the text goes in unescaped (escaping it here too would show `&lt;`); the fence
     is longer than any run of backticks in it, so no line can close the block early."""
@@ -79,18 +81,18 @@ def code_block(text: str, indent: str = "", max_lines: int = 60) -> Markup:
     lines = [f"{indent}{fence}text",
              *(f"{indent}{line}" for line in str(text).splitlines()[:max_lines]),
              f"{indent}{fence}"]
-    return Markup("\n".join(lines))  # noqa: S704 — see the docstring
+    return Md("\n".join(lines))
 
 
-def chart_html(chart: pages.Chart) -> Markup:
+def chart_html(chart: pages.Chart) -> Md:
     """A chart's HTML: a div Vega draws into, inside a box that scrolls sideways on a narrow
     screen; the spec's script beside the static SVG (a file:// page cannot fetch JSON, and a
     spec inline would have mkdocs carry megabytes of JSON through its Markdown); its caption
     and a link to the static SVG."""
     ident = chart.name.removesuffix(".svg")
-    caption = Markup.escape(chart.caption)
+    caption = escaping.text(chart.caption)
     # Safe: the name is a hash and the caption is escaped.
-    return Markup(  # noqa: S704
+    return Md(
         f'<figure class="dpb-figure">\n'
         f'<div class="dpb-scroll"><div class="dpb-chart" data-spec="{ident}" role="img" '
         f'aria-label="{caption}"></div></div>\n'
@@ -108,10 +110,11 @@ def spec_script(name: str, spec: dict[str, Any]) -> str:
 def _environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
                       autoescape=select_autoescape(default=True, default_for_string=True),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["num"] = numbers.num
-    env.filters["ratio"] = numbers.ratio
-    env.filters["pct"] = numbers.pct
+                      trim_blocks=True, lstrip_blocks=True, finalize=escaping.md)
+    env.filters.update(escaping.FILTERS)
+    env.filters["num"] = escaping.numeric(numbers.num)
+    env.filters["ratio"] = escaping.numeric(numbers.ratio)
+    env.filters["pct"] = escaping.numeric(numbers.pct)
     env.filters["code_block"] = code_block
     env.globals["chart"] = chart_html
     env.globals["repetitions"] = convergence.describe
@@ -132,9 +135,9 @@ def _charts(value: Any) -> list[pages.Chart]:
 
 
 def _mkdocs_yml(work: Path, docs: Path, title: str, nav: list[dict[str, str]]) -> Path:
-    config = {"site_name": title, "docs_dir": str(docs), "use_directory_urls": False,
-              "strict": True, "theme": {"name": "material", "font": False,
-                                        "features": ["content.tabs.link"]},
+    config = {"site_name": escaping.plain_title(title), "docs_dir": str(docs),
+              "use_directory_urls": False, "strict": True,
+              "theme": {"name": "material", "font": False, "features": ["content.tabs.link"]},
               # privacy with assets_fetch off: any external asset is a warning, which --strict
               # turns into a failed build.
               "plugins": ["search", {"privacy": {"assets_fetch": False,
@@ -173,9 +176,7 @@ def _vega_bundle() -> str:
 def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
           tolerance_pct: float = DEFAULT_TOLERANCE_PCT) -> dict[str, Any]:
     """Write the site into ``out``; return what it contains (counts, problems)."""
-    if out.exists() and not out.is_dir():  # said before any work, not after it
-        raise UsageError(f"--out {out}: a file is in the way of the site",
-                         "give a folder (new, or a site built before)")
+    outdir.check(out, [c.root for c in campaigns])  # said before any work, not after it
     # The build makes millions of short-lived objects and few cycles: the cyclic collector,
     # rescanning a heap that grows to a 60,000-run table, cost a third of a history's build.
     collecting = gc.isenabled()
@@ -277,47 +278,37 @@ def _assemble(out: Path, config: Path, drawer: svg.Drawer, specs: dict[str, dict
     when it starts); unchanged campaigns' parts move over from the previous site
     (reporter/parts.py)."""
     final = out.resolve()
-    fresh, staging, old = (final.parent / f".{final.name}.{s}" for s in ("next", "staging",
-                                                                          "old"))
-    for folder in (fresh, staging, old):
-        if folder.exists():
-            shutil.rmtree(folder)
-    reuse = parts.reusable(final, keys) if final.is_dir() else set()
-    (staging / "data").mkdir(parents=True)
-    (staging / "charts").mkdir()
-    changed = {c.name for c in campaigns} - reuse
-    runs_by = dict(tuple(df[df["campaign"].isin(changed)].groupby("campaign", sort=False))) \
-        if not df.empty else {}
-    stats = pages.statistics_table(model, changed)
-    stats_by = dict(tuple(stats.groupby("campaign", sort=False))) if not stats.empty else {}
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        built = pool.submit(mkdocs_build, config, fresh)
-        for c in campaigns:
-            if c.name not in reuse:
-                _write_parts(c, runs_by.get(c.name, pd.DataFrame(columns=RUN_COLUMNS)),
-                             stats_by.get(c.name, pd.DataFrame(columns=pages.STAT_COLUMNS)),
-                             staging)
-        for name, spec in specs.items():
-            (staging / "charts" / f"{name.removesuffix('.svg')}.js").write_text(
-                spec_script(name, spec))
-        drawer.finish(staging / "charts")
-        built.result()
-    for part in staging.iterdir():
-        os.replace(part, fresh / part.name)
-    staging.rmdir()
-    for name in reuse:
-        parts.move(name, final, fresh)
-    for kind in parts.KINDS:
-        parts.join_csv(fresh, kind, names, fresh / "data" / f"{kind}.csv")
-    parts.save_state(fresh, keys)
-    if final.is_dir():
-        # What mkdocs keeps when it cleans a site (a .git, say) is kept here too.
-        for entry in final.iterdir():
-            if entry.name.startswith(".") and entry.name != parts.STATE:
-                os.replace(entry, fresh / entry.name)
-        os.replace(final, old)
-    os.replace(fresh, final)
-    shutil.rmtree(old, ignore_errors=True)
+    with outdir.scratch_folders(final, "next", "staging") as (fresh, staging):
+        reuse = parts.reusable(final, keys) if final.is_dir() else set()
+        (staging / "data").mkdir()
+        (staging / "charts").mkdir()
+        changed = {c.name for c in campaigns} - reuse
+        runs_by = dict(tuple(df[df["campaign"].isin(changed)].groupby("campaign", sort=False))) \
+            if not df.empty else {}
+        stats = pages.statistics_table(model, changed)
+        stats_by = dict(tuple(stats.groupby("campaign", sort=False))) if not stats.empty else {}
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            built = pool.submit(mkdocs_build, config, fresh)
+            for c in campaigns:
+                if c.name not in reuse:
+                    _write_parts(c, runs_by.get(c.name, pd.DataFrame(columns=RUN_COLUMNS)),
+                                 stats_by.get(c.name, pd.DataFrame(columns=pages.STAT_COLUMNS)),
+                                 staging)
+            for name, spec in specs.items():
+                (staging / "charts" / f"{name.removesuffix('.svg')}.js").write_text(
+                    spec_script(name, spec))
+            drawer.finish(staging / "charts")
+            built.result()
+        (fresh / outdir.SCRATCH_MARK).touch()  # mkdocs emptied the folder
+        for part in staging.iterdir():
+            if part.name != outdir.SCRATCH_MARK:
+                os.replace(part, fresh / part.name)
+        for name in reuse:
+            parts.move(name, final, fresh)
+        for kind in parts.KINDS:
+            parts.join_csv(fresh, kind, names, fresh / "data" / f"{kind}.csv")
+        parts.save_state(fresh, keys)
+        outdir.swap_in(fresh, final)
 
 
 def _write_parts(c: Campaign, runs: pd.DataFrame, stats: pd.DataFrame, site: Path) -> None:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from . import numbers
 from .aggregate import KEY, path_of
+from .escaping import code
 from .tidy import TCP_COLUMNS
 from .views import Table, path_rank
 
@@ -110,9 +111,9 @@ def flagged_table(tcp_runs: pd.DataFrame) -> Table:
     if flagged.empty:
         return Table([], [])
     several = tcp_runs["campaign"].nunique() > 1
-    rows: list[list[str]] = []
+    rows: list[list[str]] = []  # Md is a str
     for _, r in flagged.sort_values(["campaign", "run_id"]).iterrows():
-        rows.append([*([str(r["campaign"])] if several else []), f"`{r['run_id']}`",
+        rows.append([*([str(r["campaign"])] if several else []), code(r["run_id"]),
                      numbers.num(r["tcp_retrans_per_gb"]),
                      numbers.num(r["cell_median_per_gb"])])
     return Table([*(["campaign"] if several else []), "run", "retransmits per GB",

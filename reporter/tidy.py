@@ -198,7 +198,10 @@ def _chunk(campaign: Campaign, items: Ok) -> list[Outcome]:
     for run_id, rec in items:
         try:
             out.append((run_id, run_figures(campaign, rec), ""))
-        except (ParseError, BenchError, KeyError, TypeError, ValueError, AttributeError) as exc:
+        # Whatever a malformed file makes a parser raise is that run's problem, never the
+        # report's (the parsers raise ParseError for what they check; these are the rest).
+        except (ParseError, BenchError, LookupError, TypeError, ValueError, AttributeError,
+                ArithmeticError, RecursionError) as exc:
             out.append((run_id, None, str(exc) or type(exc).__name__))
     return out
 

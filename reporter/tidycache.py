@@ -47,9 +47,10 @@ def key(campaign: Campaign) -> str | None:
     h = hashlib.sha256(_code_hash().encode())
     for part in (campaign.name.encode(), manifest, sums):
         h.update(hashlib.sha256(part).digest())
-    # A file edited without updating SHA256SUMS must not be served from the cache: every
-    # file's size and modification time are part of the key (from the archive's one walk).
-    h.update("".join(f"{name}\0{size}\0{mtime}\n" for name, (size, mtime)
+    # A file edited without updating SHA256SUMS, or made unreadable, must not be served from
+    # the cache: every file's size, modification time and mode are part of the key (from the
+    # archive's one walk).
+    h.update("".join(f"{name}\0{size}\0{mtime}\0{mode}\n" for name, (size, mtime, mode)
                      in sorted(campaign.regular_files.items())).encode())
     return h.hexdigest()
 

@@ -135,7 +135,8 @@ def test_a_deeply_nested_manifest_is_a_clear_error(tmp_path: Path) -> None:
     (root / "manifest.json").write_text("[" * 200_000 + "]" * 200_000)
     with pytest.raises(BenchError) as caught:  # the CLI prints a BenchError, exit 1
         command.report([str(root)], tmp_path / "site", tmp_path)
-    assert str(caught.value).startswith(f"{root}: manifest.json is nested too deeply")
+    assert str(caught.value).startswith(f"{root}: manifest.json is not a manifest: nested too "
+                                        "deeply")
     assert "not made by dataplane-bench" in caught.value.hint
 
 
@@ -169,7 +170,7 @@ def test_a_huge_manifest_in_a_small_tarball_is_refused_fast(tmp_path: Path) -> N
 def test_an_extracted_manifest_error_names_the_tarball(tmp_path: Path) -> None:
     tarball = _tarball(tmp_path / "bad.tar.gz", {"c/manifest.json": b"{not json"})
     with pytest.raises(BenchError, match=rf"^{tmp_path}/bad\.tar\.gz \(c/\): manifest\.json is "
-                                         r"not valid JSON"):
+                                         r"not a manifest: not JSON"):
         command.report([str(tarball)], tmp_path / "site", tmp_path)
 
 

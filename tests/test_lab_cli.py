@@ -22,10 +22,20 @@ INVOKE = [sys.executable, "-m", "invoke", "--search-root", str(REPO)]
 
 
 def invoke(*args: str, user: str | None = None) -> subprocess.CompletedProcess[str]:
-    prefix = (["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--reset-env"]
-              if user else [])
+    prefix = _as_user(user) if user else []
     return subprocess.run([*prefix, *INVOKE, *args], capture_output=True, text=True,
                           timeout=120, check=False, cwd=REPO)
+
+
+def _as_user(user: str) -> list[str]:
+    """Run as ``user``; where that user cannot reach this Python or the clone (a clone in a
+    mode-0700 folder, as under /root), in a user namespace of its own instead: the program
+    sees an unprivileged uid (65534) and has no capability outside it, while files stay
+    readable as their owner's."""
+    setpriv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--reset-env"]
+    reach = subprocess.run([*setpriv, sys.executable, "-c", f"import os; os.stat({str(REPO)!r})"],
+                           capture_output=True, check=False, cwd="/")
+    return setpriv if reach.returncode == 0 else ["unshare", "--user"]
 
 
 def lab_args(spec: lab.LabSpec) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..connection import Connection
 from ..endpoint import Endpoint
-from ..errors import BenchError
+from ..errors import BenchError, UsageError
 from ..existing import ENDPOINT_DETAIL, NAMESPACE_DETAIL, FoundEndpoint, NamedEndpoint
 from ..namespace import Namespace
 from .base import Topology
@@ -40,15 +40,15 @@ def find(conn: Connection, named: NamedEndpoint, where: str) -> FoundEndpoint:
         if named.netns is not None:
             _, listed = run(["ip", "netns", "list"])
             names = ", ".join(line.split()[0] for line in listed.splitlines() if line) or "none"
-            raise BenchError(f"{host}: {where}.netns: no network namespace {named.netns!r} "
+            raise UsageError(f"{host}: {where}.netns: no network namespace {named.netns!r} "
                              f"there (ip netns list: {names})",
                              "name one `ip netns list` shows on that host, or give pid: of a "
                              "process inside it")
-        raise BenchError(f"{host}: {where}.pid: no process {named.pid} there ({ns_id[:200]})",
+        raise UsageError(f"{host}: {where}.pid: no process {named.pid} there ({ns_id[:200]})",
                          "give the PID of a running process in the endpoint's namespace (a "
                          "container's: docs/campaign.md#existing-endpoints)")
     if ns_id == own:
-        raise BenchError(f"{host}: {where}.{named.key}: {named.described} is the host's own "
+        raise UsageError(f"{host}: {where}.{named.key}: {named.described} is the host's own "
                          "network namespace",
                          "that path is the bare configuration; name the endpoint's namespace")
     ok, text = run(ns.enter(["ip", "-j", "-d", "addr", "show"]))
@@ -60,7 +60,7 @@ def find(conn: Connection, named: NamedEndpoint, where: str) -> FoundEndpoint:
     if link is None:
         have = ", ".join(f"{lk.get('ifname')} {a.get('local')}/{a.get('prefixlen')}"
                          for lk in links for a in lk.get("addr_info", [])) or "no address"
-        raise BenchError(f"{host}: {where}.address: {named.address} is not an address in "
+        raise UsageError(f"{host}: {where}.address: {named.address} is not an address in "
                          f"{named.described} (it has: {have})",
                          "give the address the endpoint uses on the path under test")
     for argv in (["ip", "route", "show"], ["ip", "-6", "route", "show"],

@@ -1,6 +1,12 @@
 """One parser per raw format the collector archives. Each raises ParseError on bad input."""
 
 import math
+from typing import Any
+
+from collector import strictjson
+
+MAX_JSON_CHARS = 16 * 1024 * 1024  # one tool's JSON; a real one is at most a few hundred KB
+MAX_SAID_CHARS = 300               # what a tool's own error text may add to a reason
 
 
 class ParseError(ValueError):
@@ -34,3 +40,16 @@ def optional_number(doc: object, *path: str, tool: str) -> float | None:
     except ParseError:
         return None
     return number(doc, *path, tool=tool)
+
+
+def load_json(text: str, tool: str) -> Any:
+    try:
+        return strictjson.loads(text, MAX_JSON_CHARS)
+    except strictjson.JsonError as exc:
+        raise ParseError(f"{tool}: {exc}") from exc
+
+
+def said(value: object) -> str:
+    """A tool's own words (an error it printed), bounded: a reason quotes them, never whole."""
+    text = str(value)
+    return text if len(text) <= MAX_SAID_CHARS else text[:MAX_SAID_CHARS] + "…"

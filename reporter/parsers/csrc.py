@@ -1,17 +1,13 @@
 """Our programs' JSON (csrc/schema.json): the stream receiver's goodput, the ping-pong client's
 RTT and one-way distributions."""
 
-import json
 from typing import Any
 
-from . import ParseError, field, number
+from . import ParseError, field, load_json, number
 
 
 def _load(text: str, tool: str, role: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"csrc: not JSON ({exc.msg})") from exc
+    doc = load_json(text, "csrc")
     if not isinstance(doc, dict) or doc.get("tool") != tool or doc.get("role") != role:
         raise ParseError(f"csrc: expected {tool} {role} output")
     return doc

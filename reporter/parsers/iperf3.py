@@ -1,10 +1,9 @@
 """iperf3 -J output. `sender` flags and host/remote CPU are relative to the client, so they are
 mapped with start.test_start.reverse. Failures still print JSON, with an "error" key."""
 
-import json
 from typing import Any
 
-from . import ParseError, field, number, optional_number
+from . import ParseError, field, load_json, number, optional_number, said
 
 
 def udp(text: str) -> dict[str, Any]:
@@ -22,14 +21,11 @@ def udp(text: str) -> dict[str, Any]:
 
 
 def _document(text: str) -> dict[str, Any]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ParseError(f"iperf3: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    doc = load_json(text, "iperf3")
     if not isinstance(doc, dict):
         raise ParseError("iperf3: the JSON is not an object")
     if doc.get("error"):
-        raise ParseError(f"iperf3: {doc['error']}")
+        raise ParseError(f"iperf3: {said(doc['error'])}")
     return doc
 
 

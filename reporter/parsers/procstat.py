@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from . import ParseError
 
 MARK = "### dataplane-bench cpu snapshot"
+COUNTER_DIGITS = 20  # a 64-bit counter
 USER_HZ = 100  # Linux's fixed USER_HZ on every architecture the project supports
 BUSY = (0, 1, 2, 5, 6, 7)  # user nice system irq softirq steal
 IDLE = (3, 4)  # idle iowait
@@ -35,6 +36,8 @@ def parse(text: str) -> list[Snapshot]:
             wall = float(lines[0])
         except (IndexError, ValueError) as exc:
             raise ParseError("procstat: a snapshot without a wall-clock line") from exc
+        if not math.isfinite(wall):
+            raise ParseError("procstat: the wall-clock line is out of range")
         cpus: dict[str, tuple[int, ...]] = {}
         uptime = monotonic = None
         for line in lines[1:]:
@@ -44,6 +47,8 @@ def parse(text: str) -> list[Snapshot]:
             elif uptime is None and len(fields) == 2 and not fields[0].startswith("cpu"):
                 uptime = _seconds(fields[0])
             if fields and fields[0].startswith("cpu"):
+                if any(len(f) > COUNTER_DIGITS for f in fields):
+                    raise ParseError(f"procstat: a counter too long in {line[:80]!r}")
                 try:
                     cpus[fields[0]] = tuple(map(int, fields[1:]))
                 except ValueError as exc:

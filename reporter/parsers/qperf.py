@@ -4,6 +4,7 @@ With `-uu` units are unified (bytes/sec, ns, …); without it qperf scales them 
 prints thousands commas and sizes as `64 KiB (65,536)`. Lines whose value is ≤ 0 are omitted by
 qperf itself. Errors go to stdout (`HOST: failed to connect`)."""
 
+import math
 import re
 
 from . import ParseError
@@ -44,7 +45,9 @@ def parse(text: str) -> dict[str, tuple[float, str]]:
         try:
             value = float(number.replace(",", ""))
         except ValueError as exc:
-            raise ParseError(f"qperf: {name}: {number!r} is not a number") from exc
+            raise ParseError(f"qperf: {name}: {number[:40]!r} is not a number") from exc
+        if not math.isfinite(value):
+            raise ParseError(f"qperf: {name}: {number[:40]!r} is out of range")
         results[name] = (value * factor, base)
     if not test_seen or not results:
         said = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.endswith(":")]

@@ -44,6 +44,8 @@ def _snapshot(block: str) -> dict[str, int]:
             if name in names:
                 text = fields[names.index(name)]
                 try:
+                    if len(text) > 20:  # a 64-bit counter
+                        raise ValueError(text)
                     values[f"{proto}.{name}"] = int(text)
                 except ValueError as exc:
                     raise ParseError(f"tcpstat: {proto}.{name} is {text[:40]!r}, not a "
