@@ -57,8 +57,9 @@ class Md(Markup):
 
 
 def text(value: Any) -> str:
-    """``value`` as text that HTML and Markdown both show as it is."""
-    out = str(value).translate(_TABLE)
+    """``value`` as text that HTML and Markdown both show as it is (bar white space at its
+    ends, which could start a code block or end emphasis)."""
+    out = str(value).translate(_TABLE).strip(" ")
     start = _AT_START.match(out)
     if start:
         head = start.group(0)
