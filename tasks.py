@@ -328,6 +328,18 @@ def fuzz_site(c: Context, manifests: int = 1000, seed: int = 7) -> None:
         raise Exit(code=1)
 
 
+@task(help={})
+@user_errors
+def bench_hostile(c: Context) -> None:
+    """Benchmark: what the bounds on untrusted input cost (time, peak memory); reliability.md."""
+    from reporter import bench_hostile as bench_hostile_lib
+    results = bench_hostile_lib.run()
+    benchdoc.write_section("bench.hostile", bench_hostile_lib.section(results, benchdoc.machine()),
+                           RELIABILITY_MD)
+    for r in results:
+        say(f"{r.case}: {r.seconds:.2f} s, {r.peak_mib:,.0f} MiB, exit {r.exit_code}: {r.said}")
+
+
 lab = Collection("lab")
 lab.add_task(lab_up, "up")
 lab.add_task(lab_down, "down")
@@ -343,6 +355,7 @@ bench.add_task(bench_tools, "tools")
 bench.add_task(bench_report, "report")
 bench.add_task(bench_fast_tier, "fast-tier")
 bench.add_task(bench_vm_boot, "vm-boot")
+bench.add_task(bench_hostile, "hostile")
 
 fuzz = Collection("fuzz")
 fuzz.add_task(fuzz_site, "site")

@@ -6,6 +6,7 @@ JsonError saying what was wrong."""
 
 import json
 import math
+import re
 from typing import Any
 
 MAX_INT_DIGITS = 24  # a 64-bit counter has 20; nanoseconds since 1970 have 19
@@ -33,11 +34,14 @@ def _constant(name: str) -> float:
 
 
 def loads(data: str | bytes, limit: int) -> Any:
-    """The document in ``data`` (at most ``limit`` bytes or characters)."""
+    """The document in ``data`` (at most ``limit`` bytes or characters). A lone surrogate
+    (`"\\ud800"`: JSON allows it, UTF-8 cannot hold it) reads as U+FFFD."""
     if len(data) > limit:
         raise JsonError(f"{len(data):,} bytes, over the {limit:,} this file may hold")
     try:
-        return json.loads(data, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        doc = json.loads(data, parse_int=_int, parse_float=_float, parse_constant=_constant)
+        escaped = (b"\\ud", b"\\uD") if isinstance(data, bytes) else ("\\ud", "\\uD")
+        return _whole(doc) if any(e in data for e in escaped) else doc  # type: ignore[operator]
     except JsonError:
         raise
     except json.JSONDecodeError as exc:
@@ -48,3 +52,17 @@ def loads(data: str | bytes, limit: int) -> Any:
         raise JsonError("nested too deeply") from exc
     except ValueError as exc:
         raise JsonError(str(exc)) from exc
+
+
+_LONE = re.compile("[\ud800-\udfff]")
+
+
+def _whole(doc: Any) -> Any:
+    """``doc`` with every lone surrogate, in keys and strings, replaced by U+FFFD."""
+    if isinstance(doc, str):
+        return _LONE.sub("\ufffd", doc)
+    if isinstance(doc, list):
+        return [_whole(v) for v in doc]
+    if isinstance(doc, dict):
+        return {_whole(k): _whole(v) for k, v in doc.items()}
+    return doc

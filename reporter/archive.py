@@ -27,6 +27,7 @@ MAX_TARBALL_BYTES = 8 * 1024 * 1024 * 1024  # everything a .tar.gz unpacks to, a
 MIN_UNPACK_BUDGET = 256 * 1024 * 1024
 MAX_PACK_RATIO = 50
 MAX_MEMBERS = 2_000_000
+MAX_NAME_BYTES = 200  # a campaign's name names files in the site (NAME.csv, NAME.js)
 TAR_HEADER_BYTES = 512
 
 
@@ -183,4 +184,15 @@ def load(path: Path, scratch: Path | None = None) -> Campaign:
             raise
         label = f"{label} ({path.name}/)"
     manifest = read_manifest(path, label=label)
-    return Campaign(path, manifest, label)
+    campaign = Campaign(path, manifest, label)
+    try:
+        campaign.name.encode()
+    except UnicodeEncodeError as exc:
+        raise BenchError(f"{label!r}: the campaign's folder name is not UTF-8 text",
+                         "rename the folder (the collector names it NAME-UTC)") from exc
+    if len(campaign.name.encode(errors="replace")) > MAX_NAME_BYTES:
+        raise BenchError(f"{label}: the campaign's folder name is "
+                         f"{len(campaign.name.encode(errors='replace'))} bytes long, over the "
+                         f"{MAX_NAME_BYTES} a site can name files after",
+                         "rename the folder (the collector names it NAME-UTC, under 90 bytes)")
+    return campaign

@@ -36,6 +36,7 @@ _TABLE.update({ord(c): " " for c in _LINE_BREAKS + "\t"})
 # Other control characters show as U+FFFD: they have no business on a page, and some are not
 # allowed in HTML or XML at all.
 _TABLE.update({c: "\ufffd" for c in [*range(0x20), 0x7F] if chr(c) not in _LINE_BREAKS + "\t"})
+_TABLE.update({c: "\ufffd" for c in range(0xD800, 0xE000)})  # a lone surrogate: not text
 
 
 class Md(Markup):
@@ -65,6 +66,14 @@ def text(value: Any) -> str:
         head = start.group(0)
         out = "".join(f"&#{ord(c)};" for c in head) + out[len(head):]
     return out
+
+
+_CONTROLS = {c: "\ufffd" for c in [*range(0x20), 0x7F] if chr(c) not in "\n\r\t"}
+
+
+def controls_shown(value: str) -> str:
+    """Raw text for a code block: control characters but newline and tab as U+FFFD."""
+    return value.translate(_CONTROLS)
 
 
 def md(value: Any) -> Md:

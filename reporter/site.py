@@ -76,6 +76,7 @@ def code_block(text: str, indent: str = "", max_lines: int = 60) -> Md:
     """Raw text as a fenced Markdown code block. Markdown escapes a code block's content
     itself, so the text goes in unescaped (escaping it here too would show `&lt;`); the fence
     is longer than any run of backticks in it, so no line can close the block early."""
+    text = escaping.controls_shown(str(text))
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
     lines = [f"{indent}{fence}text",

@@ -38,8 +38,9 @@ PATHS = (("bare", "host-host"),)
 RUNS = 51  # 17 cells × 3: every cell gets an interval, so the gate judges
 NAME = '"><img src=x onerror=alert(1)><!--'
 PAYLOADS = {
-    "reason": "![x](data:x){: onerror=alert(2)} [y](javascript:alert(3)) <b>b</b>\n| a | b |",
-    "iperf3 error": "[e](javascript:alert(4)) <svg onload=alert(5)>",
+    "reason": "![x](data:x){: onerror=alert(2)} [y](javascript:alert(3)) <b>b</b>\n| a | b |"
+              " \ud800",  # a lone surrogate: JSON allows it, UTF-8 cannot hold it
+    "iperf3 error": "[e](javascript:alert(4)) <svg onload=alert(5)> \udfff",
     "run id": "x`y\n| spoof | row |<b onmouseover=alert(6)>",
     "host": "<h onclick=alert(7)>",
     "section": "{: onclick=alert(8) }",
@@ -92,9 +93,9 @@ def _hostile(root: Path) -> Path:
         folder = base / "facts" / host
         folder.mkdir(parents=True)
         hostile = real.replace("### uname\n", f"### uname\n{PAYLOADS['uname']}\n", 1) + \
-            f"### {PAYLOADS['section']}\n{PAYLOADS['reason']}\n"
-        (folder / "start-20260101T000000Z.txt").write_text(hostile)
-        (folder / "end-20260101T000100Z.txt").write_text(hostile)
+            f"### {PAYLOADS['section']}\n{PAYLOADS['reason']}\n\x1b[2J\x00\n"
+        for name in ("start-20260101T000000Z.txt", "end-20260101T000100Z.txt"):
+            (folder / name).write_bytes(hostile.encode(errors="surrogatepass"))  # not UTF-8
     Archive(base, manifest).write_sums()
     return base.rename(root / NAME)
 
@@ -210,7 +211,7 @@ def test_raw_file_links_survive_odd_names(hostile: dict[str, Path]) -> None:
 def test_no_local_path_reaches_the_site(hostile: dict[str, Path]) -> None:
     root = str(hostile["root"])
     for path in hostile["site"].rglob("*"):
-        if path.is_file() and path.suffix in (".html", ".js", ".csv", ".xml"):
+        if path.is_file() and path.suffix in (".html", ".js", ".csv", ".xml", ".json", ".svg"):
             text = path.read_text(errors="replace")
             assert root not in text, path
             assert "dpb-report-" not in text, path
@@ -397,3 +398,14 @@ def test_a_folder_of_archives_reads_every_campaign_in_it(hostile: dict[str, Path
     empty.mkdir()
     with pytest.raises(UsageError, match="no campaign archive in it"):
         command.expand(empty)
+
+
+@pytest.mark.parametrize("name", [b"c" * 255, b"camp-\xff\xfe"])
+def test_a_campaign_folder_name_a_site_cannot_hold_is_refused(hostile: dict[str, Path],
+                                                              tmp_path: Path,
+                                                              name: bytes) -> None:
+    folder = Path(os.fsdecode(bytes(tmp_path) + b"/" + name))
+    shutil.copytree(hostile["other"], folder)
+    with pytest.raises(BenchError, match="folder name is"):
+        command.report([str(folder)], tmp_path / "site", tmp_path)
+    assert not (tmp_path / "site").exists()
