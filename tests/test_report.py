@@ -5,6 +5,7 @@ import json
 import re
 import shutil
 import tarfile
+from html import unescape
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +38,7 @@ def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
     csv = (site / "data" / "runs.csv").read_text().splitlines()
     assert csv[0].startswith("campaign,run_id") and "gbps" in csv[0] and "cpu_per_gbps" in csv[0]
     assert len(csv) == 1 + 2 * 3 * (2 + 1 + 2 + 2 + 1)  # runs: 2 paths x 3 reps x cells
-    index = (site / "index.html").read_text()
+    index = unescape((site / "index.html").read_text())
     assert "Containers reach" in index and "bare-metal throughput" in index
     assert "share one kernel" in index and "same boot_id" in index  # what was observed,
     assert "embedded lab" not in index  # not where it was assumed to run
@@ -47,13 +48,14 @@ def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
     for column in ("cpu_sender_softirq_pct", "cpu_receiver_system_pct",
                    "cpu_sender_busiest_core_pct"):
         assert column in csv[0], column
-    cpu = (site / "cpu.html").read_text()
+    cpu = unescape((site / "cpu.html").read_text())
     assert "its busiest single core" in cpu  # the class chart's caption; its spec beside:
     specs = [(site / "charts" / f"{name}.js").read_text()
              for name in re.findall(r'data-spec="(\w+)"', cpu)]
     split = [s for s in specs if "Where the CPU time goes" in s]
     assert split and all('"softirq"' in s and "busiest core" in s for s in split)
-    tools = (site / "tools.html").read_text()  # three tools measured the same stream cells
+    # three tools measured the same stream cells
+    tools = unescape((site / "tools.html").read_text())
     assert "the tools against each other" in "".join(
         (site / "charts" / f"{name}.js").read_text()
         for name in re.findall(r'data-spec="(\w+)"', tools))
@@ -63,7 +65,7 @@ def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
     runs = pd.read_csv(site / "data" / "runs.csv")
     stream = runs[runs["test"] == "stream"]
     assert stream["tcp_retrans_per_gb"].notna().all() and (stream["tcp_retrans_segs"] >= 0).all()
-    assert "TCP health" in (site / "throughput.html").read_text()
+    assert "TCP health" in unescape((site / "throughput.html").read_text())
 
 
 def test_nothing_leaves_the_origin(site: Path) -> None:
