@@ -9,6 +9,7 @@ import os
 import shlex
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from invoke.collection import Collection
 from invoke.context import Context
@@ -21,6 +22,9 @@ from collector import lab as lab_lib
 from collector.console import console, printable, say, user_errors
 from collector.errors import BenchError
 from collector.exit import ExitStatus
+
+if TYPE_CHECKING:
+    from collector.adaptive import StoppingRule
 
 RELIABILITY_MD = benchdoc.BENCHMARKS_MD.with_name("reliability.md")
 
@@ -45,6 +49,13 @@ LAB_HELP = {
     "state-root": "where lab state lives (default /var/lib/dataplane-bench, or $DPB_STATE_ROOT)",
     "vms": "also boot one qemu guest (TCG) per host; kept until `lab.down`",
 }
+
+
+def _report_stopping_rule() -> "StoppingRule":
+    """The report's statistics judge adaptive rounds: this layer composes the two halves (the
+    collector imports nothing of the reporter's), loaded only for an adaptive campaign."""
+    from reporter import stopping
+    return stopping.rule()
 
 
 @task(help=LAB_HELP)
@@ -118,7 +129,7 @@ def collect(c: Context, campaign: str = "", out: str = "archive", resume: str = 
         return
     if list:
         raise Exit("--list goes with --dry-run", code=int(ExitStatus.USAGE))
-    done = collect_command.collect(campaign, Path(out), resume, spec)
+    done = collect_command.collect(campaign, Path(out), resume, spec, _report_stopping_rule)
     say("runs: " + ", ".join(f"{n} {status}" for status, n in sorted(done.counts.items())))
     say(f"archive: {done.root}")
     if done.counts.get("failed") or done.counts.get("timeout"):
@@ -220,7 +231,8 @@ def bench_adaptive(c: Context, lab_id: str = "dpb", state_root: str = "") -> Non
     """Benchmark: fixed 10 repetitions vs adaptive (3-10, ±5 %) on the lab; docs/benchmarks.md."""
     from collector import bench_adaptive as bench_adaptive_lib
     spec = _spec(lab_id, state_root=state_root or None)
-    result = bench_adaptive_lib.run(spec)
+    from reporter.convergence import judge_archive
+    result = bench_adaptive_lib.run(spec, judge_archive, _report_stopping_rule)
     benchdoc.write_section("bench.adaptive", bench_adaptive_lib.section(result))
     fixed, adaptive = result["fixed"], result["adaptive"]
     say(f"runs: adaptive {adaptive['runs']} vs fixed {fixed['runs']} "
@@ -253,7 +265,8 @@ def bench_tools(c: Context, pairs: int = 7, duration: int = 2, lab_id: str = "dp
     from collector import archive as archive_lib
     from collector import bench_tools as bench_tools_lib
     spec = _spec(lab_id, state_root=state_root or None)
-    results = bench_tools_lib.run(spec, pairs, duration)
+    from reporter.parsers.figures import bench_figures
+    results = bench_tools_lib.run(spec, bench_figures(), pairs, duration)
     bench_tools_lib.write(results, benchdoc.BENCHMARKS_MD, benchdoc.machine(),
                           archive_lib.utc_now()[:16] + "Z", pairs, duration)
     for name, median, q1, q3, verdict in bench_tools_lib.summary(results):

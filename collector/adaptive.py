@@ -1,73 +1,67 @@
 """Adaptive repetitions: after each round of a group, which cells have reached their target.
 
-A cell is settled when its ok runs give a 95 % CI half-width within ``target_ci_pct`` % of
-their mean — the same figure (goodput for stream cells, mean one-way latency for rr cells) and
-the same statistics the report computes: the runs are read back from the archive through the
-reporter's parsers, so the collector and the report cannot disagree on a cell."""
+Which cells reached it is a question about results, so the collector does not answer it: it
+counts the runs each cell has made and asks a StoppingRule, handed to it by whoever composes
+the collector with a way of reading results (tasks.py hands it the report's: the same figure
+and statistics the site computes, reporter/stopping.py). Without one (FIXED), no cell counts
+as settled and every cell runs to its `max`."""
 
-from typing import Any
-
-from reporter.archive import Campaign as ArchiveReader
-from reporter.convergence import METRIC
-from reporter.parsers import ParseError
-from reporter.stats import MIN_RUNS_FOR_CI, summarise
-from reporter.tidy import run_figures
+from collections.abc import Callable
+from typing import Protocol
 
 from .archive import FINAL_STATUSES, Archive
 from .campaign import Campaign
-from .errors import BenchError
 from .plan import Cell, Run, next_round
-from .records import RunRecord
 
 
-def settled(target_ci_pct: float, values: list[float]) -> bool:
-    """Enough runs for an interval, and its half-width within the target."""
-    if len(values) < MIN_RUNS_FOR_CI:
-        return False
-    s = summarise(values)
-    return bool(s.mean) and s.ci95_half <= target_ci_pct / 100 * abs(s.mean)
+class StoppingRule(Protocol):
+    def reached(self, archive: Archive, runs: dict[str, list[str]],
+                target_ci_pct: float) -> set[str]:
+        """Of ``runs`` (cell id → the ids of its finished runs in ``archive``), the cells whose
+        runs have reached the target."""
+        ...
+
+
+class NeverSettled:
+    """No statistics: an adaptive cell runs to its max (the fixed-repetitions default)."""
+
+    def reached(self, archive: Archive, runs: dict[str, list[str]],
+                target_ci_pct: float) -> set[str]:
+        return set()
+
+
+def fixed() -> StoppingRule:
+    return NeverSettled()
+
+
+FIXED: Callable[[], StoppingRule] = fixed
+# How a caller hands a rule: made only for a campaign with adaptive repetitions (the report's
+# loads the statistics stack, which a fixed campaign never needs).
+RuleFactory = Callable[[], StoppingRule]
 
 
 class Rounds:
     """The runs after a group's first round: none with fixed repetitions; with adaptive ones,
     a round at a time, each decided from what the archive holds (so a resume decides alike)."""
 
-    def __init__(self, c: Campaign, archive: Archive) -> None:
+    def __init__(self, c: Campaign, archive: Archive, rule: RuleFactory = FIXED) -> None:
         self.c = c
         self.archive = archive
-        # One reader for the whole campaign: files written after its walk are found by
-        # path()'s own checks, so the archive is not walked again every round.
-        self.reader = ArchiveReader(archive.root, archive.manifest)
-        self._figures: dict[str, float | None] = {}  # run id → its figure, once read
-
-    def _figure(self, run_id: str, rec: dict[str, Any]) -> float | None:
-        if run_id not in self._figures:
-            value: float | None = None
-            if rec.get("status") == "ok":
-                try:
-                    typed = RunRecord.model_validate(rec)
-                    value = run_figures(self.reader, typed).get(METRIC[typed.test])
-                except (ParseError, BenchError, KeyError, TypeError, ValueError):
-                    value = None  # the report lists it under Problems; it counts as made
-            self._figures[run_id] = value
-        return self._figures[run_id]
+        self.rule = rule() if c.repetitions.adaptive else NeverSettled()
 
     def state(self, group: list[Cell]) -> tuple[dict[str, int], set[str]]:
         """Per cell of the group: runs made (finished, whatever their status), and the cells
         that reached the target."""
         ids = {cell.cell_id for cell in group}
-        made: dict[str, int] = dict.fromkeys(ids, 0)
-        values: dict[str, list[float]] = {i: [] for i in ids}
+        finished: dict[str, list[str]] = {i: [] for i in ids}
         for run_id, rec in self.archive.manifest["runs"].items():
             cell_id = rec.get("cell_id") or run_id.rpartition(".")[0]  # <cell id>.rNN
-            if cell_id not in ids or rec.get("status") not in FINAL_STATUSES:
-                continue
-            made[cell_id] += 1
-            value = self._figure(run_id, rec)
-            if value is not None:
-                values[cell_id].append(value)
+            if cell_id in ids and rec.get("status") in FINAL_STATUSES:
+                finished[cell_id].append(run_id)
+        made = {i: len(runs) for i, runs in finished.items()}
         target = self.c.repetitions.target_ci_pct
-        done = {i for i in ids if target is not None and settled(target, values[i])}
+        done = self.rule.reached(self.archive, finished, target) if target is not None \
+            else set()
         return made, done
 
     def next(self, group: list[Cell]) -> list[Run]:

@@ -1,18 +1,17 @@
 """bench.adaptive: the same lab matrix with fixed repetitions and with adaptive ones — runs
-spent, wall time, and how many cells reached the target, judged by the report's statistics."""
+spent, wall time, and how many cells reached the target, judged by the report's statistics
+(handed in by tasks.py, which composes the two halves: a Judge for the archives and the
+stopping rule for the adaptive rounds)."""
 
 import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
-
-from reporter import aggregate, convergence
-from reporter.archive import load
-from reporter.tidy import table
+from typing import Any, Protocol
 
 from . import campaign as campaign_mod
 from . import lab, plan
+from .adaptive import RuleFactory
 from .archive import Archive, utc_now
 from .benchdoc import machine
 from .collect import NewArchive, Progress, run_campaign
@@ -26,31 +25,33 @@ FIXED = 10
 ADAPTIVE = {"min": 3, "max": 10, "target_ci_pct": 5}
 
 
-def _one(spec: lab.LabSpec, name: str, repetitions: object, out: Path) -> dict[str, Any]:
+class Judge(Protocol):
+    def __call__(self, root: Path, target_ci_pct: float) -> tuple[list[int], int, float]:
+        """An archive's cells: runs per cell, how many reached the target, the median CI
+        half-width in % of the mean."""
+        ...
+
+
+def _one(spec: lab.LabSpec, name: str, repetitions: object, out: Path, judge: Judge,
+         stopping: RuleFactory) -> dict[str, Any]:
     c = campaign_mod.parse({**MATRIX, "name": name, "repetitions": repetitions},
                            f"bench.adaptive {name}", spec.hosts_file)
     start = time.monotonic()
     archive, counts = run_campaign(c, plan.runs(c), NewArchive(out, Archive.new_name(c.name)),
-                                   Progress())
+                                   Progress(), stopping)
     wall = time.monotonic() - start
-    campaign = load(archive.root)
-    df = table([campaign], cache=False)
-    cells = {m: aggregate.cells(df, m) for m in convergence.METRIC.values()}
-    judged = convergence.cells(cells, campaign.name, float(ADAPTIVE["target_ci_pct"]))
-    per_cell = judged["n"].to_numpy(dtype=int)
+    per_cell, reached, median_ci = judge(archive.root, float(ADAPTIVE["target_ci_pct"]))
     return {"cells": len(plan.cells(c)), "runs": sum(counts.values()),
-            "ok": counts.get("ok", 0), "wall_s": wall,
-            "reached": int(judged["reached"].sum()),
-            "runs_per_cell": (int(per_cell.min()), statistics.median(per_cell.tolist()),
-                              int(per_cell.max())),
-            "median_ci_pct": float(judged["ci_pct"].median())}
+            "ok": counts.get("ok", 0), "wall_s": wall, "reached": reached,
+            "runs_per_cell": (min(per_cell), statistics.median(per_cell), max(per_cell)),
+            "median_ci_pct": median_ci}
 
 
-def run(spec: lab.LabSpec) -> dict[str, dict[str, Any]]:
+def run(spec: lab.LabSpec, judge: Judge, stopping: RuleFactory) -> dict[str, dict[str, Any]]:
     lab.up(spec, say=lambda _: None)
     with tempfile.TemporaryDirectory(prefix="dpb-bench-") as out:
-        return {"fixed": _one(spec, "fixed", FIXED, Path(out)),
-                "adaptive": _one(spec, "adaptive", ADAPTIVE, Path(out))}
+        return {"fixed": _one(spec, "fixed", FIXED, Path(out), judge, stopping),
+                "adaptive": _one(spec, "adaptive", ADAPTIVE, Path(out), judge, stopping)}
 
 
 def section(result: dict[str, dict[str, Any]]) -> str:

@@ -2,7 +2,9 @@
 pairs.
 
 Command lines come from the collector's tool modules and outputs go through the reporter's
-parsers, as in a campaign; only sockperf, which campaigns do not use, is read here."""
+parsers, as in a campaign — handed in as Figures by tasks.py, which composes the two halves
+(the collector imports nothing of the reporter's); only sockperf, which campaigns do not use,
+is read here."""
 
 import re
 import statistics
@@ -10,10 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-
-from reporter.parsers import csrc as csrc_out
-from reporter.parsers import iperf3 as iperf3_out
-from reporter.parsers import qperf as qperf_out
 
 from . import lab
 from .benchdoc import write_section
@@ -45,10 +43,24 @@ class Pair:
         return self.ours / self.theirs
 
 
+@dataclass(frozen=True)
+class Figures:
+    """How a run's figure is read from a tool's output (the report's parsers)."""
+
+    csrc_stream_bps: Callable[[str], float]     # dpb-stream receiver's output → goodput
+    csrc_udp_pps: Callable[[str], float]        # dpb-udp receiver's output → datagrams/s
+    csrc_latency_ns: Callable[[str], float]     # dpb-pingpong client → p50 one-way
+    iperf3_stream_bps: Callable[[str], float]   # iperf3 -J client → goodput
+    iperf3_udp_pps: Callable[[str], float]      # iperf3 -u -J client → datagrams/s received
+    qperf_stream_bps: Callable[[str], float]    # qperf tcp_bw → throughput
+    qperf_latency_ns: Callable[[str], float]    # qperf tcp_lat → one-way latency
+
+
 class Bench:
     """Host A's root namespace sends to host B's over the lab wire (the `bare` path)."""
 
-    def __init__(self, a: Remote, b: Remote, duration_s: int) -> None:
+    def __init__(self, a: Remote, b: Remote, duration_s: int, figures: Figures) -> None:
+        self.figures = figures
         self.client = Endpoint("host", Connection(a, "host", f"{WORKDIR}/{a.host.name}"),
                                a.host.data_address)
         self.server = Endpoint("host", Connection(b, "host", f"{WORKDIR}/{b.host.name}"),
@@ -87,31 +99,31 @@ class Bench:
 
     def ours_stream(self, size: int, flows: int = 1) -> float:
         _, out = self.measure(self.invocation("csrc", "stream", size, flows))
-        return float(csrc_out.stream_receiver(out)["goodput_bps"])
+        return self.figures.csrc_stream_bps(out)
 
     def ours_udp(self, size: int) -> float:
         _, out = self.measure(self.invocation("csrc", "udp", size))
-        return float(csrc_out.udp_receiver(out)["packets_per_s"])
+        return self.figures.csrc_udp_pps(out)
 
     def iperf3_udp(self, size: int) -> float:
         out, _ = self.measure(self.invocation("iperf3", "udp", size))
-        return float(iperf3_out.udp(out)["packets_per_s"])
+        return self.figures.iperf3_udp_pps(out)
 
     def iperf3_stream(self, size: int, flows: int) -> float:
         out, _ = self.measure(self.invocation("iperf3", "stream", size, flows))
-        return float(iperf3_out.parse(out)["goodput_bps"])
+        return self.figures.iperf3_stream_bps(out)
 
     def qperf_stream(self, size: int) -> float:
         out, _ = self.measure(self.invocation("qperf", "stream", size))
-        return qperf_out.throughput_bps(qperf_out.parse(out))
+        return self.figures.qperf_stream_bps(out)
 
     def ours_latency(self, size: int) -> float:
         out, _ = self.measure(self.invocation("csrc", "rr", size))
-        return 1000 * csrc_out.pingpong_client(out)["lat_p50_us"]
+        return self.figures.csrc_latency_ns(out)
 
     def qperf_latency(self) -> float:
         out, _ = self.measure(self.invocation("qperf", "rr", 1))
-        return 1e9 * qperf_out.latency_s(qperf_out.parse(out))
+        return self.figures.qperf_latency_ns(out)
 
     def sockperf_latency(self, size: int) -> float:
         self.port += 2
@@ -142,11 +154,12 @@ def _pairs(label: str, ours: Callable[[], float], theirs: Callable[[], float],
     return out
 
 
-def run(spec: lab.LabSpec, pairs: int = 7, duration_s: int = 2) -> dict[str, list[Pair]]:
+def run(spec: lab.LabSpec, figures: Figures, pairs: int = 7,
+        duration_s: int = 2) -> dict[str, list[Pair]]:
     lab.up(spec, say=lambda _: None)
     hosts = load_hosts(spec.hosts_file)
     with Remote(hosts[0]) as a, Remote(hosts[1]) as b:
-        bench = Bench(a, b, duration_s)
+        bench = Bench(a, b, duration_s, figures)
         bench.build()
         results: dict[str, list[Pair]] = {}
         for size in SIZES:

@@ -12,7 +12,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from . import facts, plan
+from . import adaptive, facts, plan
 from .archive import Archive, stamp
 from .campaign import Campaign
 from .connection import Connection
@@ -303,17 +303,14 @@ class NewArchive:
 
 
 def run_campaign(c: Campaign, runs: list[plan.Run], into: Archive | NewArchive,
-                 progress: Progress) -> tuple[Archive, dict[str, int]]:
-    """Run every unfinished run of the plan (first round ``runs``, then any adaptive rounds)
-    into an archive; return it and its status counts.
+                 progress: Progress, stopping: adaptive.RuleFactory = adaptive.FIXED
+                 ) -> tuple[Archive, dict[str, int]]:
+    """Run every unfinished run of the plan (first round ``runs``, then any adaptive rounds,
+    which ``stopping`` judges) into an archive; return it and its status counts.
 
     The hosts are connected and checked (tools, data interfaces) before a new archive is
     created: a campaign refused there leaves nothing behind, on the hosts or in the archive
     folder."""
-    # The adaptive rounds read the archive through the reporter (scipy, pandas): loaded for a
-    # campaign that runs, not for a dry run.
-    from . import adaptive
-
     archive_name = into.name if isinstance(into, NewArchive) else into.root.name
     archive: Archive | None = None
     restored = False
@@ -328,7 +325,7 @@ def run_campaign(c: Campaign, runs: list[plan.Run], into: Archive | NewArchive,
                 done = sum(archive.finished(r) for r in archive.manifest["runs"])
                 builds = _Builds(c, archive, _prepare(c, archive, pair), progress, done)
                 prepared = True
-                rounds = adaptive.Rounds(c, archive)
+                rounds = adaptive.Rounds(c, archive, stopping)
                 for (mtu, cfg), group in plan.groups(c):
                     # A resumed group: its unfinished first-round runs, else the next round.
                     first = [r for r in runs if (r.cell.mtu, r.cell.configuration) == (mtu, cfg)

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from . import campaign as campaign_mod
 from . import lab, plan
+from .adaptive import FIXED, RuleFactory
 from .archive import Archive
 from .collect import NewArchive, run_campaign
 from .collect import Progress as Hooks
@@ -47,7 +48,10 @@ def plan_only(campaign_path: str, spec: lab.LabSpec) -> tuple[dict[str, Any], li
     return plan.figures(c, runs), [r.run_id for r in runs]
 
 
-def collect(campaign_path: str, out: Path, resume: str, spec: lab.LabSpec) -> Collected:
+def collect(campaign_path: str, out: Path, resume: str, spec: lab.LabSpec,
+            stopping: RuleFactory = FIXED) -> Collected:
+    """Run (or resume) a campaign; ``stopping`` judges adaptive rounds (made only when the
+    campaign has adaptive repetitions)."""
     into: Archive | NewArchive
     if resume:
         into = Archive.open(Path(resume))
@@ -84,7 +88,7 @@ def collect(campaign_path: str, out: Path, resume: str, spec: lab.LabSpec) -> Co
                                                                  completed=done),
                           on_done=lambda rec, done: bar.update(task, completed=done),
                           on_plan=lambda total: bar.update(task, total=total))
-            archive, counts = run_campaign(c, first_round, into, hooks)
+            archive, counts = run_campaign(c, first_round, into, hooks, stopping)
     finally:
         signal.signal(signal.SIGTERM, previous)
     return Collected(archive.root, counts)

@@ -17,8 +17,6 @@ RUNTIME_PID = {
     "podman": "podman inspect -f '{{.State.Pid}}' NAME",
     "crictl": "crictl inspect -o go-template --template '{{.info.pid}}' CONTAINER_ID",
 }
-ENDPOINT_DETAIL = "endpoint:"  # run records' topology key of each host's endpoint description
-NAMESPACE_DETAIL = "netns-id:"  # … and of its namespace's identity (net:[inode])
 NETNS_NAME = re.compile(r"[A-Za-z0-9_.-]{1,255}")  # a file name in /run/netns
 PID_MAX = 4194304  # Linux's pid_max ceiling
 

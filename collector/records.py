@@ -20,6 +20,11 @@ from .benchdoc import write_section
 Status = Literal["running", "ok", "failed", "timeout"]
 
 
+# Run records' topology keys of each host's existing endpoint: its description, and its
+# namespace's identity (net:[inode]); the reporter reads the first.
+ENDPOINT_DETAIL = "endpoint:"
+NAMESPACE_DETAIL = "netns-id:"
+
 class _Record(BaseModel):
     # Unknown keys are refused: a typo in the collector fails its tests, and a record edited
     # by hand says which key it does not know.

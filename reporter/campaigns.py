@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collector.errors import UsageError
-from collector.existing import ENDPOINT_DETAIL
+from collector.records import ENDPOINT_DETAIL
 
 from . import facts
 from .archive import Campaign

@@ -3,6 +3,7 @@ the target (the 95 % CI half-width of the cell's mean within ``target_ci_pct`` %
 on the figure the collector judged (collector/adaptive.py: goodput for stream cells, mean
 one-way latency for rr cells) with the same statistics."""
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,3 +87,18 @@ def table(judged: pd.DataFrame) -> Table:
                  title="Cells that did not reach the target",
                  note="Their means carry the wider interval shown; more runs, longer runs or a "
                       "quieter machine narrow it.")
+
+
+def judge_archive(root: Path, target_ci_pct: float) -> tuple[list[int], int, float]:
+    """One archive's cells as the report judges them (bench.adaptive): runs per cell, how many
+    reached the target, the median CI half-width in % of the mean."""
+    from . import aggregate
+    from .archive import load
+    from .tidy import table as tidy_table
+
+    campaign = load(root)
+    df = tidy_table([campaign], cache=False)
+    judged = cells({m: aggregate.cells(df, m) for m in METRIC.values()}, campaign.name,
+                   target_ci_pct)
+    return ([int(n) for n in judged["n"].tolist()], int(judged["reached"].sum()),
+            float(judged["ci_pct"].median()))

@@ -4,8 +4,11 @@ made, and what a campaign may leave behind in the lab hosts."""
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +16,8 @@ import yaml
 
 from collector.collect import campaign_tag
 from collector.lab import LabSpec
+
+from .helpers import invoke
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -96,3 +101,57 @@ def orphaned_tools() -> list[str]:
         if comm in TOOL_NAMES and ns(proc / "ns" / "net") not in named:
             found.append(f"{proc.name} {comm}")
     return found
+
+
+# Campaigns as processes (the fault and interruption tests stop them).
+
+def running(argv: list[str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def wait_for(what: str, check: Callable[[], bool], proc: subprocess.Popen[str],
+             limit_s: float = 180) -> None:
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never saw: {what}")
+
+
+def records(out: Path) -> dict[str, Any]:
+    for path in out.glob("*/manifest.json"):
+        try:
+            runs: dict[str, Any] = json.loads(path.read_text())["runs"]
+            return runs
+        except (json.JSONDecodeError, OSError):
+            return {}
+    return {}
+
+
+def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
+    try:
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode, out, err
+
+
+def collected_and_reported(lab_spec: LabSpec, campaign: Path,
+                            tmp_path: Path) -> tuple[Path, dict[str, Any], Path]:
+    """The campaign collected on the lab, every run ok, and reported: (archive, its manifest,
+    the site)."""
+    out, site = tmp_path / "out", tmp_path / "site"
+    proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--out", str(out)),
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    root = only_archive(out)
+    manifest: dict[str, Any] = json.loads((root / "manifest.json").read_text())
+    assert {r["status"] for r in manifest["runs"].values()} == {"ok"}, {
+        k: r["reason"] for k, r in manifest["runs"].items() if r["status"] != "ok"}
+    proc = invoke("report", "--archive", str(root), "--out", str(site))
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return root, manifest, site

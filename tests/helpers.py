@@ -3,6 +3,7 @@
 import hashlib
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,3 +46,15 @@ def tree_digest(root: Path) -> str:
         if p.is_file():
             h.update(p.relative_to(root).as_posix().encode() + p.read_bytes())
     return h.hexdigest()
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's, never a downloaded one
+
+
+def study_pages() -> list[str]:
+    """The pages a one-campaign lab report has: the study's questions, no page that only an
+    added test (streams, UDP, under load) or a second campaign makes."""
+    from reporter import site
+
+    return [page for page, _ in site.PAGES
+            if page not in site.MULTI_ONLY and page not in site.MEASURED_ONLY]

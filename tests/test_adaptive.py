@@ -9,12 +9,14 @@ from typing import Any
 import pytest
 
 from collector import campaign, plan
-from collector.adaptive import Rounds, settled
+from collector.adaptive import Rounds
 from collector.archive import Archive
 from collector.errors import BenchError
 from reporter import aggregate, convergence, synthetic
 from reporter.archive import load
 from reporter.stats import summarise
+from reporter.stopping import rule as report_rule
+from reporter.stopping import settled
 from reporter.tidy import table
 
 HOSTS = [{"name": "a", "ssh_host": "198.18.255.11", "data_address": "198.18.0.1"},
@@ -91,11 +93,13 @@ def test_collector_and_report_agree_on_every_cell(tmp_path: Path) -> None:
         manifest["campaign"].update(hosts=HOSTS, repetitions=ADAPTIVE, seed=1)
         c = campaign.parse({k: v for k, v in manifest["campaign"].items()
                             if k in campaign.KEYS}, "manifest.json")
-        rounds = Rounds(c, _as_collector_archive(root))
+        rounds = Rounds(c, _as_collector_archive(root), report_rule)
         ids = sorted({r.rpartition(".")[0] for r in manifest["runs"]})
         group = [cell for _, g in plan.groups(c) for cell in g if cell.cell_id in ids]
         made, done = rounds.state(group)
         assert set(made.values()) == {4}
+        # Without the report's rule no cell is settled: every cell runs to its max.
+        assert Rounds(c, _as_collector_archive(root)).state(group) == (made, set())
         df = table([load(root)], cache=False)
         cells = {m: aggregate.cells(df, m) for m in aggregate.METRICS}
         judged = convergence.cells(cells, root.name, 5.0)

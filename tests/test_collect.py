@@ -8,7 +8,6 @@ import subprocess
 import tarfile
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -17,7 +16,14 @@ from collector.archive import SCHEMA_VERSION, Archive, pack, verify_sums
 from collector.campaign import load
 from collector.lab import LabSpec
 
-from .collecting import campaign_netns, collect_argv, host_state, only_archive, write_campaign
+from .collecting import (
+    campaign_netns,
+    collect_argv,
+    collected_and_reported,
+    host_state,
+    only_archive,
+    write_campaign,
+)
 from .helpers import invoke
 
 pytestmark = pytest.mark.lab
@@ -191,9 +197,9 @@ def test_adaptive_repetitions_stop_where_the_interval_is_narrow(lab_spec: LabSpe
                                                                 tmp_path: Path) -> None:
     """Every cell makes min runs, then more until its CI reaches the target or max: never a run
     past the one that reached it. The report agrees on which cells did."""
-    from collector.adaptive import settled
     from reporter.archive import load as load_archive
     from reporter.convergence import METRIC
+    from reporter.stopping import settled
     from reporter.tidy import table
 
     reps = {"min": 3, "max": 5, "target_ci_pct": 5}
@@ -225,23 +231,6 @@ def test_adaptive_repetitions_stop_where_the_interval_is_narrow(lab_spec: LabSpe
     assert "Adaptive repetitions" in stats and "cells reached ±5 %" in stats
 
 
-def _collected_and_reported(lab_spec: LabSpec, campaign: Path,
-                            tmp_path: Path) -> tuple[Path, dict[str, Any], Path]:
-    """The campaign collected on the lab, every run ok, and reported: (archive, its manifest,
-    the site)."""
-    out, site = tmp_path / "out", tmp_path / "site"
-    proc = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--out", str(out)),
-                          capture_output=True, text=True, timeout=900, check=False)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    root = only_archive(out)
-    manifest: dict[str, Any] = json.loads((root / "manifest.json").read_text())
-    assert {r["status"] for r in manifest["runs"].values()} == {"ok"}, {
-        k: r["reason"] for k, r in manifest["runs"].items() if r["status"] != "ok"}
-    proc = invoke("report", "--archive", str(root), "--out", str(site))
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    return root, manifest, site
-
-
 def test_parallel_streams_are_measured_and_shown(lab_spec: LabSpec, tmp_path: Path) -> None:
     """`streams: [1, 4]`: csrc and iperf3 run 4 flows too (qperf one, and the plan says so);
     every run ok, runs.csv has the flows' figures, the study's pages keep one flow and the
@@ -256,7 +245,7 @@ def test_parallel_streams_are_measured_and_shown(lab_spec: LabSpec, tmp_path: Pa
     dry = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--dry-run"),
                          capture_output=True, text=True, timeout=120, check=False)
     assert "qperf has no parallel streams" in dry.stdout, dry.stdout + dry.stderr
-    _, manifest, site = _collected_and_reported(lab_spec, campaign, tmp_path)
+    _, manifest, site = collected_and_reported(lab_spec, campaign, tmp_path)
     assert len(manifest["runs"]) == 3 * 5 * 2  # paths × (qperf 1, iperf3 1+4, csrc 1+4) × 2
     four = [r for r in manifest["runs"].values() if r["streams"] == 4]
     assert {r["tool"] for r in four} == {"csrc", "iperf3"}
@@ -282,7 +271,7 @@ def test_udp_packet_rate_is_measured_and_shown(lab_spec: LabSpec, tmp_path: Path
                               directions={"container": ["container-container"]},
                               tools=["csrc", "iperf3"], tests=["udp"],
                               message_sizes=[64, 20000], repetitions=2)
-    _, manifest, site = _collected_and_reported(lab_spec, campaign, tmp_path)
+    _, manifest, site = collected_and_reported(lab_spec, campaign, tmp_path)
     assert {r["message_size"] for r in manifest["runs"].values()} == {64, 1422}
     runs = pd.read_csv(site / "data" / "runs.csv")
     assert len(runs) == 3 * 2 * 2 * 2 and (runs["status"] == "ok").all()
@@ -306,7 +295,7 @@ def test_latency_under_load_is_measured_beside_the_idle_latency(lab_spec: LabSpe
                               directions={"container": ["container-container"]},
                               tools=["csrc"], tests=["rr", "rr-load"], streams=[1, 4],
                               repetitions=2)
-    root, _, site = _collected_and_reported(lab_spec, campaign, tmp_path)
+    root, _, site = collected_and_reported(lab_spec, campaign, tmp_path)
     leftovers = subprocess.run(["pgrep", "-f", f"{root.name}/.*dpb-(stream|pingpong)"],
                                capture_output=True, text=True, check=False).stdout
     assert not leftovers.strip()

@@ -10,9 +10,8 @@ import pytest
 
 from collector.lab import LabSpec
 
-from .collecting import collect_argv, host_state, write_campaign
+from .collecting import collect_argv, collected_and_reported, host_state, write_campaign
 from .runtime_like import BRIDGE, RuntimeLike, runtime_like_endpoints
-from .test_collect import _collected_and_reported
 
 pytestmark = pytest.mark.lab
 
@@ -33,7 +32,7 @@ def test_existing_endpoints_are_measured_where_they_are(lab_spec: LabSpec,
         dry = subprocess.run(collect_argv(lab_spec, "--campaign", str(campaign), "--dry-run"),
                              capture_output=True, text=True, timeout=120, check=False)
         assert "endpoints' own interfaces keep their MTUs" in dry.stdout, dry.stdout + dry.stderr
-        root, manifest, site = _collected_and_reported(lab_spec, campaign, tmp_path)
+        root, manifest, site = collected_and_reported(lab_spec, campaign, tmp_path)
         after = (host_state(lab_spec), eps.snapshot())
         changed = {k: (before[i][k], after[i][k]) for i in (0, 1) for k in before[i]
                    if before[i][k] != after[i][k]}

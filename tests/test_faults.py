@@ -6,8 +6,7 @@ import json
 import os
 import signal
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,49 +20,18 @@ from collector.lab import LabSpec
 from .collecting import (
     campaign_netns,
     collect_argv,
+    finish,
     host_state,
     only_archive,
     orphaned_tools,
+    records,
+    running,
+    wait_for,
     write_campaign,
 )
 from .helpers import invoke, make_spec
 
 pytestmark = pytest.mark.lab
-
-
-def running(argv: list[str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)
-
-
-def wait_for(what: str, check: Callable[[], bool], proc: subprocess.Popen[str],
-             limit_s: float = 180) -> None:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline and proc.poll() is None:
-        if check():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"never saw: {what}")
-
-
-def records(out: Path) -> dict[str, Any]:
-    for path in out.glob("*/manifest.json"):
-        try:
-            runs: dict[str, Any] = json.loads(path.read_text())["runs"]
-            return runs
-        except (json.JSONDecodeError, OSError):
-            return {}
-    return {}
-
-
-def finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
-    try:
-        out, err = proc.communicate(timeout=300)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-    return proc.returncode, out, err
 
 
 def resume_to_the_end(spec: LabSpec, root: Path) -> dict[str, Any]:

@@ -32,7 +32,7 @@ from reporter import command, escaping, gate, outdir, synthetic, tidycache
 from reporter.junit import write as write_junit
 from reporter.parsers import MAX_SAID_CHARS
 
-from .helpers import invoke
+from .helpers import CHROMIUM, invoke
 
 PATHS = (("bare", "host-host"),)
 RUNS = 51  # 17 cells × 3: every cell gets an interval, so the gate judges
@@ -218,7 +218,6 @@ def test_no_local_path_reaches_the_site(hostile: dict[str, Path]) -> None:
 
 
 def test_the_site_runs_nothing_in_chromium(hostile: dict[str, Path]) -> None:
-    from .test_site_browser import CHROMIUM
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium missing")
     from playwright.sync_api import Dialog, sync_playwright

@@ -16,8 +16,16 @@ from collector.lab import LabSpec
 from reporter import facts
 from reporter.archive import load
 
-from .collecting import collect_argv, host_state, only_archive, write_campaign
-from .test_faults import finish, records, running, wait_for
+from .collecting import (
+    collect_argv,
+    finish,
+    host_state,
+    only_archive,
+    records,
+    running,
+    wait_for,
+    write_campaign,
+)
 
 pytestmark = pytest.mark.lab
 

@@ -15,14 +15,13 @@ from collector.errors import BenchError
 from reporter import archive as reader
 from reporter import site
 
-from .helpers import invoke
+from .helpers import invoke, study_pages
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 # The lab campaign measures the study's questions: no page that only an added test makes.
-PAGES = [page for page, _ in site.PAGES
-         if page not in site.MULTI_ONLY and page not in site.MEASURED_ONLY]
+PAGES = study_pages()
 ADDED = list(site.MEASURED_ONLY)
 
 

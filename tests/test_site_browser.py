@@ -5,7 +5,6 @@ no request leaves the origin. Full-page screenshots of every page at 1440×900 a
 to test-artifacts/screens/ (printed; not committed): look at them."""
 
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -14,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from .test_report import PAGES
+from .helpers import CHROMIUM, study_pages
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+PAGES = study_pages()
 SCREENS = Path(__file__).resolve().parent.parent / "test-artifacts" / "screens"
 FIGURE_PAGES = ("index", "throughput", "cpu", "cpu-per-gbps", "latency")
 VIEWS = {"desktop": (1440, 900), "phone": (390, 844)}

@@ -19,7 +19,7 @@ import pytest
 from reporter import archive, parts, site, synthetic
 from reporter.tidy import RUN_COLUMNS, table
 
-from .test_site_browser import CHROMIUM
+from .helpers import CHROMIUM
 
 RUNS = 60  # per campaign: every path and tool, some cells twice
 

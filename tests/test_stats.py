@@ -132,6 +132,7 @@ def test_the_column_wise_cells_match_the_per_cell_formulas() -> None:
                              "gbps": scale * rng.uniform(0.5, 1.5)})
     df = pd.DataFrame(rows)
     cells = aggregate.with_ratios(aggregate.cells(df, "gbps"))
+    assert len(cells) == 8  # 2 configurations × 4 sizes: the loop below checks every one
 
     def runs_of(row: pd.Series) -> list[float]:
         mine = df[(df["configuration"] == row["configuration"])

@@ -12,8 +12,9 @@ from typing import Any
 from ..connection import Connection
 from ..endpoint import Endpoint
 from ..errors import BenchError, UsageError
-from ..existing import ENDPOINT_DETAIL, NAMESPACE_DETAIL, FoundEndpoint, NamedEndpoint
+from ..existing import FoundEndpoint, NamedEndpoint
 from ..namespace import Namespace
+from ..records import ENDPOINT_DETAIL, NAMESPACE_DETAIL
 from .base import Topology
 
 REQUIRED_TOOLS = ["nsenter", "readlink"]
