@@ -64,6 +64,48 @@ double parse_seconds(const char *text) {
     return v;
 }
 
+static const struct opt *find_opt(const struct opt *table, const char *name) {
+    for (; table->name; table++)
+        if (!strcmp(table->name, name))
+            return table;
+    return NULL;
+}
+
+int parse_options(int argc, char **argv, const char *usage, const struct opt *table) {
+    if (argc >= 2 && strcmp(argv[1], "--help") == 0)
+        usage_exit(usage, 0);
+    if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client")))
+        usage_exit(usage, EXIT_USAGE);
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--help"))
+            usage_exit(usage, 0);
+        const struct opt *o = find_opt(table, argv[i]);
+        if (!o)
+            usage_exit(usage, EXIT_USAGE);
+        if (o->kind == OPT_FLAG) {
+            *(int *)o->target = 1;
+            continue;
+        }
+        if (i + 1 >= argc)
+            usage_exit(usage, EXIT_USAGE);
+        const char *v = argv[++i];
+        if (o->kind == OPT_TEXT) {
+            *(const char **)o->target = v;
+        } else if (o->kind == OPT_COUNT) {
+            long long n = parse_count(v, o->max);
+            if (n < 0)
+                usage_exit(usage, EXIT_USAGE);
+            *(long long *)o->target = n;
+        } else {
+            double s = parse_seconds(v);
+            if (s < 0)
+                usage_exit(usage, EXIT_USAGE);
+            *(double *)o->target = s;
+        }
+    }
+    return strcmp(argv[1], "server") == 0;
+}
+
 static struct addrinfo *resolve(const char *prog, const char *addr, const char *port,
                                 int passive, int socktype) {
     struct addrinfo hints, *res = NULL;

@@ -22,6 +22,21 @@ long long parse_count(const char *text, long long max);
 /* Parse seconds as a decimal number (e.g. "2" or "0.5"); return -1 when invalid. */
 double parse_seconds(const char *text);
 
+/* Command lines: `PROG server|client --name value … [--flag …]`, read against a table of the
+   options a program takes. Values are checked as they are read (a count within its max,
+   seconds within a day); anything else — an unknown option, a value missing or out of range —
+   prints the usage on stderr and exits EXIT_USAGE; --help prints it on stdout and exits 0. */
+enum opt_kind { OPT_TEXT, OPT_COUNT, OPT_SECONDS, OPT_FLAG };
+struct opt {
+    const char *name;     /* "--size" */
+    enum opt_kind kind;
+    void *target;         /* const char **, long long *, double * or int * */
+    long long max;        /* OPT_COUNT: the largest value allowed */
+};
+/* Fill the table's targets from argv[2..]; return 1 for "server", 0 for "client". The table
+   ends with an entry whose name is NULL. */
+int parse_options(int argc, char **argv, const char *usage, const struct opt *table);
+
 /* A TCP socket bound to addr:port and listening. */
 int listen_on(const char *prog, const char *addr, const char *port, int sockbuf);
 /* A UDP socket bound to addr:port (bind_it), or connected to it. */

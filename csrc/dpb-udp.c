@@ -40,32 +40,12 @@ static void parse(int argc, char **argv, struct opts *o) {
     memset(o, 0, sizeof *o);
     o->duration = 10;
     o->warmup = 2;
-    if (argc >= 2 && strcmp(argv[1], "--help") == 0)
-        usage_exit(USAGE, 0);
-    if (argc < 2 || (strcmp(argv[1], "server") && strcmp(argv[1], "client")))
-        usage_exit(USAGE, EXIT_USAGE);
-    o->server = strcmp(argv[1], "server") == 0;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--help"))
-            usage_exit(USAGE, 0);
-        else if (!v)
-            usage_exit(USAGE, EXIT_USAGE);
-        else if (!strcmp(a, "--bind"))
-            o->bind = v, i++;
-        else if (!strcmp(a, "--host"))
-            o->host = v, i++;
-        else if (!strcmp(a, "--port"))
-            o->port = v, i++;
-        else if (!strcmp(a, "--size"))
-            o->size = parse_count(v, MAX_SIZE), i++;
-        else if (!strcmp(a, "--duration"))
-            o->duration = parse_seconds(v), i++;
-        else if (!strcmp(a, "--warmup"))
-            o->warmup = parse_seconds(v), i++;
-        else
-            usage_exit(USAGE, EXIT_USAGE);
-    }
+    const struct opt table[] = {
+        {"--bind", OPT_TEXT, &o->bind, 0},   {"--host", OPT_TEXT, &o->host, 0},
+        {"--port", OPT_TEXT, &o->port, 0},   {"--size", OPT_COUNT, &o->size, MAX_SIZE},
+        {"--duration", OPT_SECONDS, &o->duration, 0},
+        {"--warmup", OPT_SECONDS, &o->warmup, 0}, {NULL, OPT_TEXT, NULL, 0}};
+    o->server = parse_options(argc, argv, USAGE, table);
     int bad = !o->port || parse_count(o->port, 65535) <= 0 || o->duration <= 0 ||
               o->warmup < 0 || (o->server ? !o->bind : (!o->host || o->size < MIN_SIZE));
     if (bad)
