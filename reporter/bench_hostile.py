@@ -51,6 +51,7 @@ def _run(case: str, code: str, cwd: Path) -> Measured:
     said = [x for x in lines if not x.startswith("DPB-PEAK-KIB ")]
     errors = [x for x in said if "Error: " in x]  # the exception's line, under its traceback
     shown = errors[-1].split("Error: ", 1)[1] if errors else said[-1] if said else ""
+    shown = shown.replace(str(cwd) + "/", "")  # the scratch folder's name says nothing
     return Measured(case, seconds, peak / 1024, proc.returncode, shown[:200])
 
 
