@@ -30,14 +30,10 @@ class NeverSettled:
         return set()
 
 
-def fixed() -> StoppingRule:
-    return NeverSettled()
-
-
-FIXED: Callable[[], StoppingRule] = fixed
 # How a caller hands a rule: made only for a campaign with adaptive repetitions (the report's
 # loads the statistics stack, which a fixed campaign never needs).
 RuleFactory = Callable[[], StoppingRule]
+FIXED: RuleFactory = NeverSettled
 
 
 class Rounds:
@@ -47,7 +43,7 @@ class Rounds:
     def __init__(self, c: Campaign, archive: Archive, rule: RuleFactory = FIXED) -> None:
         self.c = c
         self.archive = archive
-        self.rule = rule() if c.repetitions.adaptive else NeverSettled()
+        self.rule = (rule if c.repetitions.adaptive else FIXED)()
 
     def state(self, group: list[Cell]) -> tuple[dict[str, int], set[str]]:
         """Per cell of the group: runs made (finished, whatever their status), and the cells

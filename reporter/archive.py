@@ -147,7 +147,7 @@ def unpack_budget(compressed: int) -> int:
 def _extract_checked(tar: tarfile.TarFile, tarball: Path, into: Path, budget: int) -> None:
     total = 0
     for count, member in enumerate(tar, start=1):
-        tar.members = []  # type: ignore[attr-defined]  # a stream keeps every header otherwise
+        tar.members = []  # type: ignore[attr-defined]  # else it keeps every header it read
         name = PurePosixPath(member.name)
         if name.is_absolute() or ".." in name.parts or not name.parts:
             raise BenchError(f"{tarball}: member {member.name!r} would land outside the "
@@ -188,13 +188,12 @@ def load(path: Path, scratch: Path | None = None) -> Campaign:
     manifest = read_manifest(path, label=label)
     campaign = Campaign(path, manifest, label)
     try:
-        campaign.name.encode()
+        name_bytes = len(campaign.name.encode())
     except UnicodeEncodeError as exc:
         raise BenchError(f"{label!r}: the campaign's folder name is not UTF-8 text",
                          "rename the folder (the collector names it NAME-UTC)") from exc
-    if len(campaign.name.encode(errors="replace")) > MAX_NAME_BYTES:
-        raise BenchError(f"{label}: the campaign's folder name is "
-                         f"{len(campaign.name.encode(errors='replace'))} bytes long, over the "
-                         f"{MAX_NAME_BYTES} a site can name files after",
+    if name_bytes > MAX_NAME_BYTES:
+        raise BenchError(f"{label}: the campaign's folder name is {name_bytes} bytes long, "
+                         f"over the {MAX_NAME_BYTES} a site can name files after",
                          "rename the folder (the collector names it NAME-UTC, under 90 bytes)")
     return campaign

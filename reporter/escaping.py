@@ -148,5 +148,4 @@ def numeric(format_: Callable[..., str]) -> Callable[..., Md]:
 # The built-in filters that return Markup from a string with HTML escaping alone, replaced;
 # `safe`, `escape`/`e`, `format`, `urlize`, `xmlattr`, `forceescape` are refused by the
 # template test instead.
-FILTERS = {"join": join, "replace": replace, "code": code, "anchor": anchor, "text": md,
-           "url": url}
+FILTERS = {"join": join, "replace": replace, "code": code, "anchor": anchor, "url": url}

@@ -143,16 +143,18 @@ def swap_in(fresh: Path, final: Path) -> None:
     write_marker(fresh)  # before anything of the user's joins it
     if final.is_dir():
         entries = own_entries(final)
-        for entry in os.scandir(final):
-            if entry.name == MARKER or _ours(entry.name, entries):
-                continue
-            if os.path.lexists(fresh / entry.name):
-                raise UsageError(f"--out {final}: its {entry.name!r} was not written by "
+        theirs = [e.name for e in os.scandir(final)
+                  if e.name != MARKER and not _ours(e.name, entries)]
+        # Every name checked before one moves: the fresh folder is deleted on an error, and
+        # nothing of the user's may be in it then.
+        for name in theirs:
+            if os.path.lexists(fresh / name):
+                raise UsageError(f"--out {final}: its {name!r} was not written by "
                                  "dataplane-bench, and the new site has one of that name; the "
                                  "old site was left as it was",
-                                 f"move {final / entry.name} away, then build again")
-            os.replace(entry.path, fresh / entry.name)
-    if final.is_dir():
+                                 f"move {final / name} away, then build again")
+        for name in theirs:
+            os.replace(final / name, fresh / name)
         # Renamed over an empty folder of ours; an interruption here leaves it a site of
         # ours, which sweep_scratch recognises.
         old = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))

@@ -5,14 +5,12 @@ same statistics the report computes, the runs read back from the archive through
 parsers, so the collector and the report cannot disagree on a cell."""
 
 from collector.archive import Archive
-from collector.errors import BenchError
 from collector.records import RunRecord
 
 from .archive import Campaign
 from .convergence import METRIC
-from .parsers import ParseError
 from .stats import MIN_RUNS_FOR_CI, summarise
-from .tidy import run_figures
+from .tidy import RUN_DATA_ERRORS, run_figures
 
 
 def settled(target_ci_pct: float, values: list[float]) -> bool:
@@ -41,8 +39,7 @@ class CiTarget:
                 try:
                     typed = RunRecord.model_validate(rec)
                     value = run_figures(self._reader, typed).get(METRIC[typed.test])
-                except (ParseError, BenchError, LookupError, TypeError, ValueError,
-                        ArithmeticError, RecursionError):
+                except RUN_DATA_ERRORS:
                     value = None  # the report lists it under Problems; it counts as made
             self._figures[run_id] = value
         return self._figures[run_id]

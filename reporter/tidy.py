@@ -187,6 +187,10 @@ def _tcp(client: dict[str, int | None], server: dict[str, int | None],
             "tcp_rcv_collapsed": total(server["rcv_collapsed"])}
 
 
+# Whatever a malformed file makes a parser raise is that run's problem, never the report's
+# (the parsers raise ParseError for what they check; these are the rest).
+RUN_DATA_ERRORS = (ParseError, BenchError, LookupError, TypeError, ValueError, AttributeError,
+                   ArithmeticError, RecursionError)
 Outcome = tuple[str, dict[str, Any] | None, str]  # run id, figures or None, why not
 
 
@@ -198,10 +202,7 @@ def _chunk(campaign: Campaign, items: Ok) -> list[Outcome]:
     for run_id, rec in items:
         try:
             out.append((run_id, run_figures(campaign, rec), ""))
-        # Whatever a malformed file makes a parser raise is that run's problem, never the
-        # report's (the parsers raise ParseError for what they check; these are the rest).
-        except (ParseError, BenchError, LookupError, TypeError, ValueError, AttributeError,
-                ArithmeticError, RecursionError) as exc:
+        except RUN_DATA_ERRORS as exc:
             out.append((run_id, None, str(exc) or type(exc).__name__))
     return out
 

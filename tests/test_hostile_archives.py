@@ -408,3 +408,21 @@ def test_a_campaign_folder_name_a_site_cannot_hold_is_refused(hostile: dict[str,
     with pytest.raises(BenchError, match="folder name is"):
         command.report([str(folder)], tmp_path / "site", tmp_path)
     assert not (tmp_path / "site").exists()
+
+
+def test_a_user_file_named_like_a_new_page_stops_the_swap_and_is_kept(
+        hostile: dict[str, Path], tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    command.report([str(hostile["other"])], site, tmp_path)
+    # Notes made before and after the clashing file: a folder lists its entries in creation
+    # order or in its reverse (tmpfs), so some come before it either way.
+    notes = [f"note-{i:02d}.md" for i in range(20)]
+    for name in notes[:10]:
+        (site / name).write_text(name)
+    (site / "compare.html").write_text("mine too")  # the next build makes a compare.html
+    for name in notes[10:]:
+        (site / name).write_text(name)
+    with pytest.raises(UsageError, match=r"'compare\.html' was not written by dataplane-bench"):
+        command.report([str(hostile["other"]), str(hostile["archive"])], site, tmp_path)
+    assert [(site / n).read_text() for n in notes] == notes
+    assert (site / "compare.html").read_text() == "mine too"
