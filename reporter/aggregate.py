@@ -12,32 +12,11 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from . import metrics
 from .stats import MIN_RUNS_FOR_CI, NOISY_FRACTION, Summary, outlier_indices, ratio_arrays
 from .tidy import CELL_COLUMNS
 
-METRICS = {
-    "gbps": "throughput (Gb/s)",
-    "fairness": "fairness of the flows (Jain's index)",
-    "udp_mpps": "UDP datagrams received (millions per second)",
-    "udp_loss_pct": "UDP datagrams lost (%)",
-    "udp_gbps": "UDP goodput received (Gb/s)",
-    "cpu_per_mpps": "CPU per million datagrams per second (% of one CPU ÷ Mpps)",
-    "load_gbps": "bulk throughput while latency was measured (Gb/s)",
-    "lat_mean_us": "one-way latency, mean (µs)",
-    "lat_p50_us": "one-way latency, p50 (µs)",
-    "lat_p90_us": "one-way latency, p90 (µs)",
-    "lat_p99_us": "one-way latency, p99 (µs)",
-    "lat_p99_9_us": "one-way latency, p99.9 (µs)",
-    "rtt_mean_us": "round-trip time, mean (µs)",
-    "cpu_sender_pct": "sender CPU (% of one CPU)",
-    "cpu_receiver_pct": "receiver CPU (% of one CPU)",
-    "cpu_max_pct": "CPU, the higher side (% of one CPU)",
-    "cpu_sender_busiest_core_pct": "sender's busiest core (% of that CPU)",
-    "cpu_receiver_busiest_core_pct": "receiver's busiest core (% of that CPU)",
-    "cpu_sender_guest_pct": "sender CPU inside its VM (% of one guest CPU)",
-    "cpu_receiver_guest_pct": "receiver CPU inside its VM (% of one guest CPU)",
-    "cpu_per_gbps": "CPU per Gb/s (% of one CPU ÷ Gb/s)",
-}
+METRICS = {name: metrics.BY_NAME[name].meaning for name in metrics.PER_CELL}
 BASELINE = ("bare", "host-host")
 KEY = ["campaign", *CELL_COLUMNS]
 # What a configuration is compared with bare metal on: the same campaign, tool, test, size,

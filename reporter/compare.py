@@ -10,16 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import metrics
 from .campaigns import CampaignInfo
 from .stats import adjust_bh, ratio_arrays, welch_arrays
 
 ALPHA = 0.05
-# metric → (label, unit, +1 when more is better, -1 when less is)
-COMPARED: dict[str, tuple[str, str, int]] = {
-    "gbps": ("throughput", "Gb/s", +1),
-    "lat_mean_us": ("latency", "µs", -1),
-    "cpu_per_gbps": ("CPU per Gb/s", "%/Gb/s", -1),
-}
+COMPARED = {m.name: m for m in metrics.JUDGED}  # what the gate judges
 TOOL_VERSION_FACT = {"qperf": "version-qperf", "iperf3": "version-iperf3"}
 CELL = ["configuration", "direction", "tool", "test", "message_size", "socket_buffer", "mtu"]
 
@@ -137,4 +133,4 @@ def _verdict(metric: str, delta_pct: float, p_adjusted: float, why: str,
         return SAME
     if abs(delta_pct) < tolerance_pct:
         return WITHIN
-    return BETTER if delta_pct * COMPARED[metric][2] > 0 else WORSE
+    return BETTER if delta_pct * COMPARED[metric].better > 0 else WORSE

@@ -14,7 +14,7 @@ escaping alone are replaced (FILTERS); tests/test_escaping.py checks the templat
 other way out.
 
 Raw text shown whole (facts, a tool's stderr) goes in a fenced code block instead
-(site.code_block), where Markdown escapes the content itself."""
+(render.code_block), where Markdown escapes the content itself."""
 
 import hashlib
 import re
@@ -116,6 +116,15 @@ def replace(value: Any, old: str, new: str, count: int = -1) -> str:
     if isinstance(value, Md):
         return Md(str.replace(value, old, new, count))
     return str(value).replace(old, new, count)
+
+
+def shorten(value: Any, length: int, leeway: int = 5) -> str:
+    """At most about ``length`` characters, cut at a word with "..." (Jinja's `truncate`):
+    a table cell from an archive stays a table cell."""
+    whole = str(value)
+    if len(whole) <= length + leeway:
+        return whole
+    return whole[:length - 3].rsplit(" ", 1)[0] + "..."
 
 
 def plain_title(value: Any) -> str:

@@ -34,6 +34,17 @@ class KeyPoint:
     link_text: str
 
 
+Ratio = tuple[float, str, float]  # (ratio, path, the figure it is the ratio of)
+
+
+def lowest_and_highest(ratios: list[Ratio]) -> tuple[Ratio, Ratio] | None:
+    """The smallest and the largest ratio of a page's key point (ties broken by path)."""
+    if not ratios:
+        return None
+    ordered = sorted(ratios)
+    return ordered[0], ordered[-1]
+
+
 def _span(values: list[float], fmt: str = "ratio") -> str:
     show = numbers.ratio if fmt == "ratio" else numbers.num
     lo, hi = min(values), max(values)

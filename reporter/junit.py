@@ -22,7 +22,7 @@ def write(changes: list[Change], baseline: str, candidate: str, path: Path) -> N
                        failures=str(sum(c.verdict == WORSE for c in changes)),
                        skipped=str(sum(c.verdict in (TOO_FEW, NOT_COMPARABLE) for c in changes)))
     for c in changes:
-        label, unit, _ = COMPARED[c.metric]
+        label, unit = COMPARED[c.metric].compared, COMPARED[c.metric].unit
         case = ET.SubElement(suite, "testcase", classname=xml_text(f"{label}.{c.cell[0]}"),
                              name=xml_text(c.cell_id))
         said = xml_text(

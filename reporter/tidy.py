@@ -16,7 +16,7 @@ from collector import records
 from collector.errors import BenchError
 from collector.records import RunRecord
 
-from . import tidycache
+from . import metrics, tidycache
 from .archive import Campaign
 from .parsers import ParseError, csrc, iperf3, procstat, qperf, tcpstat
 
@@ -24,22 +24,10 @@ PARALLEL_FROM = 2000  # runs; below this, worker start-up costs more than it sav
 CELL_COLUMNS = ["configuration", "direction", "tool", "test", "message_size", "socket_buffer",
                 "mtu", "streams"]
 CELL_DEFAULTS = {"streams": 1}  # records made before the streams axis ran one flow
-TCP_COLUMNS = ["tcp_retrans_segs", "tcp_retrans_per_gb", "tcp_lost_retransmits",
-               "tcp_ofo_queued", "tcp_rcv_pruned", "tcp_rcv_collapsed"]
+TCP_COLUMNS = list(metrics.TCP)
 # data/runs.csv, in this order (docs/report.md says what each means); a figure a run did not
 # measure is empty.
-FIGURE_COLUMNS = ["gbps", "flow_gbps_min", "flow_gbps_max", "fairness", "udp_mpps",
-                  "udp_loss_pct", "udp_gbps", "cpu_per_mpps", "load_gbps", "lat_mean_us",
-                  "lat_p50_us", "lat_p90_us", "lat_p99_us", "lat_p99_9_us", "rtt_mean_us",
-                  "rtt_p50_us", "cpu_sender_pct",
-                  "cpu_receiver_pct", "cpu_sender_busiest_core_pct",
-                  "cpu_receiver_busiest_core_pct", "cpu_sender_guest_pct",
-                  "cpu_receiver_guest_pct", "cpu_max_pct", "cpu_per_gbps",
-                  *(f"cpu_{side}_{name}_pct" for side in ("sender", "receiver")
-                    for name in procstat.CLASSES),
-                  "iperf3_sender_cpu_pct", "iperf3_receiver_cpu_pct", "qperf_sender_cpu_pct",
-                  "qperf_receiver_cpu_pct", "iperf3_retransmits",
-                  "sndbuf_applied_bytes", "rcvbuf_applied_bytes", *TCP_COLUMNS]
+FIGURE_COLUMNS = metrics.RUN_FIGURES
 RUN_COLUMNS = ["campaign", "run_id", "repetition", "status", "reason", *CELL_COLUMNS,
                *FIGURE_COLUMNS]
 

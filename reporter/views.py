@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from . import numbers
+from .escaping import Md
 
 CONFIG_ORDER = ["bare", "veth-control", "container", "vm", "overlay", "overlay-ovs", "existing"]
 DIRECTION_ORDER = ["host-host", "container-container", "container-host", "host-container",
@@ -111,6 +112,14 @@ class Table:
     rows: list[list[str]]
     note: str = ""
     title: str = ""  # a caption above it, when a tab holds several tables
+    text: bool = False  # every column is text (left-aligned); else figures after the first
+
+    @property
+    def rule(self) -> Md:
+        """The Markdown row under the header, which sets each column's alignment."""
+        figures = "---" if self.text else "---:"
+        return Md("|" + "".join(" --- |" if i == 0 else f" {figures} |"
+                                for i in range(len(self.header))))
 
 
 def compact(cells: pd.DataFrame, unit: str, with_ratio: bool = True) -> Table:

@@ -54,7 +54,15 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"  # Debian's, never a 
 def study_pages() -> list[str]:
     """The pages a one-campaign lab report has: the study's questions, no page that only an
     added test (streams, UDP, under load) or a second campaign makes."""
-    from reporter import site
+    from reporter.pages import NAV
+    from reporter.pages.page import always
 
-    return [page for page, _ in site.PAGES
-            if page not in site.MULTI_ONLY and page not in site.MEASURED_ONLY]
+    return [page.slug for page in NAV if page.shown is always]
+
+
+def added_pages() -> list[str]:
+    """The pages a campaign adds when it measured what they are about."""
+    from reporter.pages import NAV
+    from reporter.pages.page import always, several_campaigns
+
+    return [page.slug for page in NAV if page.shown not in (always, several_campaigns)]

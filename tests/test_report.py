@@ -13,16 +13,16 @@ import pytest
 
 from collector.errors import BenchError
 from reporter import archive as reader
-from reporter import site
+from reporter import publish
 
-from .helpers import invoke, study_pages
+from .helpers import added_pages, invoke, study_pages
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 # The lab campaign measures the study's questions: no page that only an added test makes.
 PAGES = study_pages()
-ADDED = list(site.MEASURED_ONLY)
+ADDED = added_pages()
 
 
 def test_every_page_is_built_with_charts_and_data(site: Path) -> None:
@@ -147,6 +147,6 @@ def test_an_external_asset_fails_the_build(tmp_path: Path) -> None:
     docs.mkdir()
     (docs / "index.md").write_text('# x\n\n<script src="https://cdn.example.invalid/x.js">'
                                    "</script>\n")
-    config = site._mkdocs_yml(tmp_path, docs, "t", [{"x": "index.md"}])
+    config = publish.mkdocs_yml(tmp_path, docs, "t", [{"x": "index.md"}])
     with pytest.raises(BenchError, match=r"External file: https://cdn\.example\.invalid/x\.js"):
-        site.mkdocs_build(config, tmp_path / "out")
+        publish.mkdocs_build(config, tmp_path / "out")

@@ -11,10 +11,12 @@ import pandas as pd
 import pytest
 from altair.vegalite.v6.schema import load_schema
 
-from reporter import aggregate, archive, command, loaded, pages, site, streams, synthetic, udp
+from reporter import aggregate, archive, command, render, site, synthetic
 from reporter.campaigns import in_time_order
 from reporter.compare import compare_pair
 from reporter.numbers import num
+from reporter.pages import cpu, latency, loaded, streams, summary, throughput, udp
+from reporter.pages.model import Chart, Site
 from reporter.tidy import table
 from reporter.views import mtus
 
@@ -24,7 +26,7 @@ def _validator() -> jsonschema.Draft7Validator:
     return jsonschema.Draft7Validator(load_schema())  # its resolved references kept
 
 
-def _assert_valid_vega_lite(charts: list[pages.Chart]) -> None:
+def _assert_valid_vega_lite(charts: list[Chart]) -> None:
     validator = _validator()
     for chart in charts:
         errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
@@ -32,7 +34,7 @@ def _assert_valid_vega_lite(charts: list[pages.Chart]) -> None:
 
 
 @pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> dict[int, pages.Site]:
+def models(tmp_path_factory: pytest.TempPathFactory) -> dict[int, Site]:
     """The view models of one campaign and of two (read by the tests, never changed)."""
     tmp = tmp_path_factory.mktemp("models")
     campaigns = [archive.load(synthetic.generate(
@@ -41,39 +43,39 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[int, pages.Site]:
     return {count: _model(campaigns[:count]) for count in (1, 2)}
 
 
-def _model(campaigns: list[archive.Campaign]) -> pages.Site:
+def _model(campaigns: list[archive.Campaign]) -> Site:
     infos = in_time_order(campaigns)
     df = table(campaigns)
     cells = {m: aggregate.with_ratios(aggregate.cells(df, m)) for m in aggregate.METRICS}
     changes = [c for i in infos[1:] for c in compare_pair(cells, infos[0], i, 5.0)]
-    return pages.Site(infos, cells, changes, infos[0].name, 5.0)
+    return Site(infos, cells, changes, infos[0].name, 5.0)
 
 
 def test_several_flows_have_their_own_page_and_leave_the_studys_alone(
-        models: dict[int, pages.Site]) -> None:
+        models: dict[int, Site]) -> None:
     model = models[1]
     gbps = model.cells["gbps"]
     stream = gbps[gbps["test"] == "stream"]
     four = stream.assign(streams=4, **{c: stream[c] * 3 for c in ("mean", "ci_low", "ci_high")})
     fair = four.assign(metric="fairness", mean=0.9)
-    mixed = pages.Site(model.infos, {**model.cells, "gbps": pd.concat([gbps, four]),
+    mixed = Site(model.infos, {**model.cells, "gbps": pd.concat([gbps, four]),
                                      "fairness": fair}, model.changes, model.baseline, 5.0)
     assert streams.measured(mixed) and not streams.measured(model)
     # The study's pages of the mixed site are those of its one-flow cells, chart for chart.
-    for view in (pages.throughput, pages.cpu_per_gbps, pages.summary):
-        assert [c.spec for c in site._charts(view(mixed.one_flow()))] == [
-            c.spec for c in site._charts(view(model))], view.__name__
+    for view in (throughput.throughput, cpu.cpu_per_gbps, summary.summary):
+        assert [c.spec for c in render.charts_in(view(mixed.one_flow()))] == [
+            c.spec for c in render.charts_in(view(model))], view.__name__
     page = streams.page(mixed)
-    charts = site._charts(page)
-    assert len(charts) == len(page["tabs"]) * len(mtus(stream)) >= 2
+    charts = render.charts_in(page)
+    assert len(charts) == len(page.tabs) * len(mtus(stream)) >= 2
     _assert_valid_vega_lite(charts)
-    rows = [row for tab in page["tabs"] for table in tab.tables for row in table.rows]
+    rows = [row for tab in page.tabs for table in tab.tables for row in table.rows]
     assert rows and all(row[5].endswith("×") for row in rows)  # ratio to bare at the same N
     assert {row[4] for row in rows if row[2] == "4"} == {"3.00×"}  # ÷ one flow
-    assert "3.00–3.00× their single-flow throughput" in page["points"][0].text
+    assert "3.00–3.00× their single-flow throughput" in page.points[0].text
 
 
-def test_udp_has_its_own_page_with_valid_charts(models: dict[int, pages.Site]) -> None:
+def test_udp_has_its_own_page_with_valid_charts(models: dict[int, Site]) -> None:
     model = models[1]
     gbps = model.cells["gbps"]
     stream = gbps[(gbps["test"] == "stream") & (gbps["tool"] != "qperf")]
@@ -85,20 +87,20 @@ def test_udp_has_its_own_page_with_valid_charts(models: dict[int, pages.Site]) -
              "udp_loss_pct": as_udp.assign(metric="udp_loss_pct", mean=0.5),
              "udp_gbps": as_udp.assign(metric="udp_gbps"),
              "cpu_per_mpps": as_udp.assign(metric="cpu_per_mpps", mean=40.0)}
-    with_udp = pages.Site(model.infos, cells, model.changes, model.baseline, 5.0)
+    with_udp = Site(model.infos, cells, model.changes, model.baseline, 5.0)
     assert udp.measured(with_udp) and not udp.measured(model)
     page = udp.page(with_udp)
-    charts = site._charts(page)
-    assert len(charts) == len(page["tabs"]) * len(mtus(stream)) >= 2
+    charts = render.charts_in(page)
+    assert len(charts) == len(page.tabs) * len(mtus(stream)) >= 2
     _assert_valid_vega_lite(charts)
-    rows = [row for tab in page["tabs"] for table in tab.tables for row in table.rows]
+    rows = [row for tab in page.tabs for table in tab.tables for row in table.rows]
     assert rows and {row[4] for row in rows} == {f"{num(0.5)} %"}  # lost
     assert {row[6] for row in rows} == {num(40.0)}  # CPU per Mpps
-    assert "bare metal received" in page["points"][0].text
+    assert "bare metal received" in page.points[0].text
 
 
 def test_latency_under_load_has_its_own_page_beside_the_idle_figures(
-        models: dict[int, pages.Site]) -> None:
+        models: dict[int, Site]) -> None:
     model = models[1]
     cells = dict(model.cells)
     for metric in ("lat_p50_us", "lat_p99_us", "lat_p99_9_us"):
@@ -108,31 +110,28 @@ def test_latency_under_load_has_its_own_page_beside_the_idle_figures(
                            **{c: idle[c] * 3 for c in ("mean", "ci_low", "ci_high")})
         cells[metric] = pd.concat([cells[metric], busy])
     cells["load_gbps"] = busy.assign(metric="load_gbps", mean=7.5)
-    with_load = pages.Site(model.infos, cells, model.changes, model.baseline, 5.0)
+    with_load = Site(model.infos, cells, model.changes, model.baseline, 5.0)
     assert loaded.measured(with_load) and not loaded.measured(model)
     # The study's Latency page is the idle one, chart for chart.
-    assert [c.spec for c in site._charts(pages.latency(with_load.one_flow()))] == [
-        c.spec for c in site._charts(pages.latency(model))]
+    assert [c.spec for c in render.charts_in(latency.latency(with_load.one_flow()))] == [
+        c.spec for c in render.charts_in(latency.latency(model))]
     page = loaded.page(with_load)
-    charts = site._charts(page)
+    charts = render.charts_in(page)
     assert len(charts) == len(mtus(busy)) >= 1
     _assert_valid_vega_lite(charts)
-    rows = [row for tab in page["tabs"] for table in tab.tables for row in table.rows]
+    rows = [row for tab in page.tabs for table in tab.tables for row in table.rows]
     assert rows and {row[1] for row in rows} == {"4"} and {row[-1] for row in rows} == {num(7.5)}
-    idle, busy_p99 = rows[0][3].split(" → ")
-    assert float(busy_p99) == pytest.approx(3 * float(idle), rel=0.02)
-    assert "3.0–3.0× over idle" in page["points"][0].text
+    idle_p99, busy_p99 = rows[0][3].split(" → ")
+    assert float(busy_p99) == pytest.approx(3 * float(idle_p99), rel=0.02)
+    assert "3.0–3.0× over idle" in page.points[0].text
 
 
 @pytest.mark.parametrize("count", [1, 2])
-def test_every_chart_is_valid_vega_lite(models: dict[int, pages.Site], count: int) -> None:
+def test_every_chart_is_valid_vega_lite(models: dict[int, Site], count: int) -> None:
     model = models[count]
-    views = [pages.summary(model), pages.throughput(model), pages.cpu(model),
-             pages.cpu_per_gbps(model), pages.latency(model), pages.mtu(model),
-             pages.veth_control(model)]
-    if count > 1:
-        views += [pages.compare(model), pages.history(model)]
-    charts = site._charts(views)
+    made = dict(site.views(model, []))
+    assert ({"compare", "history"} <= {p.slug for p in made}) == (count > 1)
+    charts = render.charts_in(list(made.values()))
     assert len(charts) >= 20
     _assert_valid_vega_lite(charts)
 

@@ -11,7 +11,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from reporter import archive, pages, synthetic, tcphealth
+from reporter import archive, synthetic, tcphealth
+from reporter.pages import throughput
+from reporter.pages.model import Site
 from reporter.parsers import tcpstat
 from reporter.tidy import TCP_COLUMNS, table
 
@@ -114,10 +116,10 @@ def test_throughput_page_shows_tcp_health(pristine: Path) -> None:
     df = table(campaigns)
     cells = {m: aggregate.with_ratios(aggregate.cells(df, m)) for m in aggregate.METRICS}
     infos = in_time_order(campaigns)
-    model = pages.Site(infos, cells, [], infos[0].name, 5.0,
-                       tcp=tcphealth.runs(df, [campaign.name]))
-    view = pages.throughput(model)
-    titles = [t.title for s in view["sections"] for tab in s.tabs for t in tab.tables]
-    assert titles.count("TCP health") == len(view["sections"]) * 3  # every tool, every MTU
-    text = json.dumps([t.rows for s in view["sections"] for tab in s.tabs for t in tab.tables])
+    model = Site(infos, cells, [], infos[0].name, 5.0,
+                tcp=tcphealth.runs(df, [campaign.name]))
+    view = throughput.throughput(model)
+    titles = [t.title for s in view.sections for tab in s.tabs for t in tab.tables]
+    assert titles.count("TCP health") == len(view.sections) * 3  # every tool, every MTU
+    text = json.dumps([t.rows for s in view.sections for tab in s.tabs for t in tab.tables])
     assert re.search(r"\(iperf3 [\d,]+\)", text)

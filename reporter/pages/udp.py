@@ -3,14 +3,15 @@ small or path-sized datagrams as fast as it can — the per-packet cost of a vir
 which bulk TCP with its large segments hides — with the loss, and the CPU per million
 datagrams per second. Shown when a campaign ran the `udp` test."""
 
-from typing import Any
-
 import pandas as pd
 
-from . import charts, numbers
-from .findings import KeyPoint
-from .pages import Chart, Site, Tab
-from .views import Lookup, Table, mtus, ordered_tools, path_order, where
+from .. import charts, numbers
+from ..findings import KeyPoint
+from ..views import Lookup, Table, mtus, ordered_tools, path_order, where
+from .layout import tabs_per_tool
+from .model import Chart, Site
+from .page import Page, Reads, from_site
+from .streams import PointsView
 
 UDP_TOOLS = ["csrc", "iperf3"]
 
@@ -19,23 +20,16 @@ def measured(site: Site) -> bool:
     return not site.metric("udp_mpps").empty
 
 
-def page(site: Site) -> dict[str, Any]:
-    mpps = site.metric("udp_mpps")
-    tabs: list[Tab] = []
-    for tool in ordered_tools(mpps, UDP_TOOLS):
-        tab = Tab(tool)
-        for mtu in mtus(where(mpps, tool=tool)):
-            at = where(mpps, tool=tool, mtu=mtu)
-            tab.charts.append(Chart(charts.path_bars(
-                at, f"UDP datagrams received, {tool}, MTU {mtu}", "million datagrams/s",
-                column="size_label", order=path_order(at["path"])),
-                "Datagrams per second the receiver counted over its window (95 % CI "
-                "whiskers), per datagram size"))
-            tab.tables.append(_table(site, at, tool, mtu))
-        tabs.append(tab)
-    latest = site.infos[-1].name if site.infos else ""
-    point = key_point(site, latest)
-    return {"tabs": tabs, "points": [point] if point else []}
+def page(site: Site) -> PointsView:
+    def build(at: pd.DataFrame, tool: str, mtu: int) -> tuple[Chart, Table]:
+        return Chart(charts.path_bars(
+            at, f"UDP datagrams received, {tool}, MTU {mtu}", "million datagrams/s",
+            column="size_label", order=path_order(at["path"])),
+            "Datagrams per second the receiver counted over its window (95 % CI "
+            "whiskers), per datagram size"), _table(site, at, tool, mtu)
+    point = key_point(site, site.latest)
+    return PointsView(tabs_per_tool(site.metric("udp_mpps"), UDP_TOOLS, build),
+                      [point] if point else [])
 
 
 def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
@@ -85,3 +79,7 @@ def key_point(site: Site, campaign: str) -> KeyPoint | None:
         low, high = others["ratio_to_bare"].min(), others["ratio_to_bare"].max()
         text += f"; the other paths {low:.2f}–{high:.2f}× that"
     return KeyPoint(text + ".", "udp.md#udp-packet-rate", "UDP packet rate")
+
+
+PAGE = Page("udp", "UDP packet rate", from_site(page), Reads.FIGURES_EVERY_TEST,
+            measured, key_point)

@@ -2,14 +2,16 @@
 against one flow and against bare metal at the same N; how evenly the flows shared it; what
 it cost in CPU per Gb/s. Shown when a campaign measured more than one flow."""
 
-from typing import Any
+from dataclasses import dataclass
 
 import pandas as pd
 
-from . import charts, numbers
-from .findings import KeyPoint
-from .pages import Chart, Site, Tab
-from .views import Lookup, Table, mtus, ordered_tools, path_order, where
+from .. import charts, numbers
+from ..findings import KeyPoint, Ratio, lowest_and_highest
+from ..views import Lookup, Table, mtus, ordered_tools, path_order, where
+from .layout import tabs_per_tool
+from .model import Chart, Site, Tab
+from .page import Page, Reads, View, from_site
 
 STREAM_TOOLS = ["csrc", "iperf3"]  # qperf has no parallel streams
 
@@ -29,20 +31,22 @@ def _several(gbps: pd.DataFrame) -> pd.DataFrame:
     return gbps[(counts > 1) & (gbps["socket_buffer"] == "auto")]
 
 
-def page(site: Site) -> dict[str, Any]:
-    gbps = _several(site.metric("gbps"))
-    tabs: list[Tab] = []
-    for tool in ordered_tools(gbps, STREAM_TOOLS):
-        tab = Tab(tool)
-        for mtu in mtus(where(gbps, tool=tool)):
-            at = where(gbps, tool=tool, mtu=mtu)
-            tab.charts.append(Chart(charts.streams_lines(
-                at, f"Aggregate throughput by number of flows, {tool}, MTU {mtu}"),
-                "Each path's summed goodput at 1 to N flows (95 % CI whiskers); a line that "
-                "keeps rising was not limited by one flow"))
-            tab.tables.append(_table(site, at, tool, mtu))
-        tabs.append(tab)
-    return {"tabs": tabs, "points": [p for i in site.infos if (p := key_point(site, i.name))]}
+@dataclass
+class PointsView(View):
+    """A page a campaign adds: a tab per tool, and its key points said again on top."""
+
+    tabs: list[Tab]
+    points: list[KeyPoint]
+
+
+def page(site: Site) -> PointsView:
+    def build(at: pd.DataFrame, tool: str, mtu: int) -> tuple[Chart, Table]:
+        return Chart(charts.streams_lines(
+            at, f"Aggregate throughput by number of flows, {tool}, MTU {mtu}"),
+            "Each path's summed goodput at 1 to N flows (95 % CI whiskers); a line that "
+            "keeps rising was not limited by one flow"), _table(site, at, tool, mtu)
+    return PointsView(tabs_per_tool(_several(site.metric("gbps")), STREAM_TOOLS, build),
+                      [p for i in site.infos if (p := key_point(site, i.name))])
 
 
 def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
@@ -85,17 +89,21 @@ def key_point(site: Site, campaign: str) -> KeyPoint | None:
     size = int(at["message_size"].max())
     at = where(at, message_size=size)
     most = int(at["streams"].max())
-    gains = []
+    gains: list[Ratio] = []
     for path, cells in at.groupby("path"):
         one, many = where(cells, streams=1), where(cells, streams=most)
         if not one.empty and not many.empty and one["mean"].iloc[0]:
             gains.append((float(many["mean"].iloc[0] / one["mean"].iloc[0]), str(path),
                           float(many["mean"].iloc[0])))
-    if not gains:
+    ends = lowest_and_highest(gains)
+    if ends is None:
         return None
-    gains.sort()
-    low, high = gains[0], gains[-1]
+    low, high = ends
     return KeyPoint(
         f"With {most} flows ({tool}, {numbers.size(size)}), the paths reached "
         f"{low[0]:.2f}–{high[0]:.2f}× their single-flow throughput (most: {high[1]}, "
         f"{numbers.num(high[2])} Gb/s).", "streams.md#parallel-streams", "Parallel streams")
+
+
+PAGE = Page("streams", "Parallel streams", from_site(page), Reads.FIGURES_EVERY_TEST,
+            measured, key_point)

@@ -7,12 +7,16 @@ from typing import Any
 
 import pandas as pd
 
-from . import charts, numbers
-from .findings import KeyPoint
-from .pages import Chart, Site, Tab
-from .views import Lookup, Table, mtus, path_order, where
+from .. import charts, numbers
+from ..findings import KeyPoint, Ratio, lowest_and_highest
+from ..views import Lookup, Table, mtus, path_order, where
+from .layout import tabs_per_tool
+from .model import Chart, Site
+from .page import Page, Reads, from_site
+from .streams import PointsView
 
 PERCENTILES = (("lat_p50_us", "p50"), ("lat_p99_us", "p99"), ("lat_p99_9_us", "p99.9"))
+LOADED_TOOLS = ["csrc"]  # the only tool that runs rr-load
 SAME_PATH = ("campaign", "configuration", "direction", "tool", "mtu")
 
 
@@ -41,23 +45,19 @@ def _pairs(site: Site, loaded: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def page(site: Site) -> dict[str, Any]:
-    p99 = where(site.metric("lat_p99_us"), test="rr-load")
-    tab = Tab("csrc")
-    for mtu in mtus(p99):
-        at = where(p99, mtu=mtu)
-        tab.charts.append(Chart(charts.idle_and_loaded(
-            _pairs(site, at), f"p99 one-way latency idle and under load, csrc, MTU {mtu}",
+def page(site: Site) -> PointsView:
+    def build(at: pd.DataFrame, tool: str, mtu: int) -> tuple[Chart, Table]:
+        return Chart(charts.idle_and_loaded(
+            _pairs(site, at), f"p99 one-way latency idle and under load, {tool}, MTU {mtu}",
             "p99 one-way latency (µs)", path_order(at["path"])),
             "Each path's p99 latency alone (grey) and while bulk flows ran on the same path; "
-            "95 % CI whiskers"))
-        tab.tables.append(_table(site, at, mtu))
-    latest = site.infos[-1].name if site.infos else ""
-    point = key_point(site, latest)
-    return {"tabs": [tab] if tab.charts else [], "points": [point] if point else []}
+            "95 % CI whiskers"), _table(site, at, tool, mtu)
+    point = key_point(site, site.latest)
+    return PointsView(tabs_per_tool(where(site.metric("lat_p99_us"), test="rr-load"),
+                                    LOADED_TOOLS, build), [point] if point else [])
 
 
-def _table(site: Site, at: pd.DataFrame, mtu: int) -> Table:
+def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
     several = at["campaign"].nunique() > 1
     order = path_order(at["path"])
     keys = (*SAME_PATH, "test", "streams")
@@ -80,7 +80,7 @@ def _table(site: Site, at: pd.DataFrame, mtu: int) -> Table:
                      numbers.num(bulk) if bulk is not None else "—"])
     header = [*(["campaign"] if several else []), "path", "bulk flows",
               *(f"{name} idle → loaded (µs)" for _, name in PERCENTILES), "bulk Gb/s"]
-    return Table(header, rows, title=f"csrc, MTU {mtu}",
+    return Table(header, rows, title=f"{tool}, MTU {mtu}",
                  note="One-way latency (RTT ÷ 2) of the 1-byte ping-pong, means over the runs "
                       "of each percentile: idle from the rr test, loaded from rr-load; bulk "
                       "Gb/s: the flows' summed goodput meanwhile.")
@@ -94,18 +94,22 @@ def key_point(site: Site, campaign: str) -> KeyPoint | None:
         return None
     at = where(p99, mtu=mtus(p99)[0])
     at = where(at, streams=int(at["streams"].max()))
-    growth = []
+    growth: list[Ratio] = []
     idle_p99 = _idle(site, "lat_p99_us")
     for _, r in at.iterrows():
         idle = idle_p99.mean_at(**_same_path(r))
         if idle:
             growth.append((float(r["mean"]) / idle, str(r["path"]), float(r["mean"])))
-    if not growth:
+    ends = lowest_and_highest(growth)
+    if ends is None:
         return None
-    growth.sort()
-    worst = growth[-1]
+    least, worst = ends
     flows = int(at["streams"].iloc[0])
     return KeyPoint(
         f"Under {flows} bulk flow{'s' if flows > 1 else ''}, p99 one-way latency grew "
-        f"{growth[0][0]:.1f}–{worst[0]:.1f}× over idle (most: {worst[1]}, "
+        f"{least[0]:.1f}–{worst[0]:.1f}× over idle (most: {worst[1]}, "
         f"{numbers.num(worst[2])} µs).", "loaded.md#latency-under-load", "Latency under load")
+
+
+PAGE = Page("loaded", "Latency under load", from_site(page), Reads.FIGURES_EVERY_TEST,
+            measured, key_point)

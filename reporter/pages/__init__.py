@@ -1,0 +1,42 @@
+"""The site's pages: one module per page (or per family of pages), each ending in its
+registration (reporter/pages/page.py), and NAV, the order the site lists them in. A new page
+is a module here, a template templates/SLUG.md.j2 and a line in NAV."""
+
+from . import (
+    compare,
+    cpu,
+    history,
+    latency,
+    loaded,
+    mtu,
+    reference,
+    statistics,
+    streams,
+    summary,
+    throughput,
+    tools,
+    udp,
+    veth_control,
+)
+from .page import Page
+
+NAV: list[Page] = [
+    summary.PAGE,
+    throughput.PAGE,
+    cpu.PAGE,
+    cpu.PER_GBPS,
+    latency.PAGE,
+    mtu.PAGE,
+    veth_control.PAGE,
+    tools.PAGE,
+    streams.PAGE,
+    udp.PAGE,
+    loaded.PAGE,
+    compare.PAGE,
+    history.PAGE,
+    statistics.PAGE,
+    reference.ENVIRONMENT,
+    reference.METHODOLOGY,
+    reference.RUNS,
+    reference.PROBLEMS,
+]

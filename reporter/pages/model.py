@@ -1,0 +1,97 @@
+"""What the pages are made from (Site: the campaigns' cells and run tables) and what they are
+made of (Chart, Tab, Section): the parts every page view holds."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..campaigns import CampaignInfo
+from ..compare import Change
+from ..views import Table
+
+
+@dataclass
+class Chart:
+    spec: dict[str, Any]
+    caption: str
+    name: str = ""  # given by the site when it draws the SVG
+
+
+@dataclass
+class Tab:
+    title: str
+    charts: list[Chart] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Section:
+    """A heading with an anchor and its tabs (one per tool)."""
+
+    heading: str
+    anchor: str
+    tabs: list[Tab] = field(default_factory=list)
+
+
+STUDY_TESTS = ("stream", "rr")
+
+
+@dataclass
+class Site:
+    """Everything the pages are made from."""
+
+    infos: list[CampaignInfo]
+    cells: dict[str, pd.DataFrame]
+    changes: list[Change]
+    baseline: str
+    tolerance_pct: float
+    # CPU time by class per stream cell and side (aggregate.cpu_classes), newest campaigns'
+    classes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    buffers: pd.DataFrame = field(default_factory=pd.DataFrame)  # aggregate.applied_buffers
+    qperf_cpu: pd.DataFrame = field(default_factory=pd.DataFrame)  # agreement.qperf_cpu
+    tcp: pd.DataFrame = field(default_factory=pd.DataFrame)  # tcphealth.runs
+
+    @property
+    def several(self) -> bool:
+        return len(self.infos) > 1
+
+    @property
+    def latest(self) -> str:
+        return self.infos[-1].name if self.infos else ""
+
+    def metric(self, name: str) -> pd.DataFrame:
+        return self.cells.get(name, pd.DataFrame())
+
+    def one_flow(self) -> "Site":
+        """The study's pages: its tests (stream, rr) at one TCP flow; several flows, UDP and
+        latency under load have pages of their own."""
+        def single(frame: pd.DataFrame) -> pd.DataFrame:
+            if "streams" in frame:
+                frame = frame[frame["streams"] == 1]
+            return frame[frame["test"].isin(STUDY_TESTS)] if "test" in frame else frame
+
+        return Site(self.infos, {m: single(df) for m, df in self.cells.items()}, self.changes,
+                    self.baseline, self.tolerance_pct, single(self.classes),
+                    single(self.buffers), single(self.qperf_cpu), single(self.tcp))
+
+    def newest(self, count: int) -> "Site":
+        """The same site restricted to its newest ``count`` campaigns."""
+        if len(self.infos) <= count:
+            return self
+        keep = self.infos[-count:]
+        names = {i.name for i in keep}
+        cells = {m: df[df["campaign"].isin(names)] if not df.empty else df
+                 for m, df in self.cells.items()}
+        classes, buffers, qperf_cpu, tcp = (
+            frame[frame["campaign"].isin(names)] if not frame.empty else frame
+            for frame in (self.classes, self.buffers, self.qperf_cpu, self.tcp))
+        return Site(keep, cells, [c for c in self.changes if c.candidate in names],
+                    self.baseline, self.tolerance_pct, classes, buffers, qperf_cpu, tcp)
+
+    def emulated(self) -> bool:
+        return any(i.emulated_vms for i in self.infos)
+
+    def shared_kernel(self) -> bool:
+        return any("share one kernel" in w for i in self.infos for w in i.warnings)

@@ -1,0 +1,43 @@
+"""The reference pages: Environment (each host's facts), Methodology, Runs (every run, a
+table the browser filters) and Problems (the runs the report is made without)."""
+
+from dataclasses import dataclass
+
+from .. import facts
+from ..escaping import code, shorten
+from ..views import Table
+from .page import Context, Page, View, no_view
+
+FACT_CHARS, RUN_ID_CHARS, REASON_CHARS = 160, 200, 300
+
+
+@dataclass
+class EnvironmentView(View):
+    key_facts: list[str]
+    facts: dict[str, Table]  # per campaign: a row per key fact, a column per host
+
+
+@dataclass
+class ProblemsView(View):
+    unusable: Table  # a row per run the report is made without
+
+
+def environment(ctx: Context) -> EnvironmentView:
+    tables = {i.name: Table(["fact", *i.hosts], [
+        [key, *(shorten(i.first_facts(host).get(key, "–"), FACT_CHARS) for host in i.hosts)]
+        for key in facts.KEY_FACTS], text=True) for i in ctx.site.infos}
+    return EnvironmentView(list(facts.KEY_FACTS), tables)
+
+
+def problems(ctx: Context) -> ProblemsView:
+    several = ctx.site.several
+    return ProblemsView(Table(
+        [*(["campaign"] if several else []), "run", "what happened"],
+        [[*([p["campaign"]] if several else []), code(shorten(p["run_id"], RUN_ID_CHARS)),
+          shorten(p["reason"], REASON_CHARS)] for p in ctx.problems], text=True))
+
+
+ENVIRONMENT = Page("environment", "Environment", environment)
+METHODOLOGY = Page("methodology", "Methodology", no_view)
+RUNS = Page("runs", "Runs", no_view)
+PROBLEMS = Page("problems", "Problems", problems)
