@@ -1,0 +1,10 @@
+"""Altair charts, one function per figure, each returning a Vega-Lite spec (a dict): the
+study's figures (study.py) and those a campaign adds (campaign.py), on one palette and one
+set of sizes (base.py)."""
+
+from .base import Spec
+from .campaign import agreement, forest, history, idle_and_loaded, streams_lines
+from .study import cpu_classes, latency, mtu_ratio, path_bars, sides
+
+__all__ = ["Spec", "agreement", "cpu_classes", "forest", "history", "idle_and_loaded",
+           "latency", "mtu_ratio", "path_bars", "sides", "streams_lines"]
