@@ -5,16 +5,19 @@ library it drives: the statistics and charting stack (scipy, pandas, altair) loa
 tasks that use it, not for `--help`, `lab.*` or a dry run.
 """
 
+import inspect
 import os
 import shlex
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.exceptions import Exit
-from invoke.tasks import task
+from invoke.tasks import Task, task
 from rich.table import Table
 
 from collector import benchdoc
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from collector.adaptive import StoppingRule
 
 RELIABILITY_MD = benchdoc.BENCHMARKS_MD.with_name("reliability.md")
+REPO = Path(__file__).resolve().parent
 
 PYTHON = sys.executable
 
@@ -213,88 +217,130 @@ def archive_pack(c: Context, path: str, out: str = "") -> None:
     say(f"packed: {archive_lib.pack(Path(path), Path(out) if out else None)}")
 
 
-@task(help={"lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"]})
-@user_errors
-def bench_collect(c: Context, lab_id: str = "dpb", state_root: str = "") -> None:
-    """Benchmark: default lab campaign wall time ÷ measuring time; writes docs/benchmarks.md."""
-    from collector import bench as bench_lib
-    spec = _spec(lab_id, state_root=state_root or None)
-    result = bench_lib.collect_overhead(spec)
-    benchdoc.write_section("bench.collect", bench_lib.collect_section(result))
-    say(f"wall {result['wall_s']:.1f} s ÷ measuring {result['measuring_s']:.1f} s = "
-        f"{result['ratio']:.3f} (target ≤ 1.10); written to {benchdoc.BENCHMARKS_MD}")
+# --- Benchmarks: bench.NAME measures, writes its section of a docs page, says the figures --
+
+Measured = tuple[str, list[str]]  # (the section's Markdown, lines to say)
 
 
-@task(help={"lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"]})
-@user_errors
-def bench_adaptive(c: Context, lab_id: str = "dpb", state_root: str = "") -> None:
-    """Benchmark: fixed 10 repetitions vs adaptive (3-10, ±5 %) on the lab; docs/benchmarks.md."""
-    from collector import bench_adaptive as bench_adaptive_lib
-    spec = _spec(lab_id, state_root=state_root or None)
+def _lab_options(**more: tuple[Any, str]) -> dict[str, tuple[Any, str]]:
+    return {**more, "lab_id": ("dpb", LAB_HELP["lab-id"]),
+            "state_root": ("", LAB_HELP["state-root"])}
+
+
+def _measure_collect(lab_id: str, state_root: str) -> Measured:
+    from collector import bench as lib
+    result = lib.collect_overhead(_spec(lab_id, state_root=state_root or None))
+    return lib.collect_section(result), [
+        f"wall {result['wall_s']:.1f} s ÷ measuring {result['measuring_s']:.1f} s = "
+        f"{result['ratio']:.3f} (target ≤ 1.10)"]
+
+
+def _measure_adaptive(lab_id: str, state_root: str) -> Measured:
+    from collector import bench_adaptive as lib
     from reporter.convergence import judge_archive
-    result = bench_adaptive_lib.run(spec, judge_archive, _report_stopping_rule)
-    benchdoc.write_section("bench.adaptive", bench_adaptive_lib.section(result))
+    result = lib.run(_spec(lab_id, state_root=state_root or None), judge_archive,
+                     _report_stopping_rule)
     fixed, adaptive = result["fixed"], result["adaptive"]
-    say(f"runs: adaptive {adaptive['runs']} vs fixed {fixed['runs']} "
+    return lib.section(result), [
+        f"runs: adaptive {adaptive['runs']} vs fixed {fixed['runs']} "
         f"({adaptive['runs'] / fixed['runs']:.2f}); cells within target: adaptive "
-        f"{adaptive['reached']}, fixed {fixed['reached']} of {fixed['cells']}; written to "
-        f"{benchdoc.BENCHMARKS_MD}")
+        f"{adaptive['reached']}, fixed {fixed['reached']} of {fixed['cells']}"]
 
 
-@task(help={"times": "boots per guest (default 5)", "lab-id": LAB_HELP["lab-id"],
-            "state-root": LAB_HELP["state-root"]})
-@user_errors
-def bench_vm_boot(c: Context, times: int = 5, lab_id: str = "dpb", state_root: str = "") -> None:
-    """Benchmark: lab VM boot to SSH (reboots the lab's guests); writes docs/benchmarks.md."""
-    from collector import bench as bench_lib
-    spec = _spec(lab_id, state_root=state_root or None, vms=True)
-    result = bench_lib.vm_boot(spec, times)
-    benchdoc.write_section("bench.vm-boot", bench_lib.vm_boot_section(result, times))
-    boots = sorted(result["boot_to_ssh_s"])
-    say(f"lab VM boot to SSH: median {boots[len(boots) // 2]:.2f} s over {len(boots)} boots; "
-        f"written to {benchdoc.BENCHMARKS_MD}")
-
-
-@task(help={"pairs": "alternating pairs per comparison (default 7)",
-            "duration": "seconds per run (default 2)",
-            "lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"]})
-@user_errors
-def bench_tools(c: Context, pairs: int = 7, duration: int = 2, lab_id: str = "dpb",
-                state_root: str = "") -> None:
-    """Benchmark: csrc programs vs qperf and sockperf; writes docs/benchmarks.md."""
+def _measure_tools(pairs: int, duration: int, lab_id: str, state_root: str) -> Measured:
     from collector import archive as archive_lib
-    from collector import bench_tools as bench_tools_lib
-    spec = _spec(lab_id, state_root=state_root or None)
+    from collector import bench_tools as lib
     from reporter.parsers.figures import bench_figures
-    results = bench_tools_lib.run(spec, bench_figures(), pairs, duration)
-    bench_tools_lib.write(results, benchdoc.BENCHMARKS_MD, benchdoc.machine(),
-                          archive_lib.utc_now()[:16] + "Z", pairs, duration)
-    for name, median, q1, q3, verdict in bench_tools_lib.summary(results):
-        say(f"{name}: median {median:.3f} (IQR {q1:.3f}-{q3:.3f}) {verdict}")
+    results = lib.run(_spec(lab_id, state_root=state_root or None), bench_figures(), pairs,
+                      duration)
+    return lib.section(results, benchdoc.machine(), archive_lib.utc_now()[:16] + "Z", pairs,
+                       duration), [
+        f"{name}: median {median:.3f} (IQR {q1:.3f}-{q3:.3f}) {verdict}"
+        for name, median, q1, q3, verdict in lib.summary(results)]
 
 
-@task(help={})
-@user_errors
-def bench_report(c: Context) -> None:
-    """Benchmark: report build ÷ parsing at 1,000, 10,000 and 60,000 runs; docs/benchmarks.md."""
-    from reporter import bench as report_bench
-    results = report_bench.run()
-    report_bench.write(results, benchdoc.BENCHMARKS_MD)
-    for r in results:
-        say(f"{r.runs:>6} runs in {r.campaigns} campaign(s): parse {r.parse_s:.1f} s, build "
-            f"{r.build_s:.1f} s (÷ {r.ratio:.2f}), peak {r.peak_mib:,.0f} MiB"
-            + (f", rebuild after one more campaign {r.rebuild_s:.1f} s" if r.rebuild_s else ""))
+def _measure_report() -> Measured:
+    from reporter import bench as lib
+    results = lib.run()
+    return lib.section(results), [
+        f"{r.runs:>6} runs in {r.campaigns} campaign(s): parse {r.parse_s:.1f} s, build "
+        f"{r.build_s:.1f} s (÷ {r.ratio:.2f}), peak {r.peak_mib:,.0f} MiB"
+        + (f", rebuild after one more campaign {r.rebuild_s:.1f} s" if r.rebuild_s else "")
+        for r in results]
 
 
-@task(help={"times": "how many runs of the tier (default 3; the median is the figure)"})
-@user_errors
-def bench_fast_tier(c: Context, times: int = 3) -> None:
-    """Benchmark: wall time of `pytest -m "not lab"` (target ≤ 60 s); docs/benchmarks.md."""
-    from collector import bench_fast_tier as fast_tier
-    result = fast_tier.run(times)
-    benchdoc.write_section("bench.fast-tier", fast_tier.section(result))
-    say(f"{result.passed} tests; median {result.median_s:.1f} s over {times} runs "
-        f"(target ≤ {fast_tier.TARGET_S:.0f} s); written to {benchdoc.BENCHMARKS_MD}")
+def _measure_fast_tier(times: int) -> Measured:
+    from collector import bench_fast_tier as lib
+    result = lib.run(times)
+    return lib.section(result), [
+        f"{result.passed} tests; median {result.median_s:.1f} s over {times} runs "
+        f"(target ≤ {lib.TARGET_S:.0f} s)"]
+
+
+def _measure_vm_boot(times: int, lab_id: str, state_root: str) -> Measured:
+    from collector import bench as lib
+    result = lib.vm_boot(_spec(lab_id, state_root=state_root or None, vms=True), times)
+    boots = sorted(result["boot_to_ssh_s"])
+    return lib.vm_boot_section(result, times), [
+        f"lab VM boot to SSH: median {boots[len(boots) // 2]:.2f} s over {len(boots)} boots"]
+
+
+def _measure_hostile() -> Measured:
+    from reporter import bench_hostile as lib
+    results = lib.run()
+    return lib.section(results, benchdoc.machine()), [
+        f"{r.case}: {r.seconds:.2f} s, {r.peak_mib:,.0f} MiB, exit {r.exit_code}: {r.said}"
+        for r in results]
+
+
+@dataclass(frozen=True)
+class Bench:
+    name: str  # the task is bench.NAME; its section in ``doc`` is <!-- bench.NAME -->
+    summary: str  # `invoke --list`'s line
+    measure: Callable[..., Measured]
+    options: dict[str, tuple[Any, str]] = field(default_factory=dict)  # name → (default, help)
+    doc: Path = benchdoc.BENCHMARKS_MD
+
+
+BENCHES = [
+    Bench("collect", "default lab campaign wall time ÷ measuring time", _measure_collect,
+          _lab_options()),
+    Bench("adaptive", "fixed 10 repetitions vs adaptive (3-10, ±5 %) on the lab",
+          _measure_adaptive, _lab_options()),
+    Bench("tools", "csrc programs vs qperf and sockperf", _measure_tools, _lab_options(
+        pairs=(7, "alternating pairs per comparison (default 7)"),
+        duration=(2, "seconds per run (default 2)"))),
+    Bench("report", "report build ÷ parsing at 1,000, 10,000 and 60,000 runs",
+          _measure_report),
+    Bench("fast-tier", 'wall time of `pytest -m "not lab"` (target ≤ 60 s)',
+          _measure_fast_tier, {"times": (3, "how many runs of the tier (default 3; the "
+                                            "median is the figure)")}),
+    Bench("vm-boot", "lab VM boot to SSH (reboots the lab's guests)", _measure_vm_boot,
+          _lab_options(times=(5, "boots per guest (default 5)"))),
+    Bench("hostile", "what the bounds on untrusted input cost (time, peak memory)",
+          _measure_hostile, doc=RELIABILITY_MD),
+]
+
+
+def _bench_task(bench: Bench) -> Task:  # type: ignore[type-arg]
+    def body(c: Context, **options: Any) -> None:
+        section, said = bench.measure(**options)
+        benchdoc.write_section(f"bench.{bench.name}", section, bench.doc)
+        for line in said:
+            say(line)
+        say(f"written to {bench.doc}")
+
+    # Invoke reads a task's options from its signature.
+    body.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+         *(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default,
+                             annotation=type(default))
+           for name, (default, _) in bench.options.items())])
+    body.__name__ = f"bench_{bench.name.replace('-', '_')}"
+    doc = bench.doc.relative_to(REPO) if bench.doc.is_relative_to(REPO) else bench.doc
+    body.__doc__ = f"Benchmark: {bench.summary}; writes {doc}."
+    helps = {name.replace("_", "-"): text for name, (_, text) in bench.options.items()}
+    return task(help=helps)(user_errors(body))  # type: ignore[no-any-return]
 
 
 @task(help={"k": "only tests matching this pytest -k expression",
@@ -341,18 +387,6 @@ def fuzz_site(c: Context, manifests: int = 1000, seed: int = 7) -> None:
         raise Exit(code=1)
 
 
-@task(help={})
-@user_errors
-def bench_hostile(c: Context) -> None:
-    """Benchmark: what the bounds on untrusted input cost (time, peak memory); reliability.md."""
-    from reporter import bench_hostile as bench_hostile_lib
-    results = bench_hostile_lib.run()
-    benchdoc.write_section("bench.hostile", bench_hostile_lib.section(results, benchdoc.machine()),
-                           RELIABILITY_MD)
-    for r in results:
-        say(f"{r.case}: {r.seconds:.2f} s, {r.peak_mib:,.0f} MiB, exit {r.exit_code}: {r.said}")
-
-
 lab = Collection("lab")
 lab.add_task(lab_up, "up")
 lab.add_task(lab_down, "down")
@@ -362,13 +396,8 @@ archive = Collection("archive")
 archive.add_task(archive_pack, "pack")
 
 bench = Collection("bench")
-bench.add_task(bench_collect, "collect")
-bench.add_task(bench_adaptive, "adaptive")
-bench.add_task(bench_tools, "tools")
-bench.add_task(bench_report, "report")
-bench.add_task(bench_fast_tier, "fast-tier")
-bench.add_task(bench_vm_boot, "vm-boot")
-bench.add_task(bench_hostile, "hostile")
+for definition in BENCHES:
+    bench.add_task(_bench_task(definition), definition.name)
 
 fuzz = Collection("fuzz")
 fuzz.add_task(fuzz_site, "site")

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from . import __version__, strictjson
 from .errors import BenchError
-from .records import Manifest, manifest_problem, validated
+from .records import Manifest, RunRecord, manifest_problem, validated
 
 # 2: campaign.repetitions may be the adaptive mapping; a run may have tcp-*.txt; every record
 # is a records.RunRecord. A reader refuses versions above its own and migrates older ones.
@@ -172,9 +172,11 @@ class Archive:
         self.manifest["plan"] += [r for r in run_ids if r not in planned]
         self.save()
 
-    def record(self, run_id: str, record: dict[str, Any]) -> None:
-        """Store a run's record, checked against records.RunRecord first."""
-        self.manifest["runs"][run_id] = validated(record)
+    def record(self, run_id: str, record: RunRecord | dict[str, Any]) -> None:
+        """Store a run's record (a dict is checked against records.RunRecord first)."""
+        self.manifest["runs"][run_id] = (
+            record.model_dump(mode="json", exclude_unset=True)
+            if isinstance(record, RunRecord) else validated(record))
         self.save()
 
     def set_state(self, state: str, reason: str = "") -> None:

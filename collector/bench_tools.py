@@ -11,16 +11,15 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 from . import lab
-from .benchdoc import write_section
 from .connection import Connection
 from .csrc_build import ship_and_build
 from .endpoint import Endpoint
 from .errors import BenchError
 from .hosts import load_hosts
 from .plan import Cell
+from .ports import BENCH_BASE, Ports
 from .remote import Remote
 from .runner import start_server, stop_server, wait_listening
 from .tools import TOOLS, Invocation, ToolContext
@@ -66,7 +65,7 @@ class Bench:
         self.server = Endpoint("host", Connection(b, "host", f"{WORKDIR}/{b.host.name}"),
                                b.host.data_address)
         self.duration_s = duration_s
-        self.port = 19600
+        self.ports = Ports(BENCH_BASE)
 
     def build(self) -> None:
         built = []
@@ -77,10 +76,9 @@ class Bench:
         self.client, self.server = built
 
     def invocation(self, tool: str, test: str, size: int, flows: int = 1) -> Invocation:
-        self.port += 2
         cell = Cell("bare", "host-host", tool, test, size, "auto", 1500, flows)
         return TOOLS[tool](cell, self.client, self.server,
-                           ToolContext(self.duration_s, WARMUP_S, self.port))
+                           ToolContext(self.duration_s, WARMUP_S, self.ports.next()))
 
     def measure(self, inv: Invocation) -> tuple[str, str]:
         """(client's output, server's output) of one run."""
@@ -126,11 +124,11 @@ class Bench:
         return self.figures.qperf_latency_ns(out)
 
     def sockperf_latency(self, size: int) -> float:
-        self.port += 2
-        p, address = str(self.port), self.server.address
+        port = self.ports.next()
+        p, address = str(port), self.server.address
         inv = Invocation(["sockperf", "sr", "--tcp", "-i", address, "-p", p],
                          ["sockperf", "pp", "--tcp", "-i", address, "-p", p,
-                          "-t", str(self.duration_s), "-m", str(size)], self.port, 0)
+                          "-t", str(self.duration_s), "-m", str(size)], port, 0)
         out, _ = self.measure(inv)
         return 1000 * _number(r"percentile 50\.000 =\s*(\S+)", out)  # µs, half round trip
 
@@ -220,8 +218,3 @@ def section(results: dict[str, list[Pair]], machine: str, when: str, pairs: int,
         values = ", ".join(f"({p.ours / scale:.3g}, {p.theirs / scale:.3g})" for p in pairs_)
         lines.append(f"- {name} [{unit}]: {values}")
     return "\n".join(lines) + "\n"
-
-
-def write(results: dict[str, list[Pair]], path: Path, machine: str, when: str, pairs: int,
-          duration_s: int) -> None:
-    write_section("bench.tools", section(results, machine, when, pairs, duration_s), path)

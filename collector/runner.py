@@ -5,13 +5,15 @@ import contextlib
 import secrets
 import shlex
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import cpu, tcp_counters
 from .archive import Archive, utc_now
 from .endpoint import Endpoint
 from .errors import BenchError
+from .plan import Run
+from .records import Commands, EndpointRecord, ExitCodes, RunRecord
 from .remote import Remote, Result
 from .tools import Invocation
 
@@ -36,13 +38,29 @@ class RunContext:
 @dataclass(frozen=True)
 class Job:
     """One run to make: the tool's command lines between two endpoints, and what its record
-    says before it starts (the cell, the endpoints, the topology)."""
+    says before it starts (the run, the endpoints, the build's facts)."""
 
-    run_id: str
+    run: Run
     invocation: Invocation
     client: Endpoint
     server: Endpoint
-    record: dict[str, Any]
+    duration_s: int
+    topology: dict[str, str]
+
+    @property
+    def run_id(self) -> str:
+        return self.run.run_id
+
+    def record(self, **outcome: Any) -> RunRecord:
+        """The run's record: what the job says, and ``outcome`` (status, times, files…)."""
+        kernels = {*self.client.cpu_kernels, *self.server.cpu_kernels}
+        return RunRecord(
+            run_id=self.run_id, cell_id=self.run.cell.cell_id, **asdict(self.run.cell),
+            repetition=self.run.repetition,
+            client=EndpointRecord.model_validate(self.client.to_json()),
+            server=EndpointRecord.model_validate(self.server.to_json()),
+            duration_s=self.duration_s, warmup_s=self.invocation.window_offset_s,
+            cpu_hosts=sorted(k.name for k in kernels), topology=self.topology, **outcome)
 
 
 def start_server(remote: Remote, workdir: str, ep: Endpoint, argv: list[str]) -> int:
@@ -108,17 +126,17 @@ def _reason(res: Result) -> str:
     return (text.splitlines()[0][:300] if text else f"exit code {res.exit_code}")
 
 
-def execute(ctx: RunContext, job: Job) -> dict[str, Any]:
-    """Run one measurement and archive it; return the run's record."""
+def execute(ctx: RunContext, job: Job) -> RunRecord:
+    """Run one measurement and archive its outputs; return the run's record."""
     inv, client, server = job.invocation, job.client, job.server
     run_dir = ctx.archive.run_dir(job.run_id)
     rel = run_dir.relative_to(ctx.archive.root).as_posix()
     srv = server.runs_on
-    record: dict[str, Any] = {**job.record, "status": "running", "start_utc": utc_now(),
-                              "path_mtus": ctx.path_mtus, "files": {}}
+    start_utc = utc_now()
+    files: dict[str, str] = {}
     client_argv = ["timeout", "-k", "2", str(ctx.timeout_s), *client.wrap(inv.client)]
-    record["commands"] = {"server": shlex.join(server.wrap(inv.server)),
-                          "client": shlex.join(client_argv)}
+    commands = Commands(server=shlex.join(server.wrap(inv.server)),
+                        client=shlex.join(client_argv))
 
     pid = start_server(srv.remote, srv.workdir, server, inv.server)
     client_res: Result | None = None
@@ -126,7 +144,7 @@ def execute(ctx: RunContext, job: Job) -> dict[str, Any]:
         problem = wait_listening(srv.remote, server, inv.listen_port, pid, inv.listen_protocol,
                                  inv.more_ports)
         if problem is None:
-            client_res = _measure(ctx, job, client_argv, f"{rel}/", record["files"])
+            client_res = _measure(ctx, job, client_argv, f"{rel}/", files)
     except BaseException:
         # Interrupted, a host lost, the archive's disk full: the server must not outlive us.
         with contextlib.suppress(BenchError):
@@ -134,26 +152,31 @@ def execute(ctx: RunContext, job: Job) -> dict[str, Any]:
         raise
     srv_out, srv_err = stop_server(srv.remote, srv.workdir, pid,
                                    SERVER_EXIT_WAIT_S if inv.server_exits else 0.0)
-    for name, text in (("server.stdout", srv_out), ("server.stderr", srv_err)):
-        ctx.archive.write(f"{rel}/{name}", text)
-        record["files"][name.replace(".", "_")] = f"{rel}/{name}"
-    record["end_utc"] = utc_now()
+    _keep(ctx.archive, rel, files, (("server.stdout", srv_out), ("server.stderr", srv_err)))
+    end_utc = utc_now()
+    known = {"start_utc": start_utc, "end_utc": end_utc, "path_mtus": ctx.path_mtus,
+             "files": files, "commands": commands}
     if client_res is None:
-        record.update(status="failed", reason=problem or "server did not start",
-                      exit_codes={"client": None})
-        return record
-    for name, text in (("client.stdout", client_res.stdout), ("client.stderr",
-                                                               client_res.stderr)):
-        ctx.archive.write(f"{rel}/{name}", text)
-        record["files"][name.replace(".", "_")] = f"{rel}/{name}"
-    record["exit_codes"] = {"client": client_res.exit_code}
+        return job.record(status="failed", reason=problem or "server did not start",
+                          exit_codes=ExitCodes(client=None), **known)
+    _keep(ctx.archive, rel, files, (("client.stdout", client_res.stdout),
+                                    ("client.stderr", client_res.stderr)))
     if client_res.ok:
-        record.update(status="ok", reason="")
+        status, reason = "ok", ""
     elif client_res.timed_out or client_res.exit_code in TIMEOUT_EXIT_CODES:
-        record.update(status="timeout", reason=_reason(client_res))
+        status, reason = "timeout", _reason(client_res)
     else:
-        record.update(status="failed", reason=_reason(client_res))
-    return record
+        status, reason = "failed", _reason(client_res)
+    return job.record(status=status, reason=reason,
+                      exit_codes=ExitCodes(client=client_res.exit_code), **known)
+
+
+def _keep(archive: Archive, rel: str, files: dict[str, str],
+          outputs: tuple[tuple[str, str], ...]) -> None:
+    """Archive each output under the run's folder and list it in ``files``."""
+    for name, text in outputs:
+        archive.write(f"{rel}/{name}", text)
+        files[name.replace(".", "_")] = f"{rel}/{name}"
 
 
 def _measure(ctx: RunContext, job: Job, client_argv: list[str], prefix: str,

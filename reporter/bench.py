@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collector.archive import utc_now
-from collector.benchdoc import machine, write_section
+from collector.benchdoc import machine
 
 from . import archive, mkdocs_runner, site, svg, synthetic
 from .tidy import table
@@ -138,7 +138,3 @@ unchanged campaigns' raw files and data moved over from the previous site (repor
 every chart new (the newest campaign is on all of them) and drawn while the build goes on:
 **{history.rebuild_s:.1f} s**.
 """
-
-
-def write(results: list[Result], path: Path) -> None:
-    write_section("bench.report", section(results), path)

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from collector.collect import campaign_tag
 from collector.lab import LabSpec
+from collector.preparation import campaign_tag
 
 from .helpers import invoke
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from collector.collect import REMOTE_WORKDIR
 from collector.exit import ExitStatus
 from collector.hosts import Host
 from collector.lab import LabSpec
+from collector.preparation import REMOTE_WORKDIR
 from reporter import facts
 from reporter.archive import load
 

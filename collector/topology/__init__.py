@@ -1,7 +1,7 @@
 """The configurations the collector builds on the hosts, one module each."""
 
 from .bare import Bare
-from .base import Pair, Topology
+from .base import Pair, Side, Topology
 from .container import Container
 from .existing import Existing
 from .overlay import Overlay
@@ -19,4 +19,4 @@ TOPOLOGIES: dict[str, type[Topology]] = {
     "overlay-ovs": OverlayOvs,
 }
 
-__all__ = ["TOPOLOGIES", "Pair", "Topology"]
+__all__ = ["TOPOLOGIES", "Pair", "Side", "Topology"]

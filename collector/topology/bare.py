@@ -8,4 +8,4 @@ class Bare(Topology):
     name = "bare"
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
-        return self.pair.host(0), self.pair.host(1)
+        return self.pair.a.endpoint, self.pair.b.endpoint

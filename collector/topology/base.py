@@ -18,63 +18,112 @@ VERIFY_TRIES = 3
 
 
 @dataclass(frozen=True)
-class Pair:
-    """The two hosts of a campaign, connected, with what the collector learned about them."""
+class Side:
+    """One end of the pair: a host and its data interface, and what the campaign measures
+    there — its VM with the guest's connection and data interface, its existing endpoint."""
 
-    hosts: tuple[Connection, Connection]
-    data_ifs: tuple[str, str]
-    # Namespace names are global to a kernel (and both lab hosts share one): a campaign's own
-    # tag keeps two campaigns on one machine apart, and stays the same when it is resumed.
-    tag: str = "0000"
-    # The VMs on host 0 and host 1 (when the campaign measures the vm configuration), their
-    # guests' connections, and the interface that holds each one's data address.
-    vms: tuple[Vm, ...] = ()
-    guests: tuple[Connection, ...] = ()
-    guest_ifs: tuple[str, ...] = ()
-    # The endpoints of the existing configuration on host 0 and host 1, as found there.
-    existing: tuple[FoundEndpoint, ...] = ()
+    index: int  # 0 for side a, 1 for side b: names the side's namespaces and addresses
+    host: Connection
+    data_if: str
+    vm: Vm | None = None
+    guest: Connection | None = None
+    guest_if: str = ""
+    existing: FoundEndpoint | None = None
 
     @property
-    def remotes(self) -> tuple[Remote, Remote]:
-        return self.hosts[0].remote, self.hosts[1].remote
+    def remote(self) -> Remote:
+        return self.host.remote
 
     @property
-    def connections(self) -> tuple[Connection, ...]:
-        return self.hosts + self.guests
+    def data_address(self) -> str:
+        return self.remote.host.data_address
 
     @property
-    def interfaces(self) -> tuple[tuple[Connection, str], ...]:
-        """Every connection with its data interface: the hosts', then the guests'."""
-        return tuple(zip(self.connections, self.data_ifs + self.guest_ifs, strict=True))
+    def endpoint(self) -> Endpoint:
+        """The host itself as an endpoint."""
+        return Endpoint("host", self.host, self.data_address)
 
-    def with_bindirs(self, bindirs: Sequence[str]) -> "Pair":
-        """The same pair, each connection knowing where csrc was built on it."""
-        built = [conn.with_bindir(b) for conn, b in zip(self.connections, bindirs, strict=True)]
-        return replace(self, hosts=(built[0], built[1]), guests=tuple(built[2:]))
-
-    def host(self, i: int) -> Endpoint:
-        return Endpoint("host", self.hosts[i], self.hosts[i].remote.host.data_address)
-
-    def data_address(self, i: int) -> str:
-        return self.remotes[i].host.data_address
-
-    def apply(self, i: int, script: Script, what: str) -> None:
-        """Run commands on host i in one SSH round trip; stop at the first that fails."""
+    def apply(self, script: Script, what: str) -> None:
+        """Run commands on the host in one SSH round trip; stop at the first that fails."""
         line = " && ".join(shlex.join(argv) for argv in script)
-        res = self.remotes[i].run(["sh", "-c", line], timeout=60)
+        res = self.remote.run(["sh", "-c", line], timeout=60)
         if not res.ok:
-            raise BenchError(f"{self.remotes[i].host.describe()}: {what} failed: "
+            raise BenchError(f"{self.remote.host.describe()}: {what} failed: "
                              f"{(res.stderr or res.stdout).strip()}",
                              "the configuration is torn down; the archive can be resumed")
 
-    def apply_tolerant(self, i: int, script: Script) -> None:
-        """Run commands on host i, ignoring failures (teardown of what may not exist), and a
-        lost host too: the other host is still cleaned, and every build starts with a
+    def apply_tolerant(self, script: Script) -> None:
+        """Run commands on the host, ignoring failures (teardown of what may not exist), and
+        a lost host too: the other host is still cleaned, and every build starts with a
         teardown, so a host that comes back is cleaned then."""
         if script:
             line = "; ".join(shlex.join(argv) + " 2>/dev/null" for argv in script) + "; true"
             with contextlib.suppress(BenchError):
-                self.remotes[i].run(["sh", "-c", line], timeout=60)
+                self.remote.run(["sh", "-c", line], timeout=60)
+
+    def vm_on(self) -> Vm:
+        if self.vm is None:
+            raise BenchError(f"{self.remote.host.describe()}: no VM measured on this host")
+        return self.vm
+
+    def guest_on(self) -> Connection:
+        if self.guest is None:
+            raise BenchError(f"{self.remote.host.describe()}: no VM guest connected")
+        return self.guest
+
+    def found(self) -> FoundEndpoint:
+        if self.existing is None:
+            raise BenchError(f"{self.remote.host.describe()}: no existing endpoint found")
+        return self.existing
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The two sides of a campaign, connected, with what the collector learned about them."""
+
+    a: Side
+    b: Side
+    # Namespace names are global to a kernel (and both lab hosts share one): a campaign's own
+    # tag keeps two campaigns on one machine apart, and stays the same when it is resumed.
+    tag: str = "0000"
+
+    @property
+    def sides(self) -> tuple[Side, Side]:
+        return self.a, self.b
+
+    def peer(self, side: Side) -> Side:
+        return self.b if side.index == self.a.index else self.a
+
+    @property
+    def remotes(self) -> tuple[Remote, Remote]:
+        return self.a.remote, self.b.remote
+
+    @property
+    def connections(self) -> tuple[Connection, ...]:
+        """The hosts', then the guests'."""
+        return (self.a.host, self.b.host,
+                *(s.guest for s in self.sides if s.guest is not None))
+
+    @property
+    def interfaces(self) -> tuple[tuple[Connection, str], ...]:
+        """Every connection with its data interface: the hosts', then the guests'."""
+        return ((self.a.host, self.a.data_if), (self.b.host, self.b.data_if),
+                *((s.guest, s.guest_if) for s in self.sides if s.guest is not None))
+
+    @property
+    def existing(self) -> tuple[FoundEndpoint, ...]:
+        return tuple(s.existing for s in self.sides if s.existing is not None)
+
+    def with_bindirs(self, bindirs: Sequence[str]) -> "Pair":
+        """The same pair, each connection knowing where csrc was built on it (``bindirs`` in
+        the order of ``connections``)."""
+        built = iter(bindirs)
+        hosts = [s.host.with_bindir(next(built)) for s in self.sides]
+        guests = [s.guest.with_bindir(next(built)) if s.guest is not None else None
+                  for s in self.sides]
+        a, b = (replace(s, host=h, guest=g) for s, h, g in zip(self.sides, hosts, guests,
+                                                                strict=True))
+        return replace(self, a=a, b=b)
 
 
 class Topology:
@@ -101,7 +150,7 @@ class Topology:
 
     def path_interfaces(self) -> list[tuple[Connection, Namespace | None, str]]:
         """(connection, netns, device) of every interface on the path, for MTU read-back."""
-        return [(self.pair.hosts[i], None, self.pair.data_ifs[i]) for i in (0, 1)]
+        return [(side.host, None, side.data_if) for side in self.pair.sides]
 
     def verify(self, directions: Sequence[str]) -> None:
         """Every client endpoint reaches its server's address (and back, with

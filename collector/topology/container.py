@@ -8,6 +8,7 @@ host end gets a fixed MAC address and the container a permanent neighbour entry 
 with that MAC: nothing depends on the host's routes."""
 
 from ..endpoint import Endpoint
+from .base import Side
 from .netns import NamespacePerHost, forwarding_on
 
 GATEWAY = "169.254.1.1"
@@ -25,10 +26,10 @@ class Container(NamespacePerHost):
 
     def build(self, mtu: int) -> None:
         self.teardown()
-        for i in (0, 1):
-            ns, peer = self._ns(i), 1 - i
-            addr = container_address(i)
-            self.pair.apply(i, [
+        for side in self.pair.sides:
+            ns, peer = self._ns(side), self.pair.peer(side)
+            addr = container_address(side.index)
+            side.apply([
                 *ns.create(mtu, host_mac=HOST_MAC),
                 ["sysctl", "-qw", f"net.ipv4.conf.{ns.host_dev}.proxy_arp=1"],
                 ["sysctl", "-qw", f"net.ipv4.neigh.{ns.host_dev}.proxy_delay=0"],
@@ -41,24 +42,25 @@ class Container(NamespacePerHost):
                 ["ip", "-n", ns.netns, "route", "add", "default", "via", GATEWAY,
                  "dev", ns.inner_dev],
                 *forwarding_on(),
-                ["ip", "route", "replace", f"{container_address(peer)}/32",
-                 "via", self.pair.data_address(peer), "dev", self.pair.data_ifs[i]],
+                ["ip", "route", "replace", f"{container_address(peer.index)}/32",
+                 "via", peer.data_address, "dev", side.data_if],
             ], f"building the {self.name} configuration")
 
     def teardown(self) -> None:
-        for i in (0, 1):
-            self.pair.apply_tolerant(i, [
-                ["ip", "route", "del", f"{container_address(1 - i)}/32"],
-                ["ip", "route", "del", f"{container_address(i)}/32"],
-                *self._ns(i).delete()])
+        for side in self.pair.sides:
+            side.apply_tolerant([
+                ["ip", "route", "del", f"{container_address(self.pair.peer(side).index)}/32"],
+                ["ip", "route", "del", f"{container_address(side.index)}/32"],
+                *self._ns(side).delete()])
 
-    def _container(self, i: int) -> Endpoint:
-        return Endpoint("container", self.pair.hosts[i], container_address(i),
-                        self._ns(i).netns)
+    def _container(self, side: Side) -> Endpoint:
+        return Endpoint("container", side.host, container_address(side.index),
+                        self._ns(side).netns)
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
+        a, b = self.pair.sides
         return {
-            "container-container": (self._container(0), self._container(1)),
-            "container-host": (self._container(0), self.pair.host(1)),
-            "host-container": (self.pair.host(0), self._container(1)),
+            "container-container": (self._container(a), self._container(b)),
+            "container-host": (self._container(a), b.endpoint),
+            "host-container": (a.endpoint, self._container(b)),
         }[direction]

@@ -15,12 +15,13 @@ from ..errors import BenchError, UsageError
 from ..existing import FoundEndpoint, NamedEndpoint
 from ..namespace import Namespace
 from ..records import ENDPOINT_DETAIL, NAMESPACE_DETAIL
-from .base import Topology
+from .base import Side, Topology
 
 REQUIRED_TOOLS = ["nsenter", "readlink"]
 ROLE = "existing"
-DIRECTIONS = {"existing-existing": (0, 1), "existing-host": (0, None),
-              "host-existing": (None, 1)}
+# direction → (the client is the existing endpoint, the server is)
+DIRECTIONS = {"existing-existing": (True, True), "existing-host": (True, False),
+              "host-existing": (False, True)}
 
 
 def find(conn: Connection, named: NamedEndpoint, where: str) -> FoundEndpoint:
@@ -125,42 +126,44 @@ class Existing(Topology):
 
     def build(self, mtu: int) -> None:
         """Nothing to build: check each endpoint is still the namespace found at the start."""
-        for i, found in enumerate(self.pair.existing):
-            ns = found.named.namespace
-            res = self.pair.remotes[i].run(ns.enter(["readlink", "/proc/self/ns/net"]),
-                                           timeout=30)
+        for side in self.pair.sides:
+            found = side.found()
+            res = side.remote.run(found.named.namespace.enter(["readlink", "/proc/self/ns/net"]),
+                                  timeout=30)
             if not res.ok or res.stdout.strip() != found.namespace_id:
-                raise BenchError(f"{self.pair.remotes[i].host.describe()}: endpoints: "
+                raise BenchError(f"{side.remote.host.describe()}: endpoints: "
                                  f"{found.named.described} is no longer the namespace found "
                                  f"at the start ({found.namespace_id}); was the container "
                                  "restarted?",
                                  "name it again and collect into a new archive: the runs "
                                  "made so far measured the old one")
 
-    def _existing(self, i: int) -> Endpoint:
-        named = self.pair.existing[i].named
-        return Endpoint(ROLE, self.pair.hosts[i], named.address, netns=named.netns,
-                        pid=named.pid)
+    @staticmethod
+    def _existing(side: Side) -> Endpoint:
+        named = side.found().named
+        return Endpoint(ROLE, side.host, named.address, netns=named.netns, pid=named.pid)
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
         client, server = DIRECTIONS[direction]
-        return (self._existing(0) if client == 0 else self.pair.host(0),
-                self._existing(1) if server == 1 else self.pair.host(1))
+        a, b = self.pair.sides
+        return (self._existing(a) if client else a.endpoint,
+                self._existing(b) if server else b.endpoint)
 
     def details(self) -> dict[str, str]:
         out = {}
-        for i, found in enumerate(self.pair.existing):
-            host = self.pair.hosts[i].name
-            out[f"{ENDPOINT_DETAIL}{host}"] = found.description
-            out[f"{NAMESPACE_DETAIL}{host}"] = found.namespace_id
+        for side in self.pair.sides:
+            found = side.found()
+            out[f"{ENDPOINT_DETAIL}{side.host.name}"] = found.description
+            out[f"{NAMESPACE_DETAIL}{side.host.name}"] = found.namespace_id
         return out
 
     def path_interfaces(self) -> list[tuple[Connection, Namespace | None, str]]:
         paths = super().path_interfaces()
-        for i, found in enumerate(self.pair.existing):
+        for side in self.pair.sides:
+            found = side.found()
             if found.host_peer:
-                paths.append((self.pair.hosts[i], None, found.host_peer))
-            paths.append((self.pair.hosts[i], found.named.namespace, found.device))
+                paths.append((side.host, None, found.host_peer))
+            paths.append((side.host, found.named.namespace, found.device))
         return paths
 
 

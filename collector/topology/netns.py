@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..connection import Connection
 from ..namespace import Namespace
-from .base import Script, Topology
+from .base import Script, Side, Topology
 
 PREFIX = "dpb"
 
@@ -52,11 +52,11 @@ class NamespacePerHost(Topology):
 
     ns_kind = ""
 
-    def _ns(self, i: int) -> VethNamespace:
-        return VethNamespace(i, self.ns_kind, self.pair.tag)
+    def _ns(self, side: Side) -> VethNamespace:
+        return VethNamespace(side.index, self.ns_kind, self.pair.tag)
 
     def path_interfaces(self) -> list[tuple[Connection, Namespace | None, str]]:
         return [*super().path_interfaces(),
-                *((self.pair.hosts[i], None, self._ns(i).host_dev) for i in (0, 1)),
-                *((self.pair.hosts[i], Namespace(self._ns(i).netns), self._ns(i).inner_dev)
-                  for i in (0, 1))]
+                *((s.host, None, self._ns(s).host_dev) for s in self.pair.sides),
+                *((s.host, Namespace(self._ns(s).netns), self._ns(s).inner_dev)
+                  for s in self.pair.sides)]

@@ -25,33 +25,34 @@ class Overlay(NamespacePerHost):
     def build(self, mtu: int) -> None:
         self.teardown()
         inner = str(mtu - VXLAN_OVERHEAD)
-        for i in (0, 1):
-            ns = self._ns(i)
-            self.pair.apply(i, [
+        for side in self.pair.sides:
+            ns = self._ns(side)
+            side.apply([
                 ["ip", "link", "add", BRIDGE, "type", "bridge"],
                 ["ip", "link", "set", BRIDGE, "mtu", inner, "up"],
                 ["ip", "link", "add", VXLAN, "type", "vxlan", "id", VNI,
-                 "local", self.pair.data_address(i), "remote", self.pair.data_address(1 - i),
-                 "dstport", "4789", "dev", self.pair.data_ifs[i]],
+                 "local", side.data_address, "remote", self.pair.peer(side).data_address,
+                 "dstport", "4789", "dev", side.data_if],
                 ["ip", "link", "set", VXLAN, "mtu", inner, "master", BRIDGE, "up"],
                 *ns.create(int(inner)),
                 ["ip", "link", "set", ns.host_dev, "master", BRIDGE],
-                ["ip", "-n", ns.netns, "addr", "add", f"{member_address(i)}/24",
+                ["ip", "-n", ns.netns, "addr", "add", f"{member_address(side.index)}/24",
                  "dev", ns.inner_dev],
             ], f"building the {self.name} configuration")
 
     def teardown(self) -> None:
-        for i in (0, 1):
-            self.pair.apply_tolerant(i, [*self._ns(i).delete(), ["ip", "link", "del", VXLAN],
-                                         ["ip", "link", "del", BRIDGE]])
+        for side in self.pair.sides:
+            side.apply_tolerant([*self._ns(side).delete(), ["ip", "link", "del", VXLAN],
+                                 ["ip", "link", "del", BRIDGE]])
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
-        a, b = (Endpoint("overlay member", self.pair.hosts[i],
-                         member_address(i), self._ns(i).netns) for i in (0, 1))
+        a, b = (Endpoint("overlay member", s.host, member_address(s.index), self._ns(s).netns)
+                for s in self.pair.sides)
         return a, b
 
     def path_interfaces(self) -> list[tuple[Connection, Namespace | None, str]]:
-        wire = [(self.pair.hosts[i], None, self.pair.data_ifs[i]) for i in (0, 1)]
-        return [*wire, *((self.pair.hosts[i], None, VXLAN) for i in (0, 1)),
-                *((self.pair.hosts[i], Namespace(self._ns(i).netns), self._ns(i).inner_dev)
-                  for i in (0, 1))]
+        sides = self.pair.sides
+        wire = [(s.host, None, s.data_if) for s in sides]
+        return [*wire, *((s.host, None, VXLAN) for s in sides),
+                *((s.host, Namespace(self._ns(s).netns), self._ns(s).inner_dev)
+                  for s in sides)]

@@ -19,7 +19,7 @@ from ..endpoint import Endpoint
 from ..errors import BenchError
 from ..namespace import Namespace
 from ..remote import Remote
-from .base import Script
+from .base import Script, Side
 from .netns import PREFIX, NamespacePerHost
 
 VXLAN_OVERHEAD = 50
@@ -97,11 +97,11 @@ class OverlayOvs(NamespacePerHost):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.datapath = "netdev"
 
-    def _run_dir(self, i: int) -> str:
-        return run_dir(self.pair.tag, i)
+    def _run_dir(self, side: Side) -> str:
+        return run_dir(self.pair.tag, side.index)
 
-    def _choose_datapath(self, i: int) -> str:
-        remote = self.pair.remotes[i]
+    def _choose_datapath(self, side: Side) -> str:
+        remote = side.remote
         if remote.run(["sh", "-c", "pidof ovs-vswitchd"]).ok:
             raise BenchError(f"{remote.host.describe()}: an Open vSwitch is already running",
                              "overlay-ovs runs a private OVS of its own; leave it out of the "
@@ -113,19 +113,19 @@ class OverlayOvs(NamespacePerHost):
     def build(self, mtu: int) -> None:
         self.teardown()
         inner = mtu - VXLAN_OVERHEAD
-        for i in (0, 1):
-            host = self.pair.remotes[i].host
+        for side in self.pair.sides:
+            host = side.remote.host
             if host.ssh_host == host.data_address:
                 raise BenchError(f"{host.describe()}: overlay-ovs moves the data address onto an "
                                  "OVS bridge; it must not be the SSH address")
-        datapaths = {self._choose_datapath(i) for i in (0, 1)}
+        datapaths = {self._choose_datapath(side) for side in self.pair.sides}
         self.datapath = "system" if datapaths == {"system"} else "netdev"
-        for i in (0, 1):
-            self._build_host(i, inner)
+        for side in self.pair.sides:
+            self._build_host(side, inner)
 
-    def _underlay(self, i: int) -> Script:
+    def _underlay(self, side: Side) -> Script:
         """netdev only: the data NIC into an OVS bridge that takes over its address and routes."""
-        remote, dev = self.pair.remotes[i], self.pair.data_ifs[i]
+        remote, dev = side.remote, side.data_if
         addrs = json.loads(remote.check(["ip", "-j", "addr", "show", "dev", dev]))
         prefix = next(a["prefixlen"] for a in addrs[0]["addr_info"]
                       if a.get("local") == remote.host.data_address)
@@ -133,54 +133,54 @@ class OverlayOvs(NamespacePerHost):
                   if r.get("protocol") != "kernel"]
         address = f"{remote.host.data_address}/{prefix}"
         state = json.dumps({"data_if": dev, "address": address, "routes": routes})
-        r = self._run_dir(i)
+        r = self._run_dir(side)
         remote.check(["sh", "-c", f"mkdir -p {r} && printf '%s' "
                       f"{shlex.quote(state)} > {r}/restore.json"])
         return [
-            _vsctl(self._run_dir(i), "add-br", UNDERLAY_BR, "--", "set", "bridge", UNDERLAY_BR,
+            _vsctl(r, "add-br", UNDERLAY_BR, "--", "set", "bridge", UNDERLAY_BR,
                    "datapath_type=netdev"),
-            _vsctl(self._run_dir(i), "add-port", UNDERLAY_BR, dev),
+            _vsctl(r, "add-port", UNDERLAY_BR, dev),
             ["ip", "addr", "del", address, "dev", dev],
             ["ip", "addr", "add", address, "dev", UNDERLAY_BR],
             ["ip", "link", "set", UNDERLAY_BR, "up"],
-            *(["ip", "route", "replace", r["dst"],
-               *(["via", r["gateway"]] if r.get("gateway") else []), "dev", UNDERLAY_BR]
-              for r in routes),
+            *(["ip", "route", "replace", route["dst"],
+               *(["via", route["gateway"]] if route.get("gateway") else []), "dev", UNDERLAY_BR]
+              for route in routes),
         ]
 
-    def _build_host(self, i: int, inner: int) -> None:
-        ns = self._ns(i)
-        me, peer = self.pair.data_address(i), self.pair.data_address(1 - i)
-        self.pair.apply(i, _daemons(self._run_dir(i)), "starting a private Open vSwitch")
-        underlay = self._underlay(i) if self.datapath == "netdev" else []
-        self.pair.apply(i, [
+    def _build_host(self, side: Side, inner: int) -> None:
+        ns, r = self._ns(side), self._run_dir(side)
+        me, peer = side.data_address, self.pair.peer(side).data_address
+        side.apply(_daemons(r), "starting a private Open vSwitch")
+        underlay = self._underlay(side) if self.datapath == "netdev" else []
+        side.apply([
             *underlay,
-            _vsctl(self._run_dir(i), "add-br", OVERLAY_BR, "--", "set", "bridge", OVERLAY_BR,
+            _vsctl(r, "add-br", OVERLAY_BR, "--", "set", "bridge", OVERLAY_BR,
                    f"datapath_type={self.datapath}"),
-            _vsctl(self._run_dir(i), "add-port", OVERLAY_BR, VXLAN_PORT, "--", "set", "interface",
+            _vsctl(r, "add-port", OVERLAY_BR, VXLAN_PORT, "--", "set", "interface",
                    VXLAN_PORT, "type=vxlan", f"options:remote_ip={peer}",
                    f"options:local_ip={me}", "options:key=4242"),
             *ns.create(inner),
-            _vsctl(self._run_dir(i), "add-port", OVERLAY_BR, ns.host_dev),
-            ["ip", "-n", ns.netns, "addr", "add", f"{member_address(i)}/24",
+            _vsctl(r, "add-port", OVERLAY_BR, ns.host_dev),
+            ["ip", "-n", ns.netns, "addr", "add", f"{member_address(side.index)}/24",
              "dev", ns.inner_dev],
             ["ip", "netns", "exec", ns.netns, "ethtool", "-K", ns.inner_dev, "tx", "off"],
             ["ethtool", "-K", ns.host_dev, "tx", "off"],
         ], f"building the {self.name} configuration ({self.datapath} datapath)")
 
     def teardown(self) -> None:
-        for i in (0, 1):
-            self.pair.apply_tolerant(i, self._ns(i).delete())
-            with contextlib.suppress(BenchError):  # a lost host: see Pair.apply_tolerant
-                restore_leftovers(self.pair.remotes[i], self.pair.tag, i)
+        for side in self.pair.sides:
+            side.apply_tolerant(self._ns(side).delete())
+            with contextlib.suppress(BenchError):  # a lost host: see Side.apply_tolerant
+                restore_leftovers(side.remote, self.pair.tag, side.index)
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
-        a, b = (Endpoint("OVS overlay member", self.pair.hosts[i],
-                         member_address(i), self._ns(i).netns) for i in (0, 1))
+        a, b = (Endpoint("OVS overlay member", s.host, member_address(s.index),
+                         self._ns(s).netns) for s in self.pair.sides)
         return a, b
 
     def path_interfaces(self) -> list[tuple[Connection, Namespace | None, str]]:
-        underlay = ([(self.pair.hosts[i], None, UNDERLAY_BR) for i in (0, 1)]
+        underlay = ([(s.host, None, UNDERLAY_BR) for s in self.pair.sides]
                     if self.datapath == "netdev" else [])
         return [*super().path_interfaces(), *underlay]
 

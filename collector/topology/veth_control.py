@@ -19,25 +19,25 @@ class VethControl(NamespacePerHost):
 
     def build(self, mtu: int) -> None:
         self.teardown()
-        for i in (0, 1):
-            ns, peer = self._ns(i), 1 - i
-            _, host_addr, ns_addr = subnet(i)
-            self.pair.apply(i, [
+        for side in self.pair.sides:
+            ns, peer = self._ns(side), self.pair.peer(side)
+            _, host_addr, ns_addr = subnet(side.index)
+            side.apply([
                 *ns.create(mtu),
                 ["ip", "addr", "add", f"{host_addr}/30", "dev", ns.host_dev],
                 ["ip", "-n", ns.netns, "addr", "add", f"{ns_addr}/30", "dev", ns.inner_dev],
                 ["ip", "-n", ns.netns, "route", "add", "default", "via", host_addr],
                 *forwarding_on(),
-                ["ip", "route", "replace", subnet(peer)[0], "via",
-                 self.pair.data_address(peer), "dev", self.pair.data_ifs[i]],
+                ["ip", "route", "replace", subnet(peer.index)[0], "via",
+                 peer.data_address, "dev", side.data_if],
             ], f"building the {self.name} configuration")
 
     def teardown(self) -> None:
-        for i in (0, 1):
-            self.pair.apply_tolerant(i, [["ip", "route", "del", subnet(1 - i)[0]],
-                                         *self._ns(i).delete()])
+        for side in self.pair.sides:
+            side.apply_tolerant([["ip", "route", "del", subnet(self.pair.peer(side).index)[0]],
+                                 *self._ns(side).delete()])
 
     def endpoints(self, direction: str) -> tuple[Endpoint, Endpoint]:
-        a, b = (Endpoint("veth namespace", self.pair.hosts[i], subnet(i)[2],
-                         self._ns(i).netns) for i in (0, 1))
+        a, b = (Endpoint("veth namespace", s.host, subnet(s.index)[2], self._ns(s).netns)
+                for s in self.pair.sides)
         return a, b

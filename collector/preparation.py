@@ -1,0 +1,199 @@
+"""The hosts before and after a campaign: connected and checked (tools, data interfaces, the
+existing endpoints), their original settings recorded and restored, their facts archived at
+the start and the end, csrc built on each. collect.py orchestrates; this module touches the
+hosts' state."""
+
+import contextlib
+import hashlib
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+
+from . import facts
+from .archive import Archive, stamp
+from .campaign import Campaign
+from .connection import Connection
+from .csrc_build import can_build, copy_binaries, ship_and_build
+from .errors import BenchError
+from .existing import FoundEndpoint
+from .hosts import Vm
+from .namespace import Namespace
+from .remote import Remote, vm_gateway
+from .runner import kill_leftover_server, require_tools
+from .topology import Pair, Side, existing, overlay_ovs
+
+REQUIRED_TOOLS = ["ip", "ss", "ping", "sysctl", "timeout", "setsid", "sh"]
+REMOTE_WORKDIR = "/run/dataplane-bench"  # root-owned, not world-writable like /tmp
+
+
+def campaign_tag(archive_name: str) -> str:
+    """Four hex digits naming a campaign's namespaces and OVS run dirs (stable across resume)."""
+    return hashlib.sha256(archive_name.encode()).hexdigest()[:4]
+
+
+def measured_vms(c: Campaign) -> tuple[Vm, ...]:
+    """The VMs on side a's host and side b's, when the campaign measures them."""
+    return (c.vm_on(0), c.vm_on(1)) if "vm" in c.configurations else ()
+
+
+def _workdir(archive_name: str, remote: Remote) -> str:
+    return f"{REMOTE_WORKDIR}/{archive_name}/{remote.host.name}"
+
+
+@contextmanager
+def connected(c: Campaign, archive_name: str) -> Iterator[tuple[Connection, ...]]:
+    """The two hosts, then their VMs (each through its host when it says jump)."""
+    with ExitStack() as stack:
+        hosts = [stack.enter_context(Remote(h)) for h in c.hosts]
+        guests = [stack.enter_context(Remote(vm.target, gateway=vm_gateway(vm, hosts)))
+                  for vm in measured_vms(c)]
+        yield (*(Connection(r, "host", _workdir(archive_name, r)) for r in hosts),
+               *(Connection(r, "vm", _workdir(archive_name, r)) for r in guests))
+
+
+def data_interface(remote: Remote) -> str:
+    out = remote.check(["ip", "-o", "addr", "show", "to", remote.host.data_address])
+    if not out.strip():
+        raise BenchError(f"{remote.host.describe()}: no interface has the data address "
+                         f"{remote.host.data_address}",
+                         "set data_address to an address configured on the host's data NIC")
+    return out.split()[1].split("@")[0]
+
+
+def read_mtu(remote: Remote, ns: Namespace | None, dev: str) -> int:
+    # `ip`, not /sys: nsenter (a namespace named by PID) keeps the host's sysfs.
+    argv = ["ip", "-o", "link", "show", "dev", dev]
+    out = remote.check(ns.enter(argv) if ns else argv)
+    found = re.search(r" mtu (\d+)", out)
+    if not found:
+        raise BenchError(f"{remote.host.describe()}: no MTU in `{' '.join(argv)}`: {out[:200]}")
+    return int(found.group(1))
+
+
+def set_mtu(side: Side, mtu: int) -> None:
+    side.remote.check(["ip", "link", "set", "dev", side.data_if, "mtu", str(mtu)])
+    if read_mtu(side.remote, None, side.data_if) != mtu:
+        raise BenchError(f"{side.remote.host.describe()}: {side.data_if} did not take MTU {mtu}")
+
+
+def _required_tools(c: Campaign) -> list[str]:
+    tools = REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"]  # csrc is built there
+    if "overlay-ovs" in c.configurations:
+        tools += overlay_ovs.REQUIRED_TOOLS
+    if "existing" in c.configurations:
+        tools += existing.REQUIRED_TOOLS
+    return tools
+
+
+def pair(c: Campaign, tag: str, connections: tuple[Connection, ...]) -> Pair:
+    """The two sides checked (tools, data interfaces, existing endpoints); OVS leftovers given
+    back."""
+    hosts, guests = connections[:2], connections[2:]
+    for i, conn in enumerate(hosts):
+        require_tools(conn.remote, _required_tools(c))
+        if "overlay-ovs" in c.configurations:
+            # before the data NIC is looked up
+            overlay_ovs.restore_leftovers(conn.remote, tag, i)
+    for guest in guests:
+        require_tools(guest.remote, REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"])
+    vms = measured_vms(c)
+    found = _found_endpoints(c, hosts)
+    a, b = (Side(i, host, data_interface(host.remote),
+                 vm=vms[i] if vms else None, guest=guests[i] if guests else None,
+                 guest_if=data_interface(guests[i].remote) if guests else "",
+                 existing=found[i] if found else None)
+            for i, host in enumerate(hosts))
+    return Pair(a, b, tag)
+
+
+def _found_endpoints(c: Campaign, hosts: tuple[Connection, ...]) -> tuple[FoundEndpoint, ...]:
+    """The existing configuration's endpoints as their hosts show them (refused, naming host
+    and key, when one is not there)."""
+    if "existing" not in c.configurations:
+        return ()
+    found = []
+    for i, conn in enumerate(hosts):
+        index, named = c.endpoint_on(i)
+        found.append(existing.find(conn, named, f"{c.source}: endpoints[{index}]"))
+    return tuple(found)
+
+
+def _archive_facts(archive: Archive, pair: Pair, phase: str) -> None:
+    for conn, data_if in pair.interfaces:
+        text = conn.remote.check(["sh", "-c", facts.script([data_if])], timeout=120)
+        archive.write(f"facts/{conn.name}/{phase}-{stamp()}.txt", text)
+
+
+def _remember_host_state(archive: Archive, pair: Pair) -> None:
+    """The hosts' and VMs' original settings, recorded once (before any change) and restored at
+    the end: data NIC MTU, ip_forward, and the MTU of each VM's host-side interface."""
+    state = archive.manifest["host_state"]
+    for side in pair.sides:
+        remote = side.remote
+        if remote.host.name not in state:
+            forward = remote.check(["sysctl", "-n", "net.ipv4.ip_forward"]).strip()
+            tap = side.vm.host_interface if side.vm is not None else None
+            other = {tap: read_mtu(remote, None, tap)} if tap else {}
+            state[remote.host.name] = {"data_if": side.data_if,
+                                       "mtu": read_mtu(remote, None, side.data_if),
+                                       "ip_forward": forward, "other_mtus": other}
+    for side in pair.sides:
+        if side.guest is not None and side.guest.name not in state:
+            state[side.guest.name] = {"data_if": side.guest_if,
+                                      "mtu": read_mtu(side.guest.remote, None, side.guest_if)}
+    archive.save()
+
+
+def restore(archive: Archive, pair: Pair) -> None:
+    """Best effort: a host that is gone cannot be restored, and must not hide the real error."""
+    for remote in (conn.remote for conn in pair.connections):
+        orig = archive.manifest["host_state"].get(remote.host.name)
+        if not orig:
+            continue
+        with contextlib.suppress(BenchError):
+            remote.run(["ip", "link", "set", "dev", orig["data_if"], "mtu", str(orig["mtu"])])
+            for dev, mtu in orig.get("other_mtus", {}).items():
+                remote.run(["ip", "link", "set", "dev", dev, "mtu", str(mtu)])
+            if "ip_forward" in orig:
+                remote.run(["sysctl", "-qw", f"net.ipv4.ip_forward={orig['ip_forward']}"])
+
+
+def end_facts(archive: Archive, pair: Pair) -> None:
+    """The hosts as the campaign leaves them (restored)."""
+    _archive_facts(archive, pair, "end")
+
+
+def _build_csrc(archive: Archive, pair: Pair) -> Pair:
+    """csrc on every connection: built on each host; on a VM too when it has a compiler, else
+    the binaries of its host (same architecture) are copied in."""
+    built: list[str] = []
+    for side in pair.sides:
+        built.append(_built(archive, side.host, ship_and_build(side.remote, side.host.workdir)))
+    for side, host_bindir in zip(pair.sides, built[:2], strict=True):
+        guest = side.guest
+        if guest is not None:
+            built.append(_built(archive, guest, ship_and_build(guest.remote, guest.workdir)
+                                if can_build(guest.remote) else
+                                copy_binaries(side.remote, host_bindir, guest.remote,
+                                              guest.workdir)))
+    return pair.with_bindirs(built)
+
+
+def _built(archive: Archive, conn: Connection, made: tuple[str, str]) -> str:
+    bindir, log = made
+    archive.write(f"build/{conn.name}-{stamp()}.log", log)
+    return bindir
+
+
+def prepare(c: Campaign, archive: Archive, pair: Pair) -> Pair:
+    """The pair ready to measure: work dirs made, host state recorded, facts archived, csrc
+    built."""
+    for conn in pair.connections:
+        conn.remote.check(["mkdir", "-p", conn.workdir])
+        kill_leftover_server(conn.remote, conn.workdir)
+    _remember_host_state(archive, pair)
+    _archive_facts(archive, pair, "start")
+    for found in pair.existing:
+        archive.write(f"facts/{found.named.host}/existing-endpoint-{stamp()}.txt",
+                      found.inspection)
+    return _build_csrc(archive, pair) if "csrc" in c.tools else pair
