@@ -230,9 +230,7 @@ def _lab_options(**more: tuple[Any, str]) -> dict[str, tuple[Any, str]]:
 def _measure_collect(lab_id: str, state_root: str) -> Measured:
     from collector import bench as lib
     result = lib.collect_overhead(_spec(lab_id, state_root=state_root or None))
-    return lib.collect_section(result), [
-        f"wall {result['wall_s']:.1f} s ÷ measuring {result['measuring_s']:.1f} s = "
-        f"{result['ratio']:.3f} (target ≤ 1.10)"]
+    return lib.collect_section(result), lib.collect_said(result)
 
 
 def _measure_adaptive(lab_id: str, state_root: str) -> Measured:
@@ -240,11 +238,7 @@ def _measure_adaptive(lab_id: str, state_root: str) -> Measured:
     from reporter.convergence import judge_archive
     result = lib.run(_spec(lab_id, state_root=state_root or None), judge_archive,
                      _report_stopping_rule)
-    fixed, adaptive = result["fixed"], result["adaptive"]
-    return lib.section(result), [
-        f"runs: adaptive {adaptive['runs']} vs fixed {fixed['runs']} "
-        f"({adaptive['runs'] / fixed['runs']:.2f}); cells within target: adaptive "
-        f"{adaptive['reached']}, fixed {fixed['reached']} of {fixed['cells']}"]
+    return lib.section(result), lib.said(result)
 
 
 def _measure_tools(pairs: int, duration: int, lab_id: str, state_root: str) -> Measured:
@@ -253,44 +247,32 @@ def _measure_tools(pairs: int, duration: int, lab_id: str, state_root: str) -> M
     from reporter.parsers.figures import bench_figures
     results = lib.run(_spec(lab_id, state_root=state_root or None), bench_figures(), pairs,
                       duration)
-    return lib.section(results, benchdoc.machine(), archive_lib.utc_now()[:16] + "Z", pairs,
-                       duration), [
-        f"{name}: median {median:.3f} (IQR {q1:.3f}-{q3:.3f}) {verdict}"
-        for name, median, q1, q3, verdict in lib.summary(results)]
+    when = archive_lib.utc_now()[:16] + "Z"
+    return lib.section(results, benchdoc.machine(), when, pairs, duration), lib.said(results)
 
 
 def _measure_report() -> Measured:
     from reporter import bench as lib
     results = lib.run()
-    return lib.section(results), [
-        f"{r.runs:>6} runs in {r.campaigns} campaign(s): parse {r.parse_s:.1f} s, build "
-        f"{r.build_s:.1f} s (÷ {r.ratio:.2f}), peak {r.peak_mib:,.0f} MiB"
-        + (f", rebuild after one more campaign {r.rebuild_s:.1f} s" if r.rebuild_s else "")
-        for r in results]
+    return lib.section(results), lib.said(results)
 
 
 def _measure_fast_tier(times: int) -> Measured:
     from collector import bench_fast_tier as lib
     result = lib.run(times)
-    return lib.section(result), [
-        f"{result.passed} tests; median {result.median_s:.1f} s over {times} runs "
-        f"(target ≤ {lib.TARGET_S:.0f} s)"]
+    return lib.section(result), lib.said(result, times)
 
 
 def _measure_vm_boot(times: int, lab_id: str, state_root: str) -> Measured:
     from collector import bench as lib
     result = lib.vm_boot(_spec(lab_id, state_root=state_root or None, vms=True), times)
-    boots = sorted(result["boot_to_ssh_s"])
-    return lib.vm_boot_section(result, times), [
-        f"lab VM boot to SSH: median {boots[len(boots) // 2]:.2f} s over {len(boots)} boots"]
+    return lib.vm_boot_section(result, times), lib.vm_boot_said(result)
 
 
 def _measure_hostile() -> Measured:
     from reporter import bench_hostile as lib
     results = lib.run()
-    return lib.section(results, benchdoc.machine()), [
-        f"{r.case}: {r.seconds:.2f} s, {r.peak_mib:,.0f} MiB, exit {r.exit_code}: {r.said}"
-        for r in results]
+    return lib.section(results, benchdoc.machine()), lib.said(results)
 
 
 @dataclass(frozen=True)
@@ -310,8 +292,8 @@ BENCHES = [
     Bench("tools", "csrc programs vs qperf and sockperf", _measure_tools, _lab_options(
         pairs=(7, "alternating pairs per comparison (default 7)"),
         duration=(2, "seconds per run (default 2)"))),
-    Bench("report", "report build ÷ parsing at 1,000, 10,000 and 60,000 runs",
-          _measure_report),
+    Bench("report", "the report against its floors (read + JSON, its own parse) at 240 to "
+          "60,000 runs", _measure_report),
     Bench("fast-tier", 'wall time of `pytest -m "not lab"` (target ≤ 60 s)',
           _measure_fast_tier, {"times": (3, "how many runs of the tier (default 3; the "
                                             "median is the figure)")}),

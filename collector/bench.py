@@ -33,6 +33,11 @@ def collect_overhead(spec: lab.LabSpec) -> dict[str, float]:
             "overhead_per_run_s": (wall - measuring) / len(runs)}
 
 
+def collect_said(result: dict[str, float]) -> list[str]:
+    return [f"wall {result['wall_s']:.1f} s ÷ measuring {result['measuring_s']:.1f} s = "
+            f"{result['ratio']:.3f} (target ≤ 1.10)"]
+
+
 def collect_section(result: dict[str, float]) -> str:
     return f"""## bench.collect — campaign overhead
 
@@ -76,6 +81,12 @@ def vm_boot(spec: lab.LabSpec, times: int) -> dict[str, list[float]]:
             if found:
                 kernel.append(float(found.group(1)))
     return {"boot_to_ssh_s": boots, "kernel_uptime_at_network_s": kernel}
+
+
+def vm_boot_said(result: dict[str, list[float]]) -> list[str]:
+    boots = sorted(result["boot_to_ssh_s"])
+    return [f"lab VM boot to SSH: median {boots[len(boots) // 2]:.2f} s over {len(boots)} "
+            "boots"]
 
 
 def vm_boot_section(result: dict[str, list[float]], times: int) -> str:

@@ -54,6 +54,13 @@ def run(spec: lab.LabSpec, judge: Judge, stopping: RuleFactory) -> dict[str, dic
                 "adaptive": _one(spec, "adaptive", ADAPTIVE, Path(out), judge, stopping)}
 
 
+def said(result: dict[str, dict[str, Any]]) -> list[str]:
+    fixed, adaptive = result["fixed"], result["adaptive"]
+    return [f"runs: adaptive {adaptive['runs']} vs fixed {fixed['runs']} "
+            f"({adaptive['runs'] / fixed['runs']:.2f}); cells within target: adaptive "
+            f"{adaptive['reached']}, fixed {fixed['reached']} of {fixed['cells']}"]
+
+
 def section(result: dict[str, dict[str, Any]]) -> str:
     fixed, adaptive = result["fixed"], result["adaptive"]
 

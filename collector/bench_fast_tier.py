@@ -45,6 +45,11 @@ def run(times: int = 3) -> Result:
     return Result(seconds, passed, utc_now())
 
 
+def said(result: Result, times: int) -> list[str]:
+    return [f"{result.passed} tests; median {result.median_s:.1f} s over {times} runs "
+            f"(target ≤ {TARGET_S:.0f} s)"]
+
+
 def section(result: Result) -> str:
     met = result.median_s <= TARGET_S
     runs = ", ".join(f"{s:.1f} s" for s in result.seconds)

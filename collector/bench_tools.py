@@ -190,6 +190,11 @@ def summary(results: dict[str, list[Pair]]) -> list[tuple[str, float, float, flo
     return rows
 
 
+def said(results: dict[str, list[Pair]]) -> list[str]:
+    return [f"{name}: median {median:.3f} (IQR {q1:.3f}-{q3:.3f}) {verdict}"
+            for name, median, q1, q3, verdict in summary(results)]
+
+
 def section(results: dict[str, list[Pair]], machine: str, when: str, pairs: int,
             duration_s: int) -> str:
     lines = [

@@ -122,6 +122,11 @@ def run() -> list[Measured]:
         return results
 
 
+def said(results: list[Measured]) -> list[str]:
+    return [f"{r.case}: {r.seconds:.2f} s, {r.peak_mib:,.0f} MiB, exit {r.exit_code}: {r.said}"
+            for r in results]
+
+
 def section(results: list[Measured], machine: str) -> str:
     clean = results[0]
     rows = "\n".join(

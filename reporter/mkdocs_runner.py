@@ -63,11 +63,18 @@ class _Runner(Sidecars):
 _runner: _Runner | None = None
 
 
-def build(config: Path, out: Path) -> None:
-    """`mkdocs build --strict -f CONFIG -d OUT`, in the shared runner process."""
+def start() -> None:
+    """The shared runner started, if it is not: it loads mkdocs, the theme and the Markdown
+    extensions while the site's pages are being made, not when they are ready."""
     global _runner
     if _runner is None or not _runner.alive() or not _runner.ours():
         _runner = _Runner()
+
+
+def build(config: Path, out: Path) -> None:
+    """`mkdocs build --strict -f CONFIG -d OUT`, in the shared runner process."""
+    start()
+    assert _runner is not None
     _runner.build(config, out.resolve())
 
 

@@ -12,7 +12,18 @@ from altair.utils.schemapi import debug_mode
 
 from collector.errors import UsageError
 
-from . import aggregate, agreement, metrics, outdir, publish, render, svg, tcphealth, tidycache
+from . import (
+    aggregate,
+    agreement,
+    metrics,
+    mkdocs_runner,
+    outdir,
+    publish,
+    render,
+    svg,
+    tcphealth,
+    tidycache,
+)
 from .archive import Campaign, walk_all
 from .campaigns import in_time_order
 from .compare import compare_all
@@ -30,6 +41,7 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
           tolerance_pct: float = DEFAULT_TOLERANCE_PCT) -> dict[str, Any]:
     """Write the site into ``out``; return what it contains (counts, problems)."""
     outdir.check(out, [c.root for c in campaigns])  # said before any work, not after it
+    mkdocs_runner.start()
     # The build makes millions of short-lived objects and few cycles: the cyclic collector,
     # rescanning a heap that grows to a 60,000-run table, cost a third of a history's build.
     collecting = gc.isenabled()

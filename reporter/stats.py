@@ -1,10 +1,10 @@
 """Statistics per cell over its runs (the run, not the sample inside it, is the unit):
 n, mean, median, SD, CV, min, max, 95 % Student-t CI, outliers (Tukey 1.5·IQR or MAD modified
 z > 3.5, shown and never dropped), the mean without outliers, and a noisy flag; ratios of two
-cells' means with a CI computed on the log scale (so it never crosses zero). Quantiles and tests
-come from scipy: the t quantile from scipy.special (what scipy.stats.t.ppf calls), the tests
-from scipy.stats, imported when a comparison needs them (it costs half a second, and a
-one-campaign report never compares)."""
+cells' means with a CI computed on the log scale (so it never crosses zero). The t
+distribution comes from scipy.special (what scipy.stats calls: its quantile for intervals, its
+tail for Welch's test), never from scipy.stats, whose import costs half a second; the tests
+hold both to scipy.stats."""
 
 import math
 import statistics
@@ -128,13 +128,15 @@ def ratio_arrays(a_n: Floats, a_mean: Floats, a_sd: Floats, b_n: Floats, b_mean:
 def welch_arrays(a_n: Floats, a_mean: Floats, a_sd: Floats, b_n: Floats,
                  b_mean: Floats, b_sd: Floats) -> Floats:
     """Two-sided p-values of Welch's t-test from each side's n, mean and SD (element-wise,
-    scipy's ttest_ind_from_stats); NaN with fewer than 2 runs a side; when neither side has
-    any spread, 0 if the means differ and 1 if not."""
-    from scipy import stats as sps
-
+    what scipy.stats.ttest_ind_from_stats computes, from scipy.special's t distribution);
+    NaN with fewer than 2 runs a side; when neither side has any spread, 0 if the means
+    differ and 1 if not."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = sps.ttest_ind_from_stats(a_mean, a_sd, a_n, b_mean, b_sd, b_n,
-                                     equal_var=False).pvalue
+        va, vb = a_sd ** 2 / a_n, b_sd ** 2 / b_n
+        dof = (va + vb) ** 2 / (va ** 2 / (a_n - 1) + vb ** 2 / (b_n - 1))
+        dof = np.where(np.isnan(dof), 1.0, dof)  # no spread: any dof will do, as in scipy
+        t = (a_mean - b_mean) / np.sqrt(va + vb)
+        p = 2 * special.stdtr(dof, -np.abs(t))
     flat = (a_sd == 0) & (b_sd == 0)
     p = np.where(flat, np.where(a_mean != b_mean, 0.0, 1.0), p)
     return np.where(np.minimum(a_n, b_n) < 2, np.nan, p)
@@ -151,14 +153,21 @@ def welch_p(a: list[float], b: list[float]) -> float:
 
 
 def adjust_bh(pvalues: list[float]) -> list[float]:
-    """Benjamini–Hochberg adjusted p-values (scipy.stats.false_discovery_control); NaN stays
-    NaN and is not counted as a comparison."""
+    """Benjamini–Hochberg adjusted p-values (what scipy.stats.false_discovery_control gives):
+    each p × m ÷ its rank, made monotone from the largest down, at most 1; NaN stays NaN and is
+    not counted as a comparison."""
     index = [i for i, p in enumerate(pvalues) if not math.isnan(p)]
     out = [math.nan] * len(pvalues)
     if index:
-        from scipy import stats as sps
-
-        adjusted = sps.false_discovery_control([pvalues[i] for i in index], method="bh")
+        ps = np.array([pvalues[i] for i in index], dtype=float)
+        adjusted = ps
+        if len(ps) > 1:  # scipy's steps, in its order, so the figures are its to the bit
+            order = np.argsort(ps)
+            ranked = ps[order] * (len(ps) / np.arange(1, len(ps) + 1, dtype=float))
+            np.minimum.accumulate(ranked[::-1], out=ranked[::-1])
+            adjusted = np.empty_like(ps)
+            adjusted[order] = ranked
+            adjusted = np.clip(adjusted, 0.0, 1.0)
         for i, p in zip(index, adjusted, strict=True):
             out[i] = float(p)
     return out

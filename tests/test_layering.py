@@ -35,3 +35,16 @@ def test_importing_every_collector_module_loads_no_reporter_or_statistics() -> N
                           cwd=REPO, timeout=120, check=True)
     count, bad = proc.stdout.split(" ", 1)
     assert int(count) > 40 and bad.strip() == "[]", proc.stdout
+
+
+MAX_LINES = 400
+
+
+def test_no_module_is_over_400_lines() -> None:
+    """Small, single-purpose modules: a module past this has grown a second job."""
+    paths = [REPO / "tasks.py"]
+    for folder in ("collector", "reporter", "tests"):
+        paths += sorted((REPO / folder).rglob("*.py"))
+    long = [f"{p.relative_to(REPO)}: {n}" for p in paths
+            if (n := len(p.read_text().splitlines())) > MAX_LINES]
+    assert long == []

@@ -41,18 +41,22 @@ def parse(text: str) -> list[Snapshot]:
         cpus: dict[str, tuple[int, ...]] = {}
         uptime = monotonic = None
         for line in lines[1:]:
-            fields = line.split()
-            if fields and fields[0] == "monotonic" and len(fields) == 2:
-                monotonic = _seconds(fields[1])
-            elif uptime is None and len(fields) == 2 and not fields[0].startswith("cpu"):
-                uptime = _seconds(fields[0])
-            if fields and fields[0].startswith("cpu"):
-                if any(len(f) > COUNTER_DIGITS for f in fields):
+            if line.lstrip().startswith("cpu"):
+                fields = line.split()
+                if max(map(len, fields)) > COUNTER_DIGITS:
                     raise ParseError(f"procstat: a counter too long in {line[:80]!r}")
                 try:
                     cpus[fields[0]] = tuple(map(int, fields[1:]))
                 except ValueError as exc:
                     raise ParseError(f"procstat: bad line {line[:80]!r}") from exc
+                continue
+            # At most three parts: the intr line has a field per interrupt, thousands.
+            head = line.split(None, 2)
+            if len(head) == 2:
+                if head[0] == "monotonic":
+                    monotonic = _seconds(head[1])
+                elif uptime is None:
+                    uptime = _seconds(head[0])
         if "cpu" not in cpus or any(len(v) < 8 for v in cpus.values()):
             raise ParseError("procstat: a snapshot without complete cpu lines")
         snaps.append(Snapshot(wall, cpus, monotonic if monotonic is not None else uptime))

@@ -3,6 +3,8 @@
 `Proto: v1 v2 …`. Two snapshots bracket the measurement window inside one endpoint's network
 namespace; the counters are the namespace's, so any other TCP traffic there counts too."""
 
+import functools
+
 from . import ParseError
 
 MARK = "### dataplane-bench tcp snapshot"
@@ -18,38 +20,49 @@ COUNTERS = {
 }
 
 
+MAX_NAMES_LINE = 8192  # a kernel's names line is ~3 KiB: a longer one is not kept in the cache
 # Only these protocol lines are read, and only these counters converted: a snapshot has ~400.
 WANTED: dict[str, tuple[str, ...]] = {}
 for _proto, _name in COUNTERS.values():
     WANTED[_proto] = (*WANTED.get(_proto, ()), _name)
 
 
+@functools.lru_cache(maxsize=64)
+def _positions(proto: str, names: str) -> tuple[int, tuple[tuple[str, int], ...]]:
+    """A names line's field count and where each wanted counter is in it (every snapshot of
+    a kernel has the same names lines)."""
+    fields = names.split()
+    return len(fields), tuple((name, fields.index(name)) for name in WANTED[proto]
+                              if name in fields)
+
+
 def _snapshot(block: str) -> dict[str, int]:
     values: dict[str, int] = {}
-    header: tuple[str, list[str]] | None = None  # the last names line of a wanted protocol
+    header: tuple[str, str] | None = None  # the last names line of a wanted protocol
     for line in block.splitlines():
         proto, sep, rest = line.partition(": ")
         if not sep or proto not in WANTED:
             header = None
             continue
-        fields = rest.split()
         if header is None or header[0] != proto:
-            header = (proto, fields) if fields and fields[0][:1].isalpha() else None
+            header = (proto, rest) if rest.lstrip()[:1].isalpha() else None
             continue
         names = header[1]
+        count, wanted = (_positions(proto, names) if len(names) <= MAX_NAMES_LINE
+                         else _positions.__wrapped__(proto, names))
         header = None
-        if len(names) != len(fields):
+        fields = rest.split()
+        if count != len(fields):
             continue
-        for name in WANTED[proto]:
-            if name in names:
-                text = fields[names.index(name)]
-                try:
-                    if len(text) > 20:  # a 64-bit counter
-                        raise ValueError(text)
-                    values[f"{proto}.{name}"] = int(text)
-                except ValueError as exc:
-                    raise ParseError(f"tcpstat: {proto}.{name} is {text[:40]!r}, not a "
-                                     "counter") from exc
+        for name, i in wanted:
+            text = fields[i]
+            try:
+                if len(text) > 20:  # a 64-bit counter
+                    raise ValueError(text)
+                values[f"{proto}.{name}"] = int(text)
+            except ValueError as exc:
+                raise ParseError(f"tcpstat: {proto}.{name} is {text[:40]!r}, not a "
+                                 "counter") from exc
     if "Tcp.RetransSegs" not in values:
         raise ParseError("tcpstat: a snapshot without the Tcp lines of /proc/net/snmp")
     return values
