@@ -98,7 +98,8 @@ def with_ratios(cell_df: pd.DataFrame) -> pd.DataFrame:
     out["ratio_to_bare"] = r
     out["ratio_low"] = low
     out["ratio_high"] = high
-    return out.drop(columns=["b_n", "b_mean", "b_sd"])
+    # One block per dtype: the pages slice each frame hundreds of times, a block at a time.
+    return out.drop(columns=["b_n", "b_mean", "b_sd"]).copy()
 
 
 CPU_CLASSES = ("user", "system", "softirq", "irq", "steal")

@@ -106,12 +106,36 @@ def _one_environment_per_theme() -> None:
     Theme.get_env = get_env  # type: ignore[method-assign,assignment]
 
 
+def _theme_files_listed_once() -> None:
+    """mkdocs lists the theme's static files for each build by walking its folders (through
+    Jinja's loader) and testing each name against a dozen patterns; the same files, build
+    after build. The runner lists them once per theme and site layout, and each build adds
+    those its docs folder does not override, as mkdocs does."""
+    from mkdocs.structure.files import File, Files
+
+    listed: dict[tuple[object, ...], list[tuple[str, str | None]]] = {}
+    original = Files.add_files_from_theme
+
+    def add_files_from_theme(files: Files, env: Any, config: Any) -> None:
+        key = (tuple(config.theme.dirs), tuple(config.theme.static_templates))
+        if key not in listed:
+            probe = Files([])
+            original(probe, env, config)
+            listed[key] = [(f.src_uri, f.src_dir) for f in probe]
+        for path, folder in listed[key]:
+            if files.get_file_from_path(path) is None:
+                files.append(File(path, folder, config.site_dir, config.use_directory_urls))
+
+    Files.add_files_from_theme = add_files_from_theme  # type: ignore[method-assign,assignment]
+
+
 def _serve(requests: IO[str], replies: IO[str]) -> int:
     """The runner: one build per line of input until it ends."""
     from mkdocs.commands.build import build as mkdocs_build
     from mkdocs.config import load_config
 
     _one_environment_per_theme()
+    _theme_files_listed_once()
 
     logger = logging.getLogger("mkdocs")
     logger.setLevel(logging.INFO)

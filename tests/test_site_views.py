@@ -27,9 +27,17 @@ def _validator() -> jsonschema.Draft7Validator:
 
 
 def _assert_valid_vega_lite(charts: list[Chart]) -> None:
+    """Each spec against Vega-Lite's schema; its inline datasets (arrays of row objects,
+    which the schema takes whatever they hold) checked here, so the schema walks each row's
+    values only once per chart, not per row."""
     validator = _validator()
     for chart in charts:
-        errors = list(validator.iter_errors(json.loads(json.dumps(chart.spec))))
+        spec = json.loads(json.dumps(chart.spec))
+        datasets = spec.get("datasets", {})
+        assert all(isinstance(rows, list) and all(isinstance(r, dict) for r in rows)
+                   for rows in datasets.values()), chart.caption
+        spec["datasets"] = {name: rows[:1] for name, rows in datasets.items()}
+        errors = list(validator.iter_errors(spec))
         assert errors == [], (chart.caption, errors[0].message[:300])
 
 
