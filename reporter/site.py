@@ -54,21 +54,24 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
             gc.enable()
 
 
-def slices(model: Site) -> dict[Reads, Site]:
-    """The campaigns each kind of page reads. Figures put campaigns side by side: a long
-    history shows its newest few there, and every campaign on History, Compare and
-    Statistics; the study's pages show its tests at one TCP flow, and what a campaign adds
-    (several flows, UDP, latency under load) has pages of its own."""
+def campaigns_read(model: Site, reads: Reads) -> Site:
+    """The campaigns a kind of page reads. Figures put campaigns side by side: a long history
+    shows its newest few there, and every campaign on History, Compare and Statistics; the
+    study's pages show its tests at one TCP flow, and what a campaign adds (several flows,
+    UDP, latency under load) has pages of its own."""
+    if reads is Reads.EVERY:
+        return model
+    if reads is Reads.NEWEST:
+        return model.newest(1).one_flow()
     newest = model.newest(FIGURE_CAMPAIGNS)
-    return {Reads.FIGURES: newest.one_flow(), Reads.FIGURES_EVERY_TEST: newest,
-            Reads.NEWEST: model.newest(1).one_flow(), Reads.EVERY: model}
+    return newest.one_flow() if reads is Reads.FIGURES else newest
 
 
 def views(model: Site, problems: list[Problem]) -> Iterator[tuple[Page, View]]:
     """Each page shown for these campaigns, in NAV order, with its view (made as asked, so
     a page's charts can be drawn while the next is made)."""
     shown = [p for p in NAV if p.shown(model)]
-    read = functools.cache(lambda reads: slices(model)[reads])
+    read = functools.cache(functools.partial(campaigns_read, model))
     points = [point for p in shown if p.key_point
               and (point := p.key_point(read(p.reads), model.latest))]
     for p in shown:
@@ -109,9 +112,8 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
             chart.name = name
             specs[name] = chart.spec
         charts += len(drawn)
-    recent = slices(model)[Reads.FIGURES]
     common = {"infos": infos, "several": model.several,
-              "older": [i.name for i in infos if i not in recent.infos],
+              "older": names[:-FIGURE_CAMPAIGNS],  # not on the figure pages
               "emulated_vms": sorted({vm for i in infos for vm in i.emulated_vms}),
               "newest_first": names[::-1]}
     docs = publish.docs_folder(work, {p.slug: render.page(p.slug, view, common)
