@@ -184,3 +184,23 @@ def test_an_oversized_raw_file_is_a_problem_not_a_read(tmp_path: Path) -> None:
     campaign = reader.load(root)
     with pytest.raises(BenchError, match="larger than"):
         campaign.read(runs[victim]["files"]["client_stdout"])
+
+
+def test_a_raw_file_is_read_whole_up_to_its_bound_and_no_further(tmp_path: Path) -> None:
+    """Read by its size first: a file of exactly the bound reads whole, one byte more is
+    refused, and one that grows after it was measured is read on to the bound."""
+    root, manifest = _archive(tmp_path, runs=10)
+    runs: dict[str, dict[str, dict[str, str]]] = manifest["runs"]  # type: ignore[assignment]
+    rel = runs[sorted(runs)[0]]["files"]["client_stdout"]
+    campaign = reader.load(root)
+    (root / rel).write_bytes(b"x" * 100_000)
+    assert campaign.read_bytes(rel, limit=100_000) == b"x" * 100_000
+    with pytest.raises(BenchError, match="larger than 99,999 bytes"):
+        campaign.read_bytes(rel, limit=99_999)
+    grown = os.stat
+    with pytest.MonkeyPatch.context() as patch:  # measured at 10 bytes, 100,000 there
+        patch.setattr(os, "fstat", lambda fd: os.stat_result((*grown(fd)[:6], 10,
+                                                              *grown(fd)[7:])))
+        assert campaign.read_bytes(rel, limit=200_000) == b"x" * 100_000
+        with pytest.raises(BenchError, match="larger than"):
+            campaign.read_bytes(rel, limit=50_000)
