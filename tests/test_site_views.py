@@ -173,3 +173,12 @@ def test_host_facts_are_the_ones_before_the_campaign_and_existing_endpoints_are_
     assert alike.existing_label == "veth, routed, MTU 1500, on both hosts"
     apart = made((("a", "veth, routed, MTU 1500"), ("b", "vxlan, MTU 1450")))
     assert apart.existing_label == "a: veth, routed, MTU 1500; b: vxlan, MTU 1450"
+
+
+def test_every_registered_page_has_its_template_and_a_slug_of_its_own() -> None:
+    from reporter.pages import NAV
+
+    slugs = [p.slug for p in NAV]
+    assert len(set(slugs)) == len(slugs) and slugs[0] == "index"
+    assert sorted(t.name for t in render.TEMPLATES.glob("[!_]*.md.j2")) == sorted(
+        f"{s}.md.j2" for s in slugs)
