@@ -96,11 +96,12 @@ def pair(c: Campaign, tag: str, connections: tuple[Connection, ...]) -> Pair:
             overlay_ovs.restore_leftovers(conn.remote, tag, i)
     for guest in guests:
         require_tools(guest.remote, REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"])
-    vms = measured_vms(c)
-    found = _found_endpoints(c, hosts)
-    a, b = (Side(i, host, data_interface(host.remote),
-                 vm=vms[i] if vms else None, guest=guests[i] if guests else None,
-                 guest_if=data_interface(guests[i].remote) if guests else "",
+    # In this order, so the first problem said is the one it always was.
+    host_ifs = [data_interface(host.remote) for host in hosts]
+    guest_ifs = [data_interface(guest.remote) for guest in guests]
+    vms, found = measured_vms(c), _found_endpoints(c, hosts)
+    a, b = (Side(i, host, host_ifs[i], vm=vms[i] if vms else None,
+                 guest=guests[i] if guests else None, guest_if=guest_ifs[i] if guests else "",
                  existing=found[i] if found else None)
             for i, host in enumerate(hosts))
     return Pair(a, b, tag)
