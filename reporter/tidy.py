@@ -195,6 +195,12 @@ def _chunk(campaign: Campaign, items: Ok) -> list[Outcome]:
     return out
 
 
+def _worker_chunk(campaign: Campaign, items: list[tuple[str, dict[str, Any]]]) -> list[Outcome]:
+    """_chunk in a worker, given the records as the manifest holds them (validated already in
+    the parent): a dict crosses the process boundary at a tenth of a pydantic model's cost."""
+    return _chunk(campaign, [(run_id, RunRecord.model_validate(rec)) for run_id, rec in items])
+
+
 def _names(items: Ok) -> list[str]:
     return [rel for _, rec in items for rel in rec.files.values()]
 
@@ -207,8 +213,10 @@ def _outcomes(campaign: Campaign, items: Ok) -> list[Outcome]:
     size = max(100, len(items) // (workers * 4))
     chunks = [items[i:i + size] for i in range(0, len(items), size)]
     parts = [campaign.subset(_names(chunk)) for chunk in chunks]
+    runs = campaign.manifest["runs"]
+    plain = [[(run_id, runs[run_id]) for run_id, _ in chunk] for chunk in chunks]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(_chunk, parts, chunks)
+        results = pool.map(_worker_chunk, parts, plain)
         return [o for chunk in results for o in chunk]
 
 

@@ -204,3 +204,21 @@ def test_a_raw_file_is_read_whole_up_to_its_bound_and_no_further(tmp_path: Path)
         assert campaign.read_bytes(rel, limit=200_000) == b"x" * 100_000
         with pytest.raises(BenchError, match="larger than"):
             campaign.read_bytes(rel, limit=50_000)
+
+
+def test_the_parse_in_workers_gives_the_rows_of_the_parse_in_one_process(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """From PARALLEL_FROM runs the raw files are parsed in worker processes, which get the
+    records as the manifest holds them: the same rows, problems included, as one process."""
+    from reporter import tidy
+
+    root, manifest = _archive(tmp_path, runs=120)
+    runs: dict[str, dict[str, dict[str, str]]] = manifest["runs"]  # type: ignore[assignment]
+    broken = next(r for r in sorted(runs) if ".iperf3." in r)
+    (root / runs[broken]["files"]["client_stdout"]).write_text("{not json")
+    campaign = reader.load(root)
+    monkeypatch.setattr(tidy, "PARALLEL_FROM", 50)
+    parallel = tidy.campaign_rows(campaign)
+    serial = tidy.campaign_rows(campaign, parallel=False)
+    assert parallel == serial and len(serial) == 120
+    assert [r["run_id"] for r in serial if r["status"] == "unparseable"] == [broken]
