@@ -8,10 +8,9 @@ import pandas as pd
 from .. import charts, numbers
 from ..metrics import unit
 from ..views import STREAM_TOOLS, Table, auto_buffers, compact, path_order, where
-from .layout import no_vm, only_vm, sections_per_mtu
+from .layout import FigureView, no_vm, only_vm, sections_per_mtu
 from .model import Chart, Site, Tab
 from .page import Page, Reads, from_site
-from .throughput import FigureView
 
 
 @dataclass

@@ -5,10 +5,9 @@ import pandas as pd
 
 from .. import charts, numbers
 from ..views import RR_TOOLS, Lookup, Table, path_order, where
-from .layout import no_vm, only_vm, sections_per_mtu
+from .layout import FigureView, no_vm, only_vm, sections_per_mtu
 from .model import Chart, Site, Tab
 from .page import Page, Reads, from_site
-from .throughput import FigureView
 
 PERCENTILES = [("lat_mean_us", "mean"), ("lat_p50_us", "p50"), ("lat_p90_us", "p90"),
                ("lat_p99_us", "p99"), ("lat_p99_9_us", "p99.9"), ("rtt_mean_us", "RTT mean")]

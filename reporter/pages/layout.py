@@ -2,11 +2,30 @@
 pages), or a tab per tool with a chart per MTU (the pages a campaign adds)."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pandas as pd
 
+from ..findings import KeyPoint
 from ..views import Table, mtus, ordered_tools, where
 from .model import Chart, Section, Tab
+from .page import View
+
+
+@dataclass
+class FigureView(View):
+    """A page of the study's: a section per MTU, a tab per tool."""
+
+    sections: list[Section]
+    emulated: bool
+
+
+@dataclass
+class PointsView(View):
+    """A page a campaign adds: a tab per tool, and its key points said again on top."""
+
+    tabs: list[Tab]
+    points: list[KeyPoint]
 
 
 def sections_per_mtu(df: pd.DataFrame, tools: list[str],

@@ -10,10 +10,9 @@ import pandas as pd
 from .. import charts, numbers
 from ..findings import KeyPoint, Ratio, lowest_and_highest
 from ..views import Lookup, Table, mtus, path_order, where
-from .layout import tabs_per_tool
+from .layout import PointsView, tabs_per_tool
 from .model import Chart, Site
 from .page import Page, Reads, from_site
-from .streams import PointsView
 
 PERCENTILES = (("lat_p50_us", "p50"), ("lat_p99_us", "p99"), ("lat_p99_9_us", "p99.9"))
 LOADED_TOOLS = ["csrc"]  # the only tool that runs rr-load

@@ -2,16 +2,14 @@
 against one flow and against bare metal at the same N; how evenly the flows shared it; what
 it cost in CPU per Gb/s. Shown when a campaign measured more than one flow."""
 
-from dataclasses import dataclass
-
 import pandas as pd
 
 from .. import charts, numbers
 from ..findings import KeyPoint, Ratio, lowest_and_highest
 from ..views import Lookup, Table, mtus, ordered_tools, path_order, where
-from .layout import tabs_per_tool
-from .model import Chart, Site, Tab
-from .page import Page, Reads, View, from_site
+from .layout import PointsView, tabs_per_tool
+from .model import Chart, Site
+from .page import Page, Reads, from_site
 
 STREAM_TOOLS = ["csrc", "iperf3"]  # qperf has no parallel streams
 
@@ -29,14 +27,6 @@ def _several(gbps: pd.DataFrame) -> pd.DataFrame:
            "mtu"]
     counts = gbps.groupby(key)["streams"].transform("nunique")
     return gbps[(counts > 1) & (gbps["socket_buffer"] == "auto")]
-
-
-@dataclass
-class PointsView(View):
-    """A page a campaign adds: a tab per tool, and its key points said again on top."""
-
-    tabs: list[Tab]
-    points: list[KeyPoint]
 
 
 def page(site: Site) -> PointsView:

@@ -1,7 +1,6 @@
 """The Throughput page: goodput per path at each message size, a section per MTU and a tab
 per tool, with the socket buffers the kernel applied and the TCP health of the runs."""
 
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -9,17 +8,9 @@ import pandas as pd
 from .. import charts, numbers, tcphealth
 from ..metrics import unit
 from ..views import STREAM_TOOLS, Table, auto_buffers, compact, path_order, path_rank, where
-from .layout import sections_per_mtu
-from .model import Chart, Section, Site, Tab
-from .page import Page, Reads, View, from_site
-
-
-@dataclass
-class FigureView(View):
-    """A figure page: a section per MTU, a tab per tool."""
-
-    sections: list[Section]
-    emulated: bool
+from .layout import FigureView, sections_per_mtu
+from .model import Chart, Site, Tab
+from .page import Page, Reads, from_site
 
 
 def throughput(site: Site) -> FigureView:

@@ -8,10 +8,9 @@ import pandas as pd
 from .. import charts, numbers
 from ..findings import KeyPoint
 from ..views import Lookup, Table, mtus, ordered_tools, path_order, where
-from .layout import tabs_per_tool
+from .layout import PointsView, tabs_per_tool
 from .model import Chart, Site
 from .page import Page, Reads, from_site
-from .streams import PointsView
 
 UDP_TOOLS = ["csrc", "iperf3"]
 
