@@ -24,7 +24,7 @@ def cpu(site: Site) -> CpuView:
     sender, receiver = site.metric("cpu_sender_pct"), site.metric("cpu_receiver_pct")
     higher = site.metric("cpu_max_pct")
     stream = where(sender, test="stream")
-    both = pd.concat([where(sender, test="stream").assign(side="sender"),
+    both = pd.concat([stream.assign(side="sender"),
                       where(receiver, test="stream").assign(side="receiver")],
                      ignore_index=True) if not stream.empty else stream
 
@@ -49,11 +49,10 @@ def cpu(site: Site) -> CpuView:
             tables=[compact(high, unit("cpu_max_pct"), with_ratio=False)])
     cpus = sorted({c for i in site.infos for c in i.host_fact("cpu-count") if c})
     guest_metrics = (("sender", "cpu_sender_guest_pct"), ("receiver", "cpu_receiver_guest_pct"))
-    guest = [Table(["path", "campaign", "side", "mean % of one guest CPU", "runs"],
-                   [[r["path"], r["campaign"], side, numbers.num(r["mean"]), str(r["n"])]
-                    for side, m in guest_metrics for _, r in site.metric(m).iterrows()])]
-    if all(site.metric(m).empty for _, m in guest_metrics):
-        guest = []
+    guest = [] if all(site.metric(m).empty for _, m in guest_metrics) else [
+        Table(["path", "campaign", "side", "mean % of one guest CPU", "runs"],
+              [[r["path"], r["campaign"], side, numbers.num(r["mean"]), str(r["n"])]
+               for side, m in guest_metrics for _, r in site.metric(m).iterrows()])]
     return CpuView(sections_per_mtu(both, STREAM_TOOLS, tab), site.emulated(), cpus,
                    site.shared_kernel(), guest)
 

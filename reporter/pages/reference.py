@@ -13,7 +13,6 @@ FACT_CHARS, RUN_ID_CHARS, REASON_CHARS = 160, 200, 300
 
 @dataclass
 class EnvironmentView(View):
-    key_facts: list[str]
     facts: dict[str, Table]  # per campaign: a row per key fact, a column per host
 
 
@@ -26,7 +25,7 @@ def environment(ctx: Context) -> EnvironmentView:
     tables = {i.name: Table(["fact", *i.hosts], [
         [key, *(shorten(i.first_facts(host).get(key, "–"), FACT_CHARS) for host in i.hosts)]
         for key in facts.KEY_FACTS], text=True) for i in ctx.site.infos}
-    return EnvironmentView(list(facts.KEY_FACTS), tables)
+    return EnvironmentView(tables)
 
 
 def problems(ctx: Context) -> ProblemsView:
