@@ -26,7 +26,7 @@ fi
 packages=(
   openssh-server openssh-client qperf iperf3 sockperf iproute2 iputils-ping ethtool
   openvswitch-switch build-essential binutils procps coreutils python3 python3-venv python3-pip git ca-certificates
-  qemu-system-x86
+  qemu-system-x86 mmdebstrap e2fsprogs
 )
 [ "$want_tests" -eq 1 ] && packages+=(chromium fonts-dejavu-core)
 

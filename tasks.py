@@ -37,12 +37,14 @@ PYTHON = sys.executable
 
 def _spec(lab_id: str, mtu: int | None = None, mgmt_subnet: str | None = None,
           wire_subnet: str | None = None, state_root: str | None = None,
-          vms: bool = False) -> lab_lib.LabSpec:
+          vms: bool = False, machines: bool = False) -> lab_lib.LabSpec:
     recorded = lab_lib.LabSpec.recorded(lab_id, state_root)
     return lab_lib.LabSpec(lab_id=lab_id, mtu=mtu or recorded.mtu,
                            mgmt_subnet=mgmt_subnet or recorded.mgmt_subnet,
                            wire_subnet=wire_subnet or recorded.wire_subnet,
-                           state_root=recorded.state_root, vms=vms or recorded.vms)
+                           state_root=recorded.state_root,
+                           vms=vms or (recorded.vms and not machines),
+                           machines=machines or (recorded.machines and not vms))
 
 
 LAB_HELP = {
@@ -52,6 +54,7 @@ LAB_HELP = {
     "wire-subnet": "data subnet inside 198.18.0.0/15 (default 198.18.0.0/24)",
     "state-root": "where lab state lives (default /var/lib/dataplane-bench, or $DPB_STATE_ROOT)",
     "vms": "also boot one qemu guest (TCG) per host; kept until `lab.down`",
+    "machines": "the hosts are qemu guests (TCG) with their own Debian kernel, not namespaces",
 }
 
 
@@ -65,9 +68,10 @@ def _report_stopping_rule() -> "StoppingRule":
 @task(help=LAB_HELP)
 @user_errors
 def lab_up(c: Context, lab_id: str = "dpb", mtu: int = 0, mgmt_subnet: str = "",
-           wire_subnet: str = "", state_root: str = "", vms: bool = False) -> None:
+           wire_subnet: str = "", state_root: str = "", vms: bool = False,
+           machines: bool = False) -> None:
     """Build the embedded two-host lab (idempotent: a second call changes nothing)."""
-    spec = _spec(lab_id, mtu, mgmt_subnet, wire_subnet, state_root or None, vms)
+    spec = _spec(lab_id, mtu, mgmt_subnet, wire_subnet, state_root or None, vms, machines)
     changed = lab_lib.up(spec, say=say)
     if changed:
         say(f"lab {spec.lab_id} is up ({len(changed)} part(s) built)")
@@ -269,6 +273,12 @@ def _measure_vm_boot(times: int, lab_id: str, state_root: str) -> Measured:
     return lib.vm_boot_section(result, times), lib.vm_boot_said(result)
 
 
+def _measure_machine_lab(boots: int, lab_id: str, state_root: str) -> Measured:
+    from collector import bench_machine_lab as lib
+    result = lib.run(_spec(lab_id, state_root=state_root or None, machines=True), boots)
+    return lib.section(result, boots), lib.said(result)
+
+
 def _measure_hostile() -> Measured:
     from reporter import bench_hostile as lib
     results = lib.run()
@@ -299,6 +309,8 @@ BENCHES = [
                                             "median is the figure)")}),
     Bench("vm-boot", "lab VM boot to SSH (reboots the lab's guests)", _measure_vm_boot,
           _lab_options(times=(5, "boots per guest (default 5)"))),
+    Bench("machine-lab", "machine lab: image (cold, warm), boot to SSH, campaign wall ÷ measuring",
+          _measure_machine_lab, _lab_options(boots=(3, "boots of both guests (default 3)"))),
     Bench("hostile", "what the bounds on untrusted input cost (time, peak memory)",
           _measure_hostile, doc=RELIABILITY_MD),
 ]

@@ -20,12 +20,13 @@ from .errors import BenchError
 from .hosts import load_hosts
 from .plan import Cell
 from .ports import BENCH_BASE, Ports
+from .preparation import REMOTE_WORKDIR
 from .remote import Remote
 from .runner import start_server, stop_server, wait_listening
 from .tools import TOOLS, Invocation, ToolContext
 
 SIZES = (100, 1000, 20000, 65536)
-WORKDIR = "/run/dataplane-bench/bench-tools"
+WORKDIR = f"{REMOTE_WORKDIR}/bench-tools"
 WARMUP_S = 1
 FLOWS = 4  # the several-flow row: csrc --streams against iperf3 -P
 UDP_SIZES = (64, 1400)

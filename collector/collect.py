@@ -4,6 +4,7 @@ resumable at every point."""
 
 import contextlib
 import posixpath
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -15,7 +16,7 @@ from .campaign import Campaign
 from .connection import Connection
 from .errors import BenchError
 from .ports import Ports
-from .preparation import campaign_tag, read_mtu, set_mtu
+from .preparation import REMOTE_WORKDIR, campaign_tag, read_mtu, set_mtu
 from .records import RunRecord
 from .runner import Job, RunContext, execute, kill_leftover_server
 from .tools import TOOLS, ToolContext
@@ -52,9 +53,13 @@ def _clean_up(c: Campaign, connections: tuple[Connection, ...], pair: Pair | Non
                 _teardown(TOPOLOGIES[cfg](pair))
         if restore_from is not None:  # None: nothing changed yet, or already restored
             preparation.restore(restore_from, pair)
+    parents = " ".join(shlex.quote(d) for d in (REMOTE_WORKDIR,
+                                                 posixpath.dirname(REMOTE_WORKDIR)))
     for conn in connections:
         with contextlib.suppress(BenchError):
             conn.remote.run(["rm", "-rf", campaign_dir], timeout=30)
+            # the folders above it too, once empty (no other campaign's, no lab's state)
+            conn.remote.run(["sh", "-c", f"rmdir {parents} 2>/dev/null; true"], timeout=30)
 
 
 def _teardown(topo: Topology) -> None:

@@ -9,12 +9,13 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import campaign as campaign_mod
-from . import lab, plan
+from . import lab, plan, yamlfile
 from .adaptive import FIXED, RuleFactory
 from .archive import Archive
 from .collect import NewArchive, run_campaign
 from .collect import Progress as Hooks
 from .console import console, say
+from .errors import UsageError
 from .lab.sshd import banner
 
 
@@ -25,9 +26,26 @@ def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
 def load_campaign(path: str, spec: lab.LabSpec) -> tuple[campaign_mod.Campaign, str | None]:
     if path:
         text = Path(path).read_text() if Path(path).is_file() else None
+        if spec.machines:
+            _refuse_nested_guests(Path(path))
         c = campaign_mod.load(Path(path), spec.hosts_file)
         return c, text
     return campaign_mod.lab_default(spec.hosts_file), None
+
+
+def _refuse_nested_guests(path: Path) -> None:
+    """On the machine lab, `vm` would boot a TCG guest inside a TCG guest: refuse it by name
+    before anything starts (the collector itself would only say the hosts list no VMs)."""
+    raw = yamlfile.load(path, "campaign file")
+    if not isinstance(raw, dict) or raw.get("hosts", "lab") != "lab":
+        return
+    configurations = raw.get("configurations")
+    if isinstance(configurations, list) and "vm" in configurations:
+        raise UsageError(f"{path}: configurations: vm is not offered on the machine lab: its "
+                         "hosts are qemu guests already, and a guest inside a TCG guest would "
+                         "measure nothing but emulation",
+                         "drop vm from configurations, or measure it on the namespace lab "
+                         "(`invoke lab.down`, then `invoke lab.up --vms`)")
 
 
 def uses_lab(c: campaign_mod.Campaign, spec: lab.LabSpec) -> bool:

@@ -23,7 +23,11 @@ from .runner import kill_leftover_server, require_tools
 from .topology import Pair, Side, existing, overlay_ovs
 
 REQUIRED_TOOLS = ["ip", "ss", "ping", "sysctl", "timeout", "setsid", "sh"]
-REMOTE_WORKDIR = "/run/dataplane-bench"  # root-owned, not world-writable like /tmp
+MODULES = "cut -d' ' -f1,3 /proc/modules"  # name and how many use it
+UNLOAD_ROUNDS = 8  # a module's dependencies are free only once it is gone
+# Root-owned, not world-writable like /tmp, and on a file system that allows exec (the csrc
+# programs are built and run there): /run is mounted noexec on systemd hosts.
+REMOTE_WORKDIR = "/var/lib/dataplane-bench/work"
 
 
 def campaign_tag(archive_name: str) -> str:
@@ -137,7 +141,8 @@ def _remember_host_state(archive: Archive, pair: Pair) -> None:
             other = {tap: read_mtu(remote, None, tap)} if tap else {}
             state[remote.host.name] = {"data_if": side.data_if,
                                        "mtu": read_mtu(remote, None, side.data_if),
-                                       "ip_forward": forward, "other_mtus": other}
+                                       "ip_forward": forward, "other_mtus": other,
+                                       "modules": loaded_modules(remote)}
     for side in pair.sides:
         if side.guest is not None and side.guest.name not in state:
             state[side.guest.name] = {"data_if": side.guest_if,
@@ -157,6 +162,33 @@ def restore(archive: Archive, pair: Pair) -> None:
                 remote.run(["ip", "link", "set", "dev", dev, "mtu", str(mtu)])
             if "ip_forward" in orig:
                 remote.run(["sysctl", "-qw", f"net.ipv4.ip_forward={orig['ip_forward']}"])
+            if orig.get("modules") is not None:
+                unload_new_modules(remote, set(orig["modules"]))
+
+
+def loaded_modules(remote: Remote) -> list[str] | None:
+    used = _modules_in_use(remote)
+    return None if used is None else sorted(used)
+
+
+def _modules_in_use(remote: Remote) -> dict[str, int] | None:
+    res = remote.run(["sh", "-c", MODULES])
+    if not res.ok:
+        return None
+    pairs = (line.split() for line in res.stdout.splitlines())
+    return {p[0]: int(p[1]) for p in pairs if len(p) == 2 and p[1].isdigit()}
+
+
+def unload_new_modules(remote: Remote, before: set[str]) -> None:
+    """The kernel modules that appeared during the campaign (building veths, bridges, VXLAN,
+    OVS loads them and what they need) and that nothing uses any more, unloaded, in rounds
+    until none is left. One still in use stays, and the end facts show it."""
+    for _ in range(UNLOAD_ROUNDS):
+        now = _modules_in_use(remote) or {}
+        free = [m for m, users in sorted(now.items()) if m not in before and users == 0]
+        if not free:
+            return
+        remote.run(["rmmod", *free], timeout=60)
 
 
 def end_facts(archive: Archive, pair: Pair) -> None:

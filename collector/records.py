@@ -107,6 +107,9 @@ class HostState(_Record):
     ip_forward: str | None = Field(None, description="net.ipv4.ip_forward (hosts only)")
     other_mtus: dict[str, int] = Field(default_factory=dict,
                                        description="VM host-side interfaces -> MTU")
+    modules: list[str] | None = Field(
+        None, description="kernel modules loaded before (None: /proc/modules unreadable, e.g. "
+                          "a namespace of the lab machine)")
 
 
 class Manifest(BaseModel):

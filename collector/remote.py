@@ -7,6 +7,7 @@ replaces that with paramiko's RejectPolicy and loads only the host's own known_h
 """
 
 import contextlib
+import posixpath
 import shlex
 import threading
 from collections.abc import Iterator, Sequence
@@ -18,7 +19,7 @@ from fabric import Config, Connection
 
 from .errors import BenchError, HostKeyRejectedError, HostUnreachableError
 from .hosts import DEFAULT_KNOWN_HOSTS, Host, Vm
-from .shell import Shell, ShellTimeout
+from .shell import SCRATCH, Shell, ShellTimeout
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,9 @@ class Remote:
             shells, self._idle = self._idle, []
         for shell in shells:
             with contextlib.suppress(HostUnreachableError, ShellTimeout):
-                shell.run(f"rm -rf {shlex.quote(shell.scratch)}", timeout=5)
+                # its folder, and the folders above it once empty (the host as it was)
+                shell.run(f"rm -rf {shlex.quote(shell.scratch)}; rmdir {SCRATCH} "
+                          f"{posixpath.dirname(SCRATCH)} 2>/dev/null; true", timeout=5)
             shell.close()
         self.connection.close()
 

@@ -21,8 +21,9 @@ READY_TIMEOUT_S = 10
 SERVER_EXIT_WAIT_S = 3.0  # for servers that serve one test: time to exit and flush output
 TIMEOUT_EXIT_CODES = (124, 137)  # coreutils timeout: TERM, then KILL
 # Alive and not a zombie: an orphaned server is reaped by PID 1, which may take its time.
-ALIVE = ("alive() { s=$(sed 's/.*) //' /proc/$1/stat 2>/dev/null | cut -c1); "
-         "[ -n \"$s\" ] && [ \"$s\" != Z ]; }; ")
+# Shell builtins only: on a slow host (an emulated one) every fork in a poll loop counts.
+ALIVE = ("alive() { read -r s 2>/dev/null </proc/$1/stat || return 1; s=${s##*) }; "
+         "[ \"${s%% *}\" != Z ]; }; ")
 
 
 @dataclass(frozen=True)
@@ -74,14 +75,15 @@ def wait_listening(remote: Remote, ep: Endpoint, port: int, pid: int,
                    protocol: str = "tcp", more_ports: tuple[int, ...] = ()) -> str | None:
     """None once every port listens (TCP listeners, or a bound UDP socket); else why not (the
     server died, or it took too long)."""
-    tries = int(READY_TIMEOUT_S / 0.02)
     kind = "u" if protocol == "udp" else "t"
     listening = " && ".join(f"ss -Hl{kind}n 'sport = :{p}' | grep -q ." for p in (port,
                                                                              *more_ports))
-    loop = (f"{ALIVE}i=0; while [ $i -lt {tries} ]; do "
-            f"{{ {listening}; }} && exit 0; "
-            f"alive {pid} || exit 3; sleep 0.02; i=$((i+1)); done; exit 4")
-    res = remote.run(ep.wrap(["sh", "-c", loop]), timeout=READY_TIMEOUT_S + 10)
+    # Bounded by time (`timeout`), not by a count of polls: a poll's cost varies 100-fold
+    # between a server and an emulated guest.
+    loop = (f"{ALIVE}while :; do {{ {listening}; }} && exit 0; "
+            f"alive {pid} || exit 3; sleep 0.02; done")
+    res = remote.run(ep.wrap(["timeout", f"{READY_TIMEOUT_S}", "sh", "-c", loop]),
+                     timeout=READY_TIMEOUT_S + 10)
     if res.exit_code == 0:
         return None
     return ("the server exited before listening" if res.exit_code == 3
@@ -90,12 +92,12 @@ def wait_listening(remote: Remote, ep: Endpoint, port: int, pid: int,
 
 def stop_server(remote: Remote, workdir: str, pid: int, wait_s: float) -> tuple[str, str]:
     marker = f"--- dataplane-bench {secrets.token_hex(8)} ---"
-    tries = int(wait_s / 0.02)
     # Servers that serve one test (iperf3 -1) get wait_s to exit and flush their output; the
     # rest (qperf loops forever) are killed at once: they hold no state worth a clean exit.
     # setsid made the server a process group of its own: what it started goes with it.
-    line = (f"{ALIVE}i=0; while [ $i -lt {tries} ] && alive {pid}; do sleep 0.02; "
-            f"i=$((i+1)); done; kill -9 -- -{pid} 2>/dev/null; kill -9 {pid} 2>/dev/null; "
+    wait = shlex.quote(f"{ALIVE}while alive {pid}; do sleep 0.02; done")
+    line = ((f"timeout {wait_s:g} sh -c {wait}; " if wait_s > 0 else "")  # 0 would be forever
+            + f"kill -9 -- -{pid} 2>/dev/null; kill -9 {pid} 2>/dev/null; "
             f"cd {shlex.quote(workdir)} && rm -f server.pid && cat server.out; "
             f"echo; echo {shlex.quote(marker)}; cat server.err")
     out = remote.check(["sh", "-c", line], timeout=wait_s + 20)

@@ -63,6 +63,10 @@ class CampaignInfo:
         return facts.emulated_vms(self.hosts, set(self.vm_names))
 
     @property
+    def emulated_hosts(self) -> list[str]:
+        return facts.emulated_hosts(self.hosts, set(self.vm_names))
+
+    @property
     def warnings(self) -> list[str]:
         return facts.warnings(self.hosts, self.vm_names)
 

@@ -71,6 +71,12 @@ def emulated_vms(hosts: dict[str, dict[str, dict[str, str]]], vms: set[str]) -> 
         EMULATED_CPU in phase.get("cpu-model", "") for phase in hosts.get(name, {}).values())]
 
 
+def emulated_hosts(hosts: dict[str, dict[str, dict[str, str]]],
+                   vms: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """The hosts (not VMs) whose CPU is emulated: the machine lab's, qemu TCG guests."""
+    return emulated_vms({h: p for h, p in hosts.items() if h not in vms}, set(hosts) - set(vms))
+
+
 def warnings(hosts: dict[str, dict[str, dict[str, str]]],
              vms: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """What a reader must know: hosts sharing a kernel, emulated VMs, facts that changed or
@@ -82,6 +88,13 @@ def warnings(hosts: dict[str, dict[str, dict[str, str]]],
                    "by QEMU TCG (no hardware virtualisation): the VM rows measure emulation, not "
                    "a hypervisor, and are not comparable with hypervisor figures such as the "
                    "study's.")
+    guests = emulated_hosts(hosts, vms)
+    if guests:
+        out.append(f"Hosts {' and '.join(guests)} are emulated by QEMU TCG (the machine lab: "
+                   "qemu guests, each with its own kernel): absolute Gb/s, µs and CPU % measure "
+                   "emulation, not servers, and are not comparable with the study's; compare "
+                   "configurations as ratios within this campaign, and CPU across the two "
+                   "kernels.")
     machines = {h: p for h, p in hosts.items() if h not in vms}
     boot_ids = {h: next(iter(p.values())).get("boot_id", "") for h, p in machines.items() if p}
     if len(boot_ids) > 1 and len(set(boot_ids.values())) == 1:

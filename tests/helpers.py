@@ -19,7 +19,8 @@ def needs_root() -> pytest.MarkDecorator:
     return pytest.mark.skipif(os.geteuid() != 0, reason="lab tests need root")
 
 
-def make_spec(wire_octet: int, mtu: int = 1500, vms: bool = False) -> lab.LabSpec:
+def make_spec(wire_octet: int, mtu: int = 1500, vms: bool = False,
+              machines: bool = False) -> lab.LabSpec:
     """A lab of its own for one test: a random id, and a management subnet no route uses yet."""
     for _ in range(50):
         mgmt = f"198.19.{secrets.choice(range(128, 255))}.0/24"
@@ -28,7 +29,7 @@ def make_spec(wire_octet: int, mtu: int = 1500, vms: bool = False) -> lab.LabSpe
             break
     return lab.LabSpec(lab_id="t" + secrets.token_hex(2), mgmt_subnet=mgmt,
                        wire_subnet=f"198.18.{wire_octet}.0/24", mtu=mtu,
-                       state_root=TEST_STATE_ROOT, vms=vms)
+                       state_root=TEST_STATE_ROOT, vms=vms, machines=machines)
 
 
 REPO = Path(__file__).resolve().parent.parent

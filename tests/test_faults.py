@@ -16,6 +16,7 @@ from collector import lab
 from collector.archive import verify_sums
 from collector.exit import ExitStatus
 from collector.lab import LabSpec
+from collector.preparation import REMOTE_WORKDIR
 
 from .collecting import (
     campaign_netns,
@@ -149,7 +150,7 @@ def test_a_hung_tool_times_out_and_the_rest_completes(lab_spec: LabSpec, tmp_pat
         archives = list(out.glob("*/manifest.json"))
         if not archives:
             return False
-        pidfile = Path("/run/dataplane-bench") / archives[0].parent.name / "lab-b" / "server.pid"
+        pidfile = Path(REMOTE_WORKDIR) / archives[0].parent.name / "lab-b" / "server.pid"
         try:
             pid = int(pidfile.read_text())
         except (OSError, ValueError):

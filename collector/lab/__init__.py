@@ -1,4 +1,5 @@
-"""The embedded lab: two "hosts" made of network namespaces on this machine, real sshd in each."""
+"""The embedded lab: two "hosts" — network namespaces of this machine with real sshd in each, or
+(`--machines`) qemu guests with kernels of their own."""
 
 from .lab import Check, LabStatus, down, status, up
 from .spec import LabSpec

@@ -9,8 +9,6 @@ host (an SSH jump), as the collector reaches any VM that only its host can route
 """
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -19,10 +17,9 @@ from pathlib import Path
 
 from .. import local
 from ..errors import BenchError
-from . import cpio, guest_image, iproute
+from . import cpio, guest_image, iproute, qemu
 from .credentials import authorized_keys_path, guest_known_hosts_path
 from .iproute import ip
-from .network import _alive
 from .spec import LabSpec
 
 GATEWAY = "169.254.1.1"
@@ -78,14 +75,7 @@ class Guest:
         self.say = say
 
     def _pid(self) -> int | None:
-        """The guest's qemu, if the pid file names a live qemu of this very guest."""
-        try:
-            pid = int(self.pid_path.read_text().split()[0])
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-        except (FileNotFoundError, ValueError, IndexError):
-            return None
-        marker = f"guest={self.qemu_name}".encode()
-        return pid if marker in cmdline and _alive(pid) else None
+        return qemu.running_pid(self.pid_path, self.qemu_name)
 
     def problem(self) -> str | None:
         if self.ns not in iproute.namespaces():
@@ -162,29 +152,13 @@ class Guest:
                 "-device", f"virtio-net-pci,netdev=data,mac=52:54:00:d9:be:{index + 1:02x}",
                 "-device", "virtio-rng-pci",
                 "-pidfile", str(self.pid_path), "-daemonize"]
-        try:
-            local.run(argv, timeout=30)
-        except BenchError as exc:
-            raise BenchError(f"{self.name}: qemu did not start: {exc.message}",
-                             "run ./bootstrap.sh (it installs qemu-system-x86)") from exc
+        qemu.start(argv, self.name)
 
     def remove(self) -> None:
-        pid = self._pid()
-        if pid is not None:
-            os.kill(pid, signal.SIGTERM)
-            deadline = time.monotonic() + 5.0
-            while time.monotonic() < deadline and _alive(pid):
-                time.sleep(0.05)
-            if _alive(pid):
-                os.kill(pid, signal.SIGKILL)
-        self.pid_path.unlink(missing_ok=True)
+        qemu.stop(self.pid_path, self.qemu_name, grace_s=5.0)
         if self.ns in iproute.namespaces() and iproute.link(self.tap, self.ns) is not None:
             ip("link", "del", "dev", self.tap, netns=self.ns)
 
 
 def describe_boot(spec: LabSpec, letter: str) -> str:
-    path = boot_record_path(spec, letter)
-    if not path.is_file():
-        return ""
-    boot = json.loads(path.read_text())
-    return f"booted to SSH in {boot['boot_to_ssh_s']:.2f} s ({boot['accel']})"
+    return qemu.describe_boot(boot_record_path(spec, letter))

@@ -8,16 +8,22 @@ from .. import local
 from ..errors import BenchError
 from ..hosts import load_hosts, load_vms
 from ..remote import Remote, connect_vm
+from . import machine
 from .credentials import Credentials
 from .guest import Guest, describe_boot
-from .network import Bridge, Component, ManagementLink, Namespace, Wire
+from .machine import Machine
+from .network import Bridge, Component, ManagementLink, Namespace, Wire, WireBridge
 from .spec import HOST_LETTERS, LabSpec
 from .sshd import Sshd
 
 
 def components(spec: LabSpec, say: Callable[[str], None] = print,
                removing: bool = False) -> list[Component]:
-    """Every piece of the lab, in build order (removal goes in reverse, guests always)."""
+    """Every piece of the lab, in build order; for removal, every piece of either kind of lab
+    (removal goes in reverse)."""
+    machines: list[Component] = [WireBridge(spec), *(Machine(spec, x, say) for x in HOST_LETTERS)]
+    if spec.machines and not removing:
+        return [Credentials(spec), Bridge(spec), *machines]
     guests = [Guest(spec, x, say) for x in HOST_LETTERS] if spec.vms or removing else []
     return [
         Credentials(spec),
@@ -27,6 +33,7 @@ def components(spec: LabSpec, say: Callable[[str], None] = print,
         Wire(spec),
         *(Sshd(spec, x) for x in HOST_LETTERS),
         *guests,
+        *(machines if removing else []),
     ]
 
 
@@ -60,10 +67,15 @@ def _preflight(what: str) -> None:
 
 def _check_compatible(spec: LabSpec) -> None:
     recorded = LabSpec.recorded(spec.lab_id, spec.state_root)
-    moved = (recorded.mgmt_subnet, recorded.wire_subnet) != (spec.mgmt_subnet, spec.wire_subnet)
-    if moved and spec.spec_file.is_file() and Bridge(recorded).problem() is None:
+    if not spec.spec_file.is_file() or Bridge(recorded).problem() is not None:
+        return
+    if (recorded.mgmt_subnet, recorded.wire_subnet) != (spec.mgmt_subnet, spec.wire_subnet):
         raise BenchError(f"lab {spec.lab_id} is up with other subnets "
                          f"({recorded.mgmt_subnet}, {recorded.wire_subnet})",
+                         "run `invoke lab.down` first")
+    if recorded.machines != spec.machines:
+        raise BenchError(f"lab {spec.lab_id} is up with {recorded.kind} as its hosts; its hosts "
+                         f"cannot become {spec.kind} in place (they share addresses)",
                          "run `invoke lab.down` first")
 
 
@@ -72,8 +84,9 @@ def up(spec: LabSpec, say: Callable[[str], None] = print) -> list[str]:
     _preflight("lab up")
     _check_compatible(spec)
     changed: list[str] = []
+    parts = components(spec, say)
     try:
-        for part in components(spec, say):
+        for part in parts:
             problem = part.problem()
             if problem is None:
                 continue
@@ -81,6 +94,9 @@ def up(spec: LabSpec, say: Callable[[str], None] = print) -> list[str]:
             part.remove()
             part.build()
             changed.append(part.name)
+        for part in parts:
+            if isinstance(part, Machine) and part.name in changed:
+                part.wait()  # both started before either is waited for: they boot at once
         spec.save()
         _login_check(spec)
     except BaseException:
@@ -113,8 +129,9 @@ def down(spec: LabSpec, purge: bool = False) -> list[str]:
     if purge and spec.state_dir.exists():
         shutil.rmtree(spec.state_dir)
         removed.append(str(spec.state_dir))
-    elif spec.vms and spec.spec_file.is_file():
-        replace(spec, vms=False).save()  # the next `lab up` has VMs only when asked again
+    elif (spec.vms or spec.machines) and spec.spec_file.is_file():
+        # the next `lab up` has VMs, or machines, only when asked again
+        replace(spec, vms=False, machines=False).save()
     return removed
 
 
@@ -130,7 +147,9 @@ def status(spec: LabSpec) -> LabStatus:
             try:
                 with Remote(host, connect_timeout=5) as remote:
                     remote.check(["true"], timeout=5)
-                checks.append(Check(f"SSH login to {host.describe()}", None))
+                boot = (f" ({machine.describe_boot(spec, HOST_LETTERS[hosts.index(host)])})"
+                        if spec.machines else "")
+                checks.append(Check(f"SSH login to {host.describe()}{boot}", None))
             except BenchError as exc:
                 checks.append(Check(f"SSH login to {host.describe()}", exc.message))
         for vm in load_vms(spec.hosts_file):

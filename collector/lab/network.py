@@ -97,6 +97,29 @@ class Bridge:
         iproute.delete_link(self.dev)
 
 
+class WireBridge:
+    """The machine lab's data network: a bridge joining the two guests' data taps, nothing else
+    on it (no address, no firewall: bridged frames skip this machine's iptables)."""
+
+    def __init__(self, spec: LabSpec) -> None:
+        self.dev = spec.wire_bridge
+        self.name = f"wire bridge {self.dev}"
+
+    def problem(self) -> str | None:
+        rec = iproute.link(self.dev)
+        if rec is None:
+            return "missing"
+        return None if iproute.is_up(rec) else "down"
+
+    def build(self) -> None:
+        ip("link", "add", "name", self.dev, "type", "bridge", "nf_call_iptables", "0",
+           "nf_call_arptables", "0")
+        ip("link", "set", self.dev, "up")
+
+    def remove(self) -> None:
+        iproute.delete_link(self.dev)
+
+
 class ManagementLink:
     """A veth from a host namespace (mgmt0) to a port of the management bridge."""
 

@@ -25,6 +25,7 @@ class LabSpec:
     mtu: int = 1500
     state_root: str = str(DEFAULT_STATE_ROOT)
     vms: bool = False   # one qemu guest per host (`lab up --vms`)
+    machines: bool = False  # the hosts are qemu guests with their own kernel (`lab up --machines`)
 
     def __post_init__(self) -> None:
         if not (self.lab_id.isascii() and self.lab_id.isalnum() and 1 <= len(self.lab_id) <= 6):
@@ -35,6 +36,10 @@ class LabSpec:
             if not net.subnet_of(BENCHMARK_RANGE) or net.prefixlen > 29:
                 raise BenchError(f"lab {key} {net}: must be a /29 or larger inside "
                                  f"{BENCHMARK_RANGE} (RFC 2544, the benchmarking range)")
+        if self.vms and self.machines:
+            raise BenchError("a machine lab has no VMs: its hosts are qemu guests already, and "
+                             "a guest inside a TCG guest would measure nothing but emulation",
+                             "use `--machines` or `--vms`, not both")
         if not 576 <= self.mtu <= 9000:
             raise BenchError(f"lab MTU {self.mtu}: use 576-9000")
 
@@ -51,6 +56,18 @@ class LabSpec:
     @property
     def bridge(self) -> str:
         return f"{self.lab_id}-mgmt"
+
+    @property
+    def wire_bridge(self) -> str:
+        return f"{self.lab_id}-wire"
+
+    def machine_tap(self, kind: str, letter: str) -> str:
+        """A machine's tap: "mgmt" on the management bridge, "wire" on the wire bridge."""
+        return f"{self.lab_id}-{kind[0]}t{letter}"
+
+    @property
+    def kind(self) -> str:
+        return "machines" if self.machines else "namespaces"
 
     def mgmt_port(self, letter: str) -> str:
         """The root-namespace end of a host's management veth, enslaved to the bridge."""

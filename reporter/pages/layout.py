@@ -17,7 +17,7 @@ class FigureView(View):
     """A page of the study's: a section per MTU, a tab per tool."""
 
     sections: list[Section]
-    emulated: bool
+    emulated: str  # Site.emulated()
 
 
 @dataclass

@@ -90,8 +90,11 @@ class Site:
         return Site(keep, cells, [c for c in self.changes if c.candidate in names],
                     self.baseline, self.tolerance_pct, classes, buffers, qperf_cpu, tcp)
 
-    def emulated(self) -> bool:
-        return any(i.emulated_vms for i in self.infos)
+    def emulated(self) -> str:
+        """What ran emulated by QEMU TCG: "hosts" (the machine lab), "vms", or "" (nothing)."""
+        if any(i.emulated_hosts for i in self.infos):
+            return "hosts"
+        return "vms" if any(i.emulated_vms for i in self.infos) else ""
 
     def shared_kernel(self) -> bool:
         return any("share one kernel" in w for i in self.infos for w in i.warnings)

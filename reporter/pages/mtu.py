@@ -20,7 +20,7 @@ class MtuView(View):
     tabs: list[Tab]
     mtus: list[int]
     drops: list[str]
-    emulated: bool
+    emulated: str  # Site.emulated()
     shared: bool
 
 
