@@ -118,9 +118,18 @@ def warnings(hosts: dict[str, dict[str, dict[str, str]]],
     if len(firsts) == 2:
         (ha, fa), (hb, fb) = firsts.items()
         for key in ("uname", "sysctl", "version-qperf", "version-iperf3"):
-            if fa.get(key) != fb.get(key):
+            if _without_hostname(fa.get(key)) != _without_hostname(fb.get(key)):
                 out.append(Md("`{}` differs between {} and {}.").format(key, ha, hb))
     return out
+
+
+def _without_hostname(value: str | None) -> str | None:
+    """`uname -a` lines (iperf3 --version prints one too) without the node name: two hosts
+    always differ there, and it says nothing about their kernels."""
+    if value is None:
+        return None
+    return "\n".join(" ".join(w for i, w in enumerate(line.split()) if i != 1)
+                     if line.startswith("Linux ") else line for line in value.splitlines())
 
 
 # Set by the collector itself while it measures (collector/topology/netns.py), restored at the

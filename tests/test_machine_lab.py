@@ -131,6 +131,8 @@ def test_the_study_on_two_kernels(machine_lab: LabSpec, tmp_path: Path) -> None:
     assert not any("share one kernel" in text for name, text in pages.items()
                    if name != "methodology.html")
     assert not any("userspace <code>netdev</code>" in text for text in pages.values())
+    assert "overlay-ovs ran on Open vSwitch's <code>system</code> datapath" in pages[
+        "environment.html"]
     assert "Emulated hosts" in pages["throughput.html"]
     assert "are emulated by QEMU TCG (the machine lab" in pages["index.html"]
 

@@ -12,6 +12,9 @@ from collector.lab import LabSpec, machine_image
 from collector.lab.lab import components
 from collector.lab.machine import Machine, mac, network_files
 from collector.lab.network import Bridge, WireBridge
+from reporter import facts
+
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_a_lab_is_machines_or_has_vms_not_both() -> None:
@@ -75,3 +78,19 @@ def test_vm_on_the_machine_lab_is_refused_with_the_reason(tmp_path: Path) -> Non
         command.load_campaign(str(path), LabSpec(lab_id="m1", machines=True,
                                                  state_root=str(tmp_path)))
     assert "machine lab" not in other.value.message
+
+
+def test_two_machine_lab_hosts_read_as_two_kernels_and_emulated() -> None:
+    """The collector's facts of the two guests (tests/fixtures/capture.sh machines)."""
+    hosts = {h: {"start-1": facts.parse((FIXTURES / f"machine-lab-facts-{h}.txt").read_text())}
+             for h in ("lab-a", "lab-b")}
+    assert hosts["lab-a"]["start-1"]["boot_id"] != hosts["lab-b"]["start-1"]["boot_id"]
+    said = facts.warnings(hosts)
+    assert facts.emulated_hosts(hosts) == ["lab-a", "lab-b"]
+    assert any("are emulated by QEMU TCG (the machine lab" in w for w in said)
+    assert not any("share one kernel" in w for w in said)
+    # Same image, so the same kernel and tools: only the node names differ, and say nothing.
+    assert not any("differs between" in w for w in said), said
+    other = {**hosts["lab-b"]["start-1"],
+             "uname": hosts["lab-b"]["start-1"]["uname"].replace("6.1.0-57", "6.1.0-58")}
+    assert any("`uname` differs" in w for w in facts.warnings({**hosts, "lab-b": {"s": other}}))
