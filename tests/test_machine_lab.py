@@ -57,7 +57,7 @@ def snapshots(spec: LabSpec) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def machine_lab() -> Iterator[LabSpec]:
-    spec = make_spec(wire_octet=8, machines=True)
+    spec = make_spec(wire_octet=9, machines=True)
     try:
         proc = invoke("lab.up", "--lab-id", spec.lab_id, "--mgmt-subnet", spec.mgmt_subnet,
                       "--wire-subnet", spec.wire_subnet, "--state-root", spec.state_root,
