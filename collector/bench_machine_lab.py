@@ -87,20 +87,22 @@ def said(result: dict[str, Any]) -> list[str]:
 def section(result: dict[str, Any], boots: int) -> str:
     b = result["boot_to_ssh_s"]
     boot = f"{statistics.median(b):.1f} s ({min(b):.1f}–{max(b):.1f})"
-    matrix = ", ".join(MATRIX["configurations"])
+    m = MATRIX
+    campaign = (f"{', '.join(m['configurations'])}; {' and '.join(m['tools'])}; one message "
+                f"size, MTU 1500 and 9000, {m['repetitions']} repetitions of {m['duration_s']} s "
+                f"runs after {m['warmup_s']} s warm-ups")
     return f"""## bench.machine-lab — the machine lab's image, boot and campaign
 
 Reproduce: `.venv/bin/invoke bench.machine-lab` (as root; brings the lab up with `--machines`
 when it is down, builds the image once more in a cache of its own, and reboots the guests
 {boots} times).
 
-The image: `mmdebstrap` from this machine's apt sources to an ext4 image (cold: an empty cache;
-warm: the same call again, which only looks up the package versions). Boot: both guests (qemu
-`-accel tcg -cpu max -smp 1 -m {MEMORY_MB}`) started together, from qemu's start until OpenSSH
-greets on the management address. The campaign: {matrix}; {", ".join(MATRIX["tools"])}; one
-message size, MTU 1500 and 9000, {MATRIX["repetitions"]} repetitions of
-{MATRIX["duration_s"]} s runs with {MATRIX["warmup_s"]} s warm-ups, from archive creation to the
-last teardown (csrc built on each guest, facts, restore).
+- The image: `mmdebstrap` from this machine's apt sources to an ext4 image (cold: an empty
+  cache; warm: the same call again, which only looks up the package versions).
+- Boot: both guests (qemu `-accel tcg -cpu max -smp 1 -m {MEMORY_MB}`) started together, from
+  qemu's start until OpenSSH greets on the management address.
+- The campaign, from archive creation to the last teardown (csrc built on each guest, facts,
+  restore): {campaign}.
 
 | measured {utc_now()[:16]}Z on {machine()} | value |
 | --- | --- |
@@ -111,6 +113,7 @@ last teardown (csrc built on each guest, facts, restore).
 | time the tools measure | {result['measuring_s']:.0f} s |
 | campaign wall time | {result['wall_s']:.0f} s |
 | **wall ÷ measuring** | **{result['wall_s'] / result['measuring_s']:.2f}** |
+| overhead per run | {(result['wall_s'] - result['measuring_s']) / result['runs']:.1f} s |
 
 Against the namespace lab's bench.collect ratio, the difference is emulation: every command the
 collector sends (a build, a namespace, a readiness poll) runs in a TCG guest on one emulated
