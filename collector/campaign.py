@@ -335,7 +335,15 @@ def _vms(raw: dict[str, Any], source: str, lab_hosts_file: Path | None,
 
 
 def load(path: Path, lab_hosts_file: Path | None = None) -> Campaign:
-    raw = yamlfile.load(path, "campaign file")
+    return parse_file(read(path), path, lab_hosts_file)
+
+
+def read(path: Path) -> Any:
+    """A campaign file's YAML, not yet validated."""
+    return yamlfile.load(path, "campaign file")
+
+
+def parse_file(raw: Any, path: Path, lab_hosts_file: Path | None = None) -> Campaign:
     return parse({} if raw is None else raw, str(path), lab_hosts_file)  # empty: all defaults
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from . import campaign as campaign_mod
-from . import lab, plan, yamlfile
+from . import lab, plan
 from .adaptive import FIXED, RuleFactory
 from .archive import Archive
 from .collect import NewArchive, run_campaign
@@ -26,17 +26,17 @@ def _sigterm_as_interrupt(signum: int, frame: FrameType | None) -> None:
 def load_campaign(path: str, spec: lab.LabSpec) -> tuple[campaign_mod.Campaign, str | None]:
     if path:
         text = Path(path).read_text() if Path(path).is_file() else None
+        raw = campaign_mod.read(Path(path))
         if spec.machines:
-            _refuse_nested_guests(Path(path))
-        c = campaign_mod.load(Path(path), spec.hosts_file)
+            _refuse_nested_guests(raw, Path(path))
+        c = campaign_mod.parse_file(raw, Path(path), spec.hosts_file)
         return c, text
     return campaign_mod.lab_default(spec.hosts_file), None
 
 
-def _refuse_nested_guests(path: Path) -> None:
+def _refuse_nested_guests(raw: Any, path: Path) -> None:
     """On the machine lab, `vm` would boot a TCG guest inside a TCG guest: refuse it by name
     before anything starts (the collector itself would only say the hosts list no VMs)."""
-    raw = yamlfile.load(path, "campaign file")
     if not isinstance(raw, dict) or raw.get("hosts", "lab") != "lab":
         return
     configurations = raw.get("configurations")

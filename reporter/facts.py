@@ -66,7 +66,8 @@ EMULATED_CPU = "TCG"  # QEMU's emulated CPUs say so in their model name ("QEMU T
 
 
 def emulated_vms(hosts: dict[str, dict[str, dict[str, str]]], vms: set[str]) -> list[str]:
-    """The VMs whose CPU is emulated (QEMU TCG), from the CPU model their facts recorded."""
+    """Those of ``vms`` (VMs, or any facts folders named) whose CPU is emulated (QEMU TCG), from
+    the CPU model their facts recorded."""
     return [name for name in sorted(vms) if any(
         EMULATED_CPU in phase.get("cpu-model", "") for phase in hosts.get(name, {}).values())]
 
@@ -74,7 +75,7 @@ def emulated_vms(hosts: dict[str, dict[str, dict[str, str]]], vms: set[str]) -> 
 def emulated_hosts(hosts: dict[str, dict[str, dict[str, str]]],
                    vms: set[str] | frozenset[str] = frozenset()) -> list[str]:
     """The hosts (not VMs) whose CPU is emulated: the machine lab's, qemu TCG guests."""
-    return emulated_vms({h: p for h, p in hosts.items() if h not in vms}, set(hosts) - set(vms))
+    return emulated_vms(hosts, set(hosts) - set(vms))
 
 
 def warnings(hosts: dict[str, dict[str, dict[str, str]]],

@@ -67,3 +67,25 @@ def added_pages() -> list[str]:
     from reporter.pages.page import always, several_campaigns
 
     return [page.slug for page in NAV if page.shown not in (always, several_campaigns)]
+
+
+def qemu_pids(spec: lab.LabSpec) -> list[int]:
+    """This lab's qemu processes, found by the guest name each was started with."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(a.startswith(f"guest=dataplane-bench-{spec.lab_id}-".encode()) for a in argv):
+                found.append(int(proc.name))
+    return found
+
+
+def lab_down_purged(spec: lab.LabSpec) -> subprocess.CompletedProcess[str]:
+    """`lab.down --purge`, then any qemu of this lab it left killed by PID (never by name)."""
+    down = invoke("lab.down", "--lab-id", spec.lab_id, "--state-root", spec.state_root, "--purge")
+    for pid in qemu_pids(spec):
+        subprocess.run(["kill", "-9", str(pid)], check=False)
+    return down

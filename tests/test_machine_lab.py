@@ -19,8 +19,7 @@ from collector.lab.machine import boot_record_path
 from collector.remote import Remote
 
 from .collecting import only_archive
-from .helpers import invoke, make_spec, tree_digest
-from .test_vm import qemu_pids
+from .helpers import invoke, lab_down_purged, make_spec, qemu_pids, tree_digest
 
 pytestmark = pytest.mark.lab
 
@@ -67,9 +66,7 @@ def machine_lab() -> Iterator[LabSpec]:
             assert f"lab-{letter}: SSH ready" in proc.stdout
         yield spec
     finally:
-        invoke("lab.down", "--lab-id", spec.lab_id, "--state-root", spec.state_root, "--purge")
-        for pid in qemu_pids(spec):  # only if lab.down failed; by PID, never by name
-            subprocess.run(["kill", "-9", str(pid)], check=False)
+        lab_down_purged(spec)
 
 
 def _collect(spec: LabSpec, campaign: Path, out: Path) -> subprocess.CompletedProcess[str]:

@@ -17,23 +17,9 @@ from collector.lab import LabSpec
 from collector.lab.guest import boot_record_path
 
 from .collecting import host_state, only_archive, write_campaign
-from .helpers import invoke, make_spec, tree_digest
+from .helpers import invoke, lab_down_purged, make_spec, qemu_pids, tree_digest
 
 pytestmark = pytest.mark.lab
-
-
-def qemu_pids(spec: LabSpec) -> list[int]:
-    """This lab's qemu processes, found by the guest name each was started with."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if proc.name.isdigit():
-            try:
-                argv = (proc / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if any(a.startswith(f"guest=dataplane-bench-{spec.lab_id}-".encode()) for a in argv):
-                found.append(int(proc.name))
-    return found
 
 
 def links(spec: LabSpec, letter: str) -> list[str]:
@@ -53,9 +39,7 @@ def vm_lab() -> Iterator[LabSpec]:
         assert "lab-a-vm: SSH ready" in proc.stdout
         yield spec
     finally:
-        invoke("lab.down", "--lab-id", spec.lab_id, "--state-root", spec.state_root, "--purge")
-        for pid in qemu_pids(spec):  # only if lab.down failed; by PID, never by name
-            subprocess.run(["kill", "-9", str(pid)], check=False)
+        lab_down_purged(spec)
 
 
 def test_lab_up_boots_a_guest_per_host_reachable_through_its_host(vm_lab: LabSpec) -> None:
@@ -168,10 +152,7 @@ def test_lab_down_leaves_no_qemu_tap_or_namespace(tmp_path: Path) -> None:
         assert repair.returncode == 0 and repair.stdout.count("SSH ready") == 1, repair.stdout
         assert len(qemu_pids(spec)) == 2
     finally:
-        down = invoke("lab.down", "--lab-id", spec.lab_id, "--state-root", spec.state_root,
-                      "--purge")
-        for pid in qemu_pids(spec):  # only if lab.down failed; by PID, never by name
-            subprocess.run(["kill", "-9", str(pid)], check=False)
+        down = lab_down_purged(spec)
     assert down.returncode == 0, down.stderr
     assert qemu_pids(spec) == []
     names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,

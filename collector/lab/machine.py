@@ -115,7 +115,8 @@ class Machine:
         self._start_qemu(image, seed)
         self._kernel = image.kernel_version
 
-    def wait(self) -> None:
+    def wait(self) -> float:
+        """Seconds from qemu's start until SSH greeted (also kept in boot.json)."""
         ready = greets(self.address, BOOT_TIMEOUT_S)
         if ready is None:
             tail = self.console.read_text(errors="replace")[-1500:] if self.console.exists() else ""
@@ -126,6 +127,7 @@ class Machine:
         boot_record_path(self.spec, self.letter).write_text(json.dumps(
             {"boot_to_ssh_s": round(boot_s, 3), "kernel": self._kernel, "accel": "tcg"}) + "\n")
         self.say(f"{self.spec.host_name(self.letter)}: SSH ready {boot_s:.1f} s after qemu started")
+        return boot_s
 
     def _seed(self) -> Path:
         key = host_key_path(self.spec, self.letter)
