@@ -5,23 +5,21 @@ library it drives: the statistics and charting stack (scipy, pandas, altair) loa
 tasks that use it, not for `--help`, `lab.*` or a dry run.
 """
 
-import inspect
 import os
 import shlex
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.exceptions import Exit
-from invoke.tasks import Task, task
+from invoke.tasks import task
 from rich.table import Table
 
 from collector import benchdoc
 from collector import lab as lab_lib
+from collector.bench_task import Bench, Measured, bench_task
 from collector.console import console, printable, say, user_errors
 from collector.errors import BenchError
 from collector.exit import ExitStatus
@@ -145,6 +143,19 @@ def collect(c: Context, campaign: str = "", out: str = "archive", resume: str = 
             "`invoke report` lists them under Problems")
 
 
+@task(help={"archive": "the archive folder of the campaign whose hosts to give back",
+            "lab-id": LAB_HELP["lab-id"], "state-root": LAB_HELP["state-root"]})
+@user_errors
+def restore(c: Context, archive: str, lab_id: str = "dpb", state_root: str = "") -> None:
+    """Give the hosts of a stopped campaign back as they were (settings, tuning, modules,
+    configurations), without measuring; `collect --resume` does the same before it goes on.
+    Not while that campaign's collect still runs."""
+    from collector import command as collect_command
+    spec = _spec(lab_id, state_root=state_root or None)
+    hosts = collect_command.restore(archive, spec)
+    say(f"restored: {', '.join(hosts) or 'nothing (the campaign changed no host yet)'}")
+
+
 @task(iterable=["archive"], help={
     "archive": "a campaign archive folder or .tar.gz (repeatable; default: the newest in "
                "./archive)",
@@ -223,9 +234,6 @@ def archive_pack(c: Context, path: str, out: str = "") -> None:
 
 # --- Benchmarks: bench.NAME measures, writes its section of a docs page, says the figures --
 
-Measured = tuple[str, list[str]]  # (the section's Markdown, lines to say)
-
-
 def _lab_options(**more: tuple[Any, str]) -> dict[str, tuple[Any, str]]:
     return {**more, "lab_id": ("dpb", LAB_HELP["lab-id"]),
             "state_root": ("", LAB_HELP["state-root"])}
@@ -285,15 +293,6 @@ def _measure_hostile() -> Measured:
     return lib.section(results, benchdoc.machine()), lib.said(results)
 
 
-@dataclass(frozen=True)
-class Bench:
-    name: str  # the task is bench.NAME; its section in ``doc`` is <!-- bench.NAME -->
-    summary: str  # `invoke --list`'s line
-    measure: Callable[..., Measured]
-    options: dict[str, tuple[Any, str]] = field(default_factory=dict)  # name → (default, help)
-    doc: Path = benchdoc.BENCHMARKS_MD
-
-
 BENCHES = [
     Bench("collect", "default lab campaign wall time ÷ measuring time", _measure_collect,
           _lab_options()),
@@ -314,27 +313,6 @@ BENCHES = [
     Bench("hostile", "what the bounds on untrusted input cost (time, peak memory)",
           _measure_hostile, doc=RELIABILITY_MD),
 ]
-
-
-def _bench_task(bench: Bench) -> Task:  # type: ignore[type-arg]
-    def body(c: Context, **options: Any) -> None:
-        section, said = bench.measure(**options)
-        benchdoc.write_section(f"bench.{bench.name}", section, bench.doc)
-        for line in said:
-            say(line)
-        say(f"written to {bench.doc}")
-
-    # Invoke reads a task's options from its signature.
-    body.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
-        [inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD),
-         *(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default,
-                             annotation=type(default))
-           for name, (default, _) in bench.options.items())])
-    body.__name__ = f"bench_{bench.name.replace('-', '_')}"
-    doc = bench.doc.relative_to(REPO) if bench.doc.is_relative_to(REPO) else bench.doc
-    body.__doc__ = f"Benchmark: {bench.summary}; writes {doc}."
-    helps = {name.replace("_", "-"): text for name, (_, text) in bench.options.items()}
-    return task(help=helps)(user_errors(body))  # type: ignore[no-any-return]
 
 
 @task(help={"k": "only tests matching this pytest -k expression",
@@ -391,10 +369,11 @@ archive.add_task(archive_pack, "pack")
 
 bench = Collection("bench")
 for definition in BENCHES:
-    bench.add_task(_bench_task(definition), definition.name)
+    bench.add_task(bench_task(definition), definition.name)
 
 fuzz = Collection("fuzz")
 fuzz.add_task(fuzz_site, "site")
 
-ns = Collection(demo, collect, report, compare, serve, test, lint, lab, archive, bench, fuzz)
+ns = Collection(demo, collect, restore, report, compare, serve, test, lint, lab, archive, bench,
+                fuzz)
 os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from . import existing, yamlfile
+from . import tuning as tuning_axis
 from .errors import UsageError
 from .hosts import (
     Host,
@@ -25,6 +26,11 @@ CONFIGURATIONS: dict[str, tuple[str, ...]] = {
     "vm": ("vm-vm", "vm-host", "host-vm"),
     "veth-control": ("host-host",),
     "overlay": ("container-container",),
+    # Tunnels between the hosts (collector/topology/tunnel.py), on kernels that have them.
+    "ipip": ("container-container", "host-host"),
+    "geneve": ("container-container", "host-host"),
+    "wireguard": ("container-container", "host-host"),
+    "ipsec": ("container-container", "host-host"),
     # Before overlay-ovs, which moves the data address onto an OVS bridge for its builds.
     "existing": ("existing-existing", "existing-host", "host-existing"),
     "overlay-ovs": ("container-container",),
@@ -78,6 +84,7 @@ class Campaign:
     seed: int
     run_timeout_s: int
     endpoints: tuple[existing.NamedEndpoint, ...] = ()  # the existing configuration's
+    tuning: tuple[tuning_axis.Profile, ...] = tuning_axis.DEFAULT  # untuned first
     source: str = field(default="", compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -86,6 +93,9 @@ class Campaign:
         data["vms"] = [vm.to_json() for vm in self.vms]
         data["endpoints"] = [e.to_json() for e in self.endpoints]
         data["repetitions"] = self.repetitions.to_json()
+        data["tuning"] = tuning_axis.to_json(self.tuning)
+        if data["tuning"] is None:  # no tuning axis: the manifest of before it existed
+            del data["tuning"]
         return data
 
     def to_input(self) -> dict[str, Any]:
@@ -116,9 +126,13 @@ T = TypeVar("T")
 MAX_STREAMS = 64  # csrc's dpb-stream --streams limit; iperf3 -P allows 128
 NEEDS_VMS = ("vm",)
 NEEDS_ENDPOINTS = ("existing",)
+# Not measured unless listed: today's dataplanes, beside the study's (kernel modules and tools
+# that many hosts lack; the namespace lab's kernel has none of them).
+OPT_IN = ("ipip", "geneve", "wireguard", "ipsec")
 DEFAULTS: dict[str, Any] = {
     # + vm given VMs, + existing given endpoints
-    "configurations": [c for c in CONFIGURATIONS if c not in NEEDS_VMS + NEEDS_ENDPOINTS],
+    "configurations": [c for c in CONFIGURATIONS
+                       if c not in NEEDS_VMS + NEEDS_ENDPOINTS + OPT_IN],
     "tools": list(TOOL_TESTS),
     "tests": ["stream", "rr"],
     "message_sizes": [1000, 20000],
@@ -131,7 +145,7 @@ DEFAULTS: dict[str, Any] = {
     "order": "shuffled",
     "run_timeout_s": 120,
 }
-KEYS = {"name", "hosts", "vms", "endpoints", "directions", "seed", *DEFAULTS}
+KEYS = {"name", "hosts", "vms", "endpoints", "directions", "seed", "tuning", *DEFAULTS}
 
 
 def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign:
@@ -148,8 +162,8 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
                  if raw.get("endpoints") not in (None, []) else ())
     v = {**DEFAULTS, **raw}
     if "configurations" not in raw:
-        v["configurations"] = [c for c in CONFIGURATIONS
-                               if (c not in NEEDS_VMS or vms)
+        v["configurations"] = [c for c in CONFIGURATIONS if c not in OPT_IN
+                               and (c not in NEEDS_VMS or vms)
                                and (c not in NEEDS_ENDPOINTS or endpoints)]
 
     def bad(key: str, value: Any, allowed: str) -> UsageError:
@@ -229,7 +243,7 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
         duration_s=integer("duration_s", 1, 3600), warmup_s=integer("warmup_s", 0, 600),
         order=_one_of("order", v["order"], ORDERS, source),
         seed=seed, run_timeout_s=integer("run_timeout_s", 5, 7200), endpoints=endpoints,
-        source=source)
+        tuning=tuning_axis.parse(raw.get("tuning"), source), source=source)
 
 
 ADAPTIVE_KEYS = ("min", "max", "target_ci_pct")

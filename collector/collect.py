@@ -15,6 +15,7 @@ from .archive import Archive
 from .campaign import Campaign
 from .connection import Connection
 from .errors import BenchError
+from .host_tuning import Tuner
 from .ports import Ports
 from .preparation import REMOTE_WORKDIR, campaign_tag, read_mtu, set_mtu
 from .records import RunRecord
@@ -77,6 +78,7 @@ class _Builds:
     pair: Pair
     progress: Progress
     done: int
+    tuner: Tuner
     ports: Ports = field(default_factory=Ports)
 
     def run(self, cfg: str, mtu: int, first: list[plan.Run],
@@ -105,6 +107,8 @@ class _Builds:
 
     def _one(self, topo: Topology, ctx: RunContext, run: plan.Run) -> None:
         self.progress.on_start(run.cell.cell_id, self.done)
+        if self.tuner.use(run.cell.tuning):  # a NIC's offloads changed: the path again
+            topo.verify(self.c.directions[run.cell.configuration])
         record = execute(ctx, self._job(topo, run))
         self.archive.record(run.run_id, record)
         self.done += 1
@@ -160,8 +164,9 @@ def run_campaign(c: Campaign, runs: list[plan.Run], into: Archive | NewArchive,
                 archive = into.create(c, runs) if isinstance(into, NewArchive) else into
                 existing.same_as_measured(archive.manifest["runs"], pair.existing)
                 done = sum(archive.finished(r) for r in archive.manifest["runs"])
-                builds = _Builds(c, archive, preparation.prepare(c, archive, pair), progress,
-                                 done)
+                pair = preparation.prepare(c, archive, pair)
+                builds = _Builds(c, archive, pair, progress, done,
+                                 preparation.tuner(c, archive, pair))
                 prepared = True
                 rounds = adaptive.Rounds(c, archive, stopping)
                 for (mtu, cfg), group in plan.groups(c):
@@ -190,3 +195,15 @@ def run_campaign(c: Campaign, runs: list[plan.Run], into: Archive | NewArchive,
     for rec in archive.manifest["runs"].values():
         counts[rec["status"]] = counts.get(rec["status"], 0) + 1
     return archive, counts
+
+
+def restore_hosts(c: Campaign, archive: Archive) -> list[str]:
+    """What a campaign stopped before its clean-up (kill -9, a lost collector) left on the
+    hosts, given back without measuring: its servers stopped, its configurations torn down,
+    every setting the archive recorded from before restored (MTUs, forwarding, the interface
+    defaults, the tuning profiles' sysctls and offloads, the modules), its work dirs removed.
+    The names of the hosts and VMs whose settings were restored."""
+    with preparation.connected(c, archive.root.name) as connections:
+        pair = preparation.pair(c, campaign_tag(archive.root.name), connections)
+        _clean_up(c, connections, pair, archive, prepared=False)
+        return [conn.name for conn in connections if conn.name in archive.manifest["host_state"]]

@@ -12,7 +12,7 @@ from . import campaign as campaign_mod
 from . import lab, plan
 from .adaptive import FIXED, RuleFactory
 from .archive import Archive
-from .collect import NewArchive, run_campaign
+from .collect import NewArchive, restore_hosts, run_campaign
 from .collect import Progress as Hooks
 from .console import console, say
 from .errors import UsageError
@@ -110,3 +110,13 @@ def collect(campaign_path: str, out: Path, resume: str, spec: lab.LabSpec,
     finally:
         signal.signal(signal.SIGTERM, previous)
     return Collected(archive.root, counts)
+
+
+def restore(archive_path: str, spec: lab.LabSpec) -> list[str]:
+    """`invoke restore`: the hosts of an archive's campaign as they were before it (see
+    collect.restore_hosts); the archive itself is not changed and can still be resumed."""
+    into = Archive.open(Path(archive_path))
+    c = campaign_mod.parse(into.manifest["campaign"], f"{archive_path}/manifest.json",
+                           spec.hosts_file)
+    c.check_credentials()
+    return restore_hosts(c, into)

@@ -6,12 +6,12 @@ from itertools import groupby
 from typing import Any
 
 from .campaign import TOOL_TESTS, Campaign
+from .encapsulation import inner_mtu
+from .tuning import UNTUNED
 
 SETUP_ESTIMATE_S = 0.4  # server start, readiness, CPU snapshots, fetching output: per run
 IP_UDP_HEADERS = 28
 MIN_DATAGRAM = 8  # dpb-udp's sequence number
-# What a configuration's path takes from the wire's MTU (VXLAN: outer IP, UDP, VXLAN, Ethernet).
-PATH_OVERHEAD = {"overlay": 50, "overlay-ovs": 50}
 
 
 @dataclass(frozen=True)
@@ -24,13 +24,16 @@ class Cell:
     socket_buffer: str
     mtu: int
     streams: int = 1  # concurrent TCP flows (stream tests)
+    tuning: str = UNTUNED  # the tuning profile in force
 
     @property
     def cell_id(self) -> str:
-        # One flow, the study's case, keeps the ids campaigns had before streams existed.
+        # One flow, the study's case, and the hosts untuned keep the ids campaigns had before
+        # those axes existed.
         flows = f".{self.streams}flows" if self.streams > 1 else ""
+        tuned = f".tuning-{self.tuning}" if self.tuning != UNTUNED else ""
         return (f"{self.configuration}.{self.direction}.{self.tool}.{self.test}."
-                f"{self.message_size}B.sb-{self.socket_buffer}.mtu{self.mtu}{flows}")
+                f"{self.message_size}B.sb-{self.socket_buffer}.mtu{self.mtu}{flows}{tuned}")
 
 
 @dataclass(frozen=True)
@@ -47,23 +50,29 @@ def cells(c: Campaign) -> list[Cell]:
     out = []
     for mtu in c.mtus:
         for cfg in c.configurations:
-            for direction in c.directions[cfg]:
-                for tool in c.tools:
-                    for test in (t for t in c.tests if t in TOOL_TESTS[tool]):
-                        # Latency is a 1-byte ping-pong with autotuned buffers, whatever the sizes.
-                        sizes = ((1,) if test in ("rr", "rr-load") else
-                                 datagram_sizes(c, mtu) if test == "udp" else c.message_sizes)
-                        modes = c.socket_buffer if test == "stream" else ("auto",)
-                        out += [Cell(cfg, direction, tool, test, size, mode, mtu, flows)
-                                for flows in flow_counts(c, tool, test)
-                                for size in sizes for mode in modes]
+            for profile in (p.name for p in c.tuning):
+                out += _cells_of(c, mtu, cfg, profile)
+    return out
+
+
+def _cells_of(c: Campaign, mtu: int, cfg: str, profile: str) -> list[Cell]:
+    out = []
+    for direction in c.directions[cfg]:
+        for tool in c.tools:
+            for test in (t for t in c.tests if t in TOOL_TESTS[tool]):
+                # Latency is a 1-byte ping-pong with autotuned buffers, whatever the sizes.
+                sizes = ((1,) if test in ("rr", "rr-load") else
+                         datagram_sizes(c, mtu) if test == "udp" else c.message_sizes)
+                modes = c.socket_buffer if test == "stream" else ("auto",)
+                out += [Cell(cfg, direction, tool, test, size, mode, mtu, flows, profile)
+                        for flows in flow_counts(c, tool, test)
+                        for size in sizes for mode in modes]
     return out
 
 
 def largest_datagram(c: Campaign, mtu: int) -> int:
     """The largest UDP payload that crosses every configuration's path unfragmented."""
-    overhead = max(PATH_OVERHEAD.get(cfg, 0) for cfg in c.configurations)
-    return mtu - overhead - IP_UDP_HEADERS
+    return min(inner_mtu(cfg, mtu) for cfg in c.configurations) - IP_UDP_HEADERS
 
 
 def datagram_sizes(c: Campaign, mtu: int) -> tuple[int, ...]:
@@ -86,8 +95,8 @@ def flow_counts(c: Campaign, tool: str, test: str) -> tuple[int, ...]:
 
 
 def notes(c: Campaign) -> list[str]:
-    """What the streams axis, the path MTU and existing endpoints change, for the plan to
-    say."""
+    """What the streams axis, the path MTU, existing endpoints and tuning change, for the
+    plan to say."""
     said = []
     many = [n for n in c.streams if n > 1]
     if many and "qperf" in c.tools and "stream" in c.tests:
@@ -105,6 +114,9 @@ def notes(c: Campaign) -> list[str]:
                     "own interfaces keep their MTUs (recorded in every run, not set)"
                     + (", and their path's overhead is not known in advance: datagrams may "
                        "fragment there" if "udp" in c.tests else ""))
+    if len(c.tuning) > 1:
+        said.append("tuning profiles, each a cell dimension, in blocks that change order every "
+                    "repetition: " + "; ".join(f"{p.name} ({p.describe()})" for p in c.tuning))
     return said
 
 
@@ -121,12 +133,33 @@ def runs(c: Campaign) -> list[Run]:
     rng = random.Random(c.seed)  # noqa: S311 -- a recorded, reproducible order, not a secret
     ordered: list[Run] = []
     for _, group in groups(c):
+        if len(c.tuning) > 1:
+            for rep in range(1, c.repetitions.minimum + 1):
+                ordered += in_profile_blocks(c, [Run(cell, rep) for cell in group], rng)
+            continue
         group_runs = [Run(cell, rep) for rep in range(1, c.repetitions.minimum + 1)
                       for cell in group]
         if c.order == "shuffled":
             rng.shuffle(group_runs)
         ordered += group_runs
     return ordered
+
+
+def in_profile_blocks(c: Campaign, batch: list[Run], rng: random.Random) -> list[Run]:
+    """One round of a group's runs with several tuning profiles: a block per profile (every
+    change of profile sets values on every host, and a NIC may reset its link on an offload
+    change), the blocks' order drawn anew each round so that drift over the campaign falls on
+    every profile alike, and the runs inside a block shuffled as usual."""
+    names = [p.name for p in c.tuning]
+    if c.order == "shuffled":
+        rng.shuffle(names)
+    out = []
+    for name in names:
+        block = [r for r in batch if r.cell.tuning == name]
+        if c.order == "shuffled":
+            rng.shuffle(block)
+        out += block
+    return out
 
 
 def next_round(c: Campaign, group: list[Cell], made: dict[str, int],
@@ -137,10 +170,14 @@ def next_round(c: Campaign, group: list[Cell], made: dict[str, int],
     more = [Run(cell, made.get(cell.cell_id, 0) + 1) for cell in group
             if cell.cell_id not in settled
             and made.get(cell.cell_id, 0) < c.repetitions.maximum]
-    if c.order == "shuffled" and more:
-        key = (f"{c.seed}:{more[0].cell.mtu}:{more[0].cell.configuration}:"
-               f"{sum(made.values())}")
-        random.Random(key).shuffle(more)  # noqa: S311 -- a reproducible order
+    if not more:
+        return more
+    key = f"{c.seed}:{more[0].cell.mtu}:{more[0].cell.configuration}:{sum(made.values())}"
+    rng = random.Random(key)  # noqa: S311 -- a reproducible order
+    if len(c.tuning) > 1:
+        return in_profile_blocks(c, more, rng)
+    if c.order == "shuffled":
+        rng.shuffle(more)
     return more
 
 

@@ -6,10 +6,11 @@ hosts' state."""
 import contextlib
 import hashlib
 import re
+import shlex
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 
-from . import facts
+from . import facts, host_tuning
 from .archive import Archive, stamp
 from .campaign import Campaign
 from .connection import Connection
@@ -18,12 +19,15 @@ from .errors import BenchError
 from .existing import FoundEndpoint
 from .hosts import Vm
 from .namespace import Namespace
+from .records import TuningState
 from .remote import Remote, vm_gateway
 from .runner import kill_leftover_server, require_tools
-from .topology import Pair, Side, existing, overlay_ovs
+from .topology import TUNNELS, Pair, Side, existing, overlay_ovs
+from .tuning import offload_names, sysctl_keys
 
 REQUIRED_TOOLS = ["ip", "ss", "ping", "sysctl", "timeout", "setsid", "sh"]
 MODULES = "cut -d' ' -f1,3 /proc/modules"  # name and how many use it
+CONF_KEY = re.compile(r"net\.ipv4\.conf\.(all|default)\.[a-z0-9_]{1,64}")
 UNLOAD_ROUNDS = 8  # a module's dependencies are free only once it is gone
 # Root-owned, not world-writable like /tmp, and on a file system that allows exec (the csrc
 # programs are built and run there): /run is mounted noexec on systemd hosts.
@@ -86,7 +90,44 @@ def _required_tools(c: Campaign) -> list[str]:
         tools += overlay_ovs.REQUIRED_TOOLS
     if "existing" in c.configurations:
         tools += existing.REQUIRED_TOOLS
+    if offload_names(c.tuning):
+        tools.append("ethtool")
     return tools
+
+
+def tuned(c: Campaign) -> bool:
+    """Whether a profile sets anything (else no host is asked about tuning at all)."""
+    return bool(sysctl_keys(c.tuning) or offload_names(c.tuning))
+
+
+def require_tunnels(c: Campaign, remote: Remote) -> None:
+    """The kernel modules and tools of the campaign's tunnels are on the host, or the campaign
+    is refused naming all that is missing. A module counts when it is loaded, built in, or
+    one `modprobe` would find (asked with -n: nothing is loaded to find out)."""
+    tunnels = [TUNNELS[cfg] for cfg in c.configurations if cfg in TUNNELS]
+    if not tunnels:
+        return
+    modules = sorted({m for t in tunnels for m in t.modules})
+    tools = {tool: package for t in tunnels for tool, package in t.tools}
+    line = " ; ".join(
+        [f"[ -d /sys/module/{m} ] || modprobe -n -q {m} 2>/dev/null || echo module:{m}"
+         for m in modules] +
+        [f"command -v {shlex.quote(t)} >/dev/null || echo tool:{shlex.quote(t)}" for t in tools])
+    found = remote.check(["sh", "-c", line]).split()
+    lacking_modules = {w.removeprefix("module:") for w in found if w.startswith("module:")}
+    lacking_tools = [w.removeprefix("tool:") for w in found if w.startswith("tool:")]
+    if not (lacking_modules or lacking_tools):
+        return
+    kernel = remote.run(["uname", "-r"]).stdout.strip() or "?"
+    said = [f"module{'s' if len(lacking) > 1 else ''} {', '.join(lacking)} ({t.name})"
+            for t in tunnels if (lacking := [m for m in t.modules if m in lacking_modules])]
+    said += [f"the `{tool}` command (package {tools[tool]})" for tool in lacking_tools]
+    raise BenchError(f"{remote.host.describe()} (kernel {kernel}) lacks what the campaign's "
+                     f"tunnels need: {'; '.join(said)}",
+                     "give the host a kernel with those modules (Debian's linux-image-amd64 or "
+                     "-cloud-amd64 has them all) and install the packages named, or leave those "
+                     "configurations out; on the embedded lab, `invoke lab.up --machines` boots "
+                     "hosts that have them")
 
 
 def pair(c: Campaign, tag: str, connections: tuple[Connection, ...]) -> Pair:
@@ -95,11 +136,13 @@ def pair(c: Campaign, tag: str, connections: tuple[Connection, ...]) -> Pair:
     hosts, guests = connections[:2], connections[2:]
     for i, conn in enumerate(hosts):
         require_tools(conn.remote, _required_tools(c))
+        require_tunnels(c, conn.remote)
         if "overlay-ovs" in c.configurations:
             # before the data NIC is looked up
             overlay_ovs.restore_leftovers(conn.remote, tag, i)
     for guest in guests:
-        require_tools(guest.remote, REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"])
+        require_tools(guest.remote, REQUIRED_TOOLS + [t for t in c.tools if t != "csrc"]
+                      + (["ethtool"] if offload_names(c.tuning) else []))
     # In this order, so the first problem said is the one it always was.
     host_ifs = [data_interface(host.remote) for host in hosts]
     guest_ifs = [data_interface(guest.remote) for guest in guests]
@@ -108,7 +151,11 @@ def pair(c: Campaign, tag: str, connections: tuple[Connection, ...]) -> Pair:
                  guest=guests[i] if guests else None, guest_if=guest_ifs[i] if guests else "",
                  existing=found[i] if found else None)
             for i, host in enumerate(hosts))
-    return Pair(a, b, tag)
+    made = Pair(a, b, tag)
+    if tuned(c):
+        for conn, data_if in made.interfaces:
+            host_tuning.probe(conn.remote, data_if, c.tuning)
+    return made
 
 
 def _found_endpoints(c: Campaign, hosts: tuple[Connection, ...]) -> tuple[FoundEndpoint, ...]:
@@ -129,9 +176,10 @@ def _archive_facts(archive: Archive, pair: Pair, phase: str) -> None:
         archive.write(f"facts/{conn.name}/{phase}-{stamp()}.txt", text)
 
 
-def _remember_host_state(archive: Archive, pair: Pair) -> None:
+def _remember_host_state(c: Campaign, archive: Archive, pair: Pair) -> None:
     """The hosts' and VMs' original settings, recorded once (before any change) and restored at
-    the end: data NIC MTU, ip_forward, and the MTU of each VM's host-side interface."""
+    the end: data NIC MTU, ip_forward, the MTU of each VM's host-side interface, the interface
+    defaults, the modules, and what the tuning profiles set."""
     state = archive.manifest["host_state"]
     for side in pair.sides:
         remote = side.remote
@@ -142,11 +190,17 @@ def _remember_host_state(archive: Archive, pair: Pair) -> None:
             state[remote.host.name] = {"data_if": side.data_if,
                                        "mtu": read_mtu(remote, None, side.data_if),
                                        "ip_forward": forward, "other_mtus": other,
+                                       "conf_sysctls": _conf_sysctls(remote),
                                        "modules": loaded_modules(remote)}
     for side in pair.sides:
         if side.guest is not None and side.guest.name not in state:
             state[side.guest.name] = {"data_if": side.guest_if,
                                       "mtu": read_mtu(side.guest.remote, None, side.guest_if)}
+    if tuned(c):
+        for conn, data_if in pair.interfaces:
+            if "tuning" not in state[conn.name]:
+                state[conn.name]["tuning"] = host_tuning.probe(
+                    conn.remote, data_if, c.tuning).model_dump(mode="json")
     archive.save()
 
 
@@ -162,8 +216,23 @@ def restore(archive: Archive, pair: Pair) -> None:
                 remote.run(["ip", "link", "set", "dev", dev, "mtu", str(mtu)])
             if "ip_forward" in orig:
                 remote.run(["sysctl", "-qw", f"net.ipv4.ip_forward={orig['ip_forward']}"])
+            if orig.get("tuning"):
+                with contextlib.suppress(BenchError):  # the rest is given back still
+                    host_tuning.restore(remote, TuningState.model_validate(orig["tuning"]))
+            now = _conf_sysctls(remote)
+            for key, value in (orig.get("conf_sysctls") or {}).items():
+                if now.get(key, value) != value:
+                    remote.run(["sysctl", "-qw", f"{key}={value}"])
             if orig.get("modules") is not None:
                 unload_new_modules(remote, set(orig["modules"]))
+
+
+def _conf_sysctls(remote: Remote) -> dict[str, str]:
+    """The kernel-wide IPv4 interface defaults (`net.ipv4.conf.all.*`, `.default.*`): building
+    tunnels and forwarding can change them (send_redirects, seen on the machine lab)."""
+    out = remote.run(["sh", "-c", "sysctl -e net.ipv4.conf.all net.ipv4.conf.default"]).stdout
+    found = (line.split(" = ", 1) for line in out.splitlines() if " = " in line)
+    return {k: v for k, v in found if CONF_KEY.fullmatch(k)}
 
 
 def loaded_modules(remote: Remote) -> list[str] | None:
@@ -189,6 +258,15 @@ def unload_new_modules(remote: Remote, before: set[str]) -> None:
         if not free:
             return
         remote.run(["rmmod", *free], timeout=60)
+
+
+def tuner(c: Campaign, archive: Archive, pair: Pair) -> host_tuning.Tuner:
+    """The campaign's profiles over the pair's connections, from the values the manifest
+    holds from before any change."""
+    state = archive.manifest["host_state"]
+    targets = [(conn, TuningState.model_validate(state[conn.name]["tuning"]))
+               for conn, _ in pair.interfaces if state.get(conn.name, {}).get("tuning")]
+    return host_tuning.Tuner(archive, {p.name: p for p in c.tuning}, targets)
 
 
 def end_facts(archive: Archive, pair: Pair) -> None:
@@ -224,7 +302,7 @@ def prepare(c: Campaign, archive: Archive, pair: Pair) -> Pair:
     for conn in pair.connections:
         conn.remote.check(["mkdir", "-p", conn.workdir])
         kill_leftover_server(conn.remote, conn.workdir)
-    _remember_host_state(archive, pair)
+    _remember_host_state(c, archive, pair)
     _archive_facts(archive, pair, "start")
     for found in pair.existing:
         archive.write(f"facts/{found.named.host}/existing-endpoint-{stamp()}.txt",

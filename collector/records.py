@@ -65,6 +65,7 @@ class RunRecord(_Record):
     socket_buffer: str = Field(description="auto or message")
     mtu: int = Field(ge=68)
     streams: int = Field(1, ge=1, description="concurrent TCP flows (stream tests)")
+    tuning: str = Field("untuned", description="the tuning profile in force (absent: untuned)")
     repetition: int = Field(ge=1)
     client: EndpointRecord
     server: EndpointRecord
@@ -99,6 +100,21 @@ class RunRecord(_Record):
         return self
 
 
+class TuningState(_Record):
+    """What the campaign's tuning profiles touch on a host or VM, as it was before."""
+
+    sysctls: dict[str, str] = Field(default_factory=dict,
+                                    description="every key a profile sets -> its value before")
+    kernel_wide: list[str] = Field(
+        default_factory=list,
+        description="keys read-only in the host's network namespace and so set in the "
+                    "kernel's initial one: global to a kernel the hosts share (the namespace "
+                    "lab), and to the machine itself")
+    offloads: dict[str, dict[str, bool]] = Field(
+        default_factory=dict, description="data interface -> every feature ethtool can "
+                                          "change there -> on, before")
+
+
 class HostState(_Record):
     """A host's or VM's settings before the campaign changed any, restored at its end."""
 
@@ -107,6 +123,11 @@ class HostState(_Record):
     ip_forward: str | None = Field(None, description="net.ipv4.ip_forward (hosts only)")
     other_mtus: dict[str, int] = Field(default_factory=dict,
                                        description="VM host-side interfaces -> MTU")
+    conf_sysctls: dict[str, str] = Field(
+        default_factory=dict, description="net.ipv4.conf.all.* and .default.* (hosts only): "
+                                          "building tunnels and forwarding can change them")
+    tuning: TuningState | None = Field(None, description="what the tuning profiles set, "
+                                                          "before (campaigns with tuning)")
     modules: list[str] | None = Field(
         None, description="kernel modules loaded before (None: /proc/modules unreadable, e.g. "
                           "a namespace of the lab machine)")

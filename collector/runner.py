@@ -16,6 +16,7 @@ from .plan import Run
 from .records import Commands, EndpointRecord, ExitCodes, RunRecord
 from .remote import Remote, Result
 from .tools import Invocation
+from .tuning import UNTUNED
 
 READY_TIMEOUT_S = 10
 SERVER_EXIT_WAIT_S = 3.0  # for servers that serve one test: time to exit and flush output
@@ -55,8 +56,11 @@ class Job:
     def record(self, **outcome: Any) -> RunRecord:
         """The run's record: what the job says, and ``outcome`` (status, times, files…)."""
         kernels = {*self.client.cpu_kernels, *self.server.cpu_kernels}
+        cell = asdict(self.run.cell)
+        if cell["tuning"] == UNTUNED:  # as records were before the tuning axis
+            del cell["tuning"]
         return RunRecord(
-            run_id=self.run_id, cell_id=self.run.cell.cell_id, **asdict(self.run.cell),
+            run_id=self.run_id, cell_id=self.run.cell.cell_id, **cell,
             repetition=self.run.repetition,
             client=EndpointRecord.model_validate(self.client.to_json()),
             server=EndpointRecord.model_validate(self.server.to_json()),

@@ -20,8 +20,9 @@ METRICS = {name: metrics.BY_NAME[name].meaning for name in metrics.PER_CELL}
 BASELINE = ("bare", "host-host")
 KEY = ["campaign", *CELL_COLUMNS]
 # What a configuration is compared with bare metal on: the same campaign, tool, test, size,
-# buffers, MTU and number of flows.
-RATIO_MATCH = ["campaign", "tool", "test", "message_size", "socket_buffer", "mtu", "streams"]
+# buffers, MTU, number of flows and tuning profile.
+RATIO_MATCH = ["campaign", "tool", "test", "message_size", "socket_buffer", "mtu", "streams",
+               "tuning"]
 
 
 def path_of(df: pd.DataFrame) -> pd.Series:

@@ -4,6 +4,7 @@ its hosts' facts; and, across campaigns, what differs between them."""
 from dataclasses import dataclass, field
 from typing import Any
 
+from collector import tuning as tuning_axis
 from collector.errors import UsageError
 from collector.records import ENDPOINT_DETAIL
 
@@ -36,6 +37,14 @@ class CampaignInfo:
     # The existing configuration's endpoints as the collector found them: host → description.
     existing: tuple[tuple[str, str], ...] = ()
     endpoint_facts: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    # The tuning profiles (name, what it sets), untuned first; the keys set kernel-wide.
+    tuning: tuple[tuple[str, str], ...] = ((tuning_axis.UNTUNED, "the hosts as they are"),)
+    kernel_wide: tuple[str, ...] = ()
+
+    @property
+    def tuning_text(self) -> str:
+        """The profiles in one line, for "what changed"."""
+        return "; ".join(f"{name}: {what}" for name, what in self.tuning)
 
     @property
     def existing_label(self) -> str:
@@ -57,6 +66,15 @@ class CampaignInfo:
         """A fact of every host (not VM), at the campaign's first facts, in host order."""
         return tuple(self.first_facts(h).get(key, "") for h in sorted(self.hosts)
                      if h not in self.vm_names)
+
+    @property
+    def link_gbps(self) -> float | None:
+        """The data link's speed both hosts' NICs report (the slower), None unless both do."""
+        speeds = [facts.link_speed_mbps(self.first_facts(h)) for h in sorted(self.hosts)
+                  if h not in self.vm_names]
+        if not speeds or None in speeds:
+            return None
+        return min(s for s in speeds if s is not None) / 1000
 
     @property
     def emulated_vms(self) -> list[str]:
@@ -91,7 +109,28 @@ def info(c: Campaign) -> CampaignInfo:
         parameters={k: campaign.get(k) for k in PARAMETERS},
         hosts=facts.by_host(c), vm_names=c.vm_names, ovs_datapaths=frozenset(datapaths),
         existing=tuple(sorted(endpoints.items())),
-        endpoint_facts=facts.by_host(c, facts.ENDPOINTS) if endpoints else {})
+        endpoint_facts=facts.by_host(c, facts.ENDPOINTS) if endpoints else {},
+        tuning=_tuning(campaign.get("tuning")), kernel_wide=_kernel_wide(m.get("host_state")))
+
+
+def _tuning(raw: Any) -> tuple[tuple[str, str], ...]:
+    """The campaign's profiles as the collector read them (a manifest that says them badly
+    is read as untuned: its runs' records say which profile each ran under)."""
+    try:
+        profiles = tuning_axis.parse(raw, "manifest")
+    except UsageError:
+        profiles = tuning_axis.DEFAULT
+    return tuple((p.name, p.describe()) for p in profiles)
+
+
+def _kernel_wide(state: Any) -> tuple[str, ...]:
+    keys: set[str] = set()
+    for host in state.values() if isinstance(state, dict) else ():
+        tuned = host.get("tuning") if isinstance(host, dict) else None
+        listed = tuned.get("kernel_wide") if isinstance(tuned, dict) else None
+        if isinstance(listed, list):
+            keys.update(k for k in listed if isinstance(k, str))
+    return tuple(sorted(keys))
 
 
 def in_time_order(campaigns: list[Campaign]) -> list[CampaignInfo]:
@@ -122,6 +161,9 @@ def differences(infos: list[CampaignInfo]) -> list[dict[str, Any]]:
             values = [i.first_facts(host).get(key, "–") for i in infos]
             if len(set(values)) > 1:
                 rows.append({"kind": host, "what": key, "values": values})
+    profiles = [i.tuning_text for i in infos]
+    if len(set(profiles)) > 1:
+        rows.append({"kind": "parameter", "what": "tuning", "values": profiles})
     datapaths = [", ".join(sorted(i.ovs_datapaths)) or "–" for i in infos]
     if len(set(datapaths)) > 1:
         rows.append({"kind": "overlay-ovs", "what": "OVS datapath", "values": datapaths})

@@ -18,6 +18,7 @@ ALPHA = 0.05
 COMPARED = {m.name: m for m in metrics.JUDGED}  # what the gate judges
 TOOL_VERSION_FACT = {"qperf": "version-qperf", "iperf3": "version-iperf3"}
 CELL = ["configuration", "direction", "tool", "test", "message_size", "socket_buffer", "mtu"]
+AXES: dict[str, int | str] = {"streams": 1, "tuning": "untuned"}  # absent: frames made before
 
 BETTER, WORSE, WITHIN, SAME = "better", "worse", "within tolerance", "no significant change"
 NOT_COMPARABLE, TOO_FEW = "not comparable", "too few runs"
@@ -40,11 +41,16 @@ class Change:
     p_adjusted: float
     verdict: str
     why: str = ""
+    streams: int = 1
+    tuning: str = "untuned"
 
     @property
     def cell_id(self) -> str:
+        """As the collector names the cell (collector/plan.py)."""
         c, d, tool, test, size, sb, mtu = self.cell
-        return f"{c}.{d}.{tool}.{test}.{size}B.sb-{sb}.mtu{mtu}"
+        flows = f".{self.streams}flows" if self.streams > 1 else ""
+        tuned = f".tuning-{self.tuning}" if self.tuning != "untuned" else ""
+        return f"{c}.{d}.{tool}.{test}.{size}B.sb-{sb}.mtu{mtu}{flows}{tuned}"
 
     @property
     def path(self) -> str:
@@ -80,13 +86,15 @@ def compare_all(cells: dict[str, pd.DataFrame], base: CampaignInfo,
     number of comparisons is per candidate (each is its own question)."""
     names = {c.name for c in candidates} - {base.name}
     frames = []
-    columns = [*CELL, "n", "mean", "sd"]
+    key = [*CELL, *AXES]
+    columns = [*key, "n", "mean", "sd"]
     for metric in COMPARED:
         df = cells.get(metric, pd.DataFrame())
         if df.empty:
             continue
+        df = df.assign(**{k: v for k, v in AXES.items() if k not in df.columns})
         others = df.loc[df["campaign"].isin(names), ["campaign", *columns]]
-        pair = others.merge(df.loc[df["campaign"] == base.name, columns], on=CELL,
+        pair = others.merge(df.loc[df["campaign"] == base.name, columns], on=key,
                             suffixes=("_c", "_b"))
         frames.append(pair.assign(metric=metric))
     if not frames:
@@ -105,8 +113,9 @@ def compare_all(cells: dict[str, pd.DataFrame], base: CampaignInfo,
         adjusted[rows] = adjust_bh([float(x) for x in p[rows]])
     delta = (r - 1) * 100
     out = []
-    keys: list[list[Any]] = m[["campaign", *CELL, "metric"]].to_numpy().tolist()
-    for i, (cand, cfg, direction, tool, test, size, buffers, mtu, metric) in enumerate(keys):
+    keys: list[list[Any]] = m[["campaign", *key, "metric"]].to_numpy().tolist()
+    for i, (cand, cfg, direction, tool, test, size, buffers, mtu, streams, tuning,
+            metric) in enumerate(keys):
         out.append(Change(
             baseline=base.name, candidate=cand, metric=metric,
             cell=(str(cfg), str(direction), str(tool), str(test), int(size), str(buffers),
@@ -118,7 +127,7 @@ def compare_all(cells: dict[str, pd.DataFrame], base: CampaignInfo,
             p_adjusted=float(adjusted[i]),
             verdict=_verdict(metric, float(delta[i]), float(adjusted[i]), why[i],
                              tolerance_pct),
-            why=why[i]))
+            why=why[i], streams=int(streams), tuning=str(tuning)))
     order = {c.name: i for i, c in enumerate(candidates)}
     return sorted(out, key=lambda ch: order[ch.candidate])  # stable: cells keep their order
 

@@ -1,5 +1,6 @@
 """Host facts from the archive's facts/<host>/*.txt: sections `### name` → text."""
 
+import re
 from pathlib import PurePosixPath
 
 from collector.errors import BenchError
@@ -36,6 +37,23 @@ def parse(text: str) -> dict[str, str]:
             joined = joined[:MAX_SECTION_CHARS] + f"\n[cut at {MAX_SECTION_CHARS:,} characters]"
         out[name] = joined
     return out
+
+
+# Drivers whose "Speed" is a fixed figure, not a link's: a veth always says 10,000 Mb/s.
+NOMINAL_SPEED_DRIVERS = ("veth",)
+SPEED = re.compile(r"^\s*Speed:\s*(\d{1,7})\s*Mb/s", re.MULTILINE)
+DRIVER = re.compile(r"^driver:\s*(\S+)", re.MULTILINE)
+
+
+def link_speed_mbps(host_facts: dict[str, str]) -> int | None:
+    """The speed `ethtool` gave for the host's data interface (its first one in the facts),
+    None when it gave none or its driver's figure is nominal."""
+    link = next((v for k, v in host_facts.items() if k.startswith("ethtool-link ")), "")
+    driver = next((v for k, v in host_facts.items() if k.startswith("ethtool-driver ")), "")
+    speed, named = SPEED.search(link), DRIVER.search(driver)
+    if speed is None or (named and named.group(1) in NOMINAL_SPEED_DRIVERS):
+        return None
+    return int(speed.group(1)) or None
 
 
 PHASES = ("start-", "end-")              # the hosts' facts, before and after the campaign

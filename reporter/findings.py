@@ -24,7 +24,8 @@ MAX_POINTS = 8
 TOOLS_AGREE = 0.10  # tools whose ratios to bare metal differ by more than this disagree
 CONFIG_NAMES = {"container": "containers", "veth-control": "the veth control", "vm": "VMs",
                 "overlay": "the VXLAN overlay", "overlay-ovs": "OVS + VXLAN",
-                "existing": "existing endpoints"}
+                "existing": "existing endpoints", "ipip": "IP-in-IP", "geneve": "Geneve",
+                "wireguard": "WireGuard", "ipsec": "IPsec"}
 
 
 @dataclass(frozen=True)

@@ -57,13 +57,15 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
 def campaigns_read(model: Site, reads: Reads) -> Site:
     """The campaigns a kind of page reads. Figures put campaigns side by side: a long history
     shows its newest few there, and every campaign on History, Compare and Statistics; the
-    study's pages show its tests at one TCP flow, and what a campaign adds (several flows,
-    UDP, latency under load) has pages of its own."""
+    study's pages show its tests at one TCP flow with the hosts untuned, and what a campaign
+    adds (several flows, UDP, latency under load, tuning profiles) has pages of its own."""
     if reads is Reads.EVERY:
         return model
+    if reads is Reads.TUNING:
+        return model.newest(FIGURE_CAMPAIGNS).one_flow()
     if reads is Reads.NEWEST:
-        return model.newest(1).one_flow()
-    newest = model.newest(FIGURE_CAMPAIGNS)
+        return model.newest(1).one_flow().untuned()
+    newest = model.newest(FIGURE_CAMPAIGNS).untuned()
     return newest.one_flow() if reads is Reads.FIGURES else newest
 
 

@@ -22,8 +22,9 @@ from .parsers import ParseError, csrc, iperf3, procstat, qperf, tcpstat
 
 PARALLEL_FROM = 2000  # runs; below this, worker start-up costs more than it saves
 CELL_COLUMNS = ["configuration", "direction", "tool", "test", "message_size", "socket_buffer",
-                "mtu", "streams"]
-CELL_DEFAULTS = {"streams": 1}  # records made before the streams axis ran one flow
+                "mtu", "streams", "tuning"]
+# Records made before the streams axis ran one flow; a record without tuning is untuned.
+CELL_DEFAULTS = {"streams": 1, "tuning": "untuned"}
 TCP_COLUMNS = list(metrics.TCP)
 # data/runs.csv, in this order (docs/report.md says what each means); a figure a run did not
 # measure is empty.

@@ -11,7 +11,8 @@ import pandas as pd
 from . import numbers
 from .escaping import Md
 
-CONFIG_ORDER = ["bare", "veth-control", "container", "vm", "overlay", "overlay-ovs", "existing"]
+CONFIG_ORDER = ["bare", "veth-control", "container", "vm", "ipip", "overlay", "geneve",
+                "overlay-ovs", "wireguard", "ipsec", "existing"]
 DIRECTION_ORDER = ["host-host", "container-container", "container-host", "host-container",
                    "vm-vm", "vm-host", "host-vm"]
 STREAM_TOOLS = ["csrc", "iperf3", "qperf"]   # preference when one tool speaks for the rest

@@ -1,6 +1,8 @@
 """Helpers shared by the tests."""
 
+import functools
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -8,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import jsonschema
 import pytest
+from altair.vegalite.v6.schema import load_schema
 
 from collector import lab
+from reporter.pages.model import Chart
 
 TEST_STATE_ROOT = "/var/lib/dataplane-bench-test"
 
@@ -89,3 +94,23 @@ def lab_down_purged(spec: lab.LabSpec) -> subprocess.CompletedProcess[str]:
     for pid in qemu_pids(spec):
         subprocess.run(["kill", "-9", str(pid)], check=False)
     return down
+
+
+@functools.cache
+def _validator() -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(load_schema())  # its resolved references kept
+
+
+def assert_valid_vega_lite(charts: list[Chart]) -> None:
+    """Each spec against Vega-Lite's schema; its inline datasets (arrays of row objects,
+    which the schema takes whatever they hold) checked here, so the schema walks each row's
+    values only once per chart, not per row."""
+    validator = _validator()
+    for chart in charts:
+        spec = json.loads(json.dumps(chart.spec))
+        datasets = spec.get("datasets", {})
+        assert all(isinstance(rows, list) and all(isinstance(r, dict) for r in rows)
+                   for rows in datasets.values()), chart.caption
+        spec["datasets"] = {name: rows[:1] for name, rows in datasets.items()}
+        errors = list(validator.iter_errors(spec))
+        assert errors == [], (chart.caption, errors[0].message[:300])

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 import tasks
+from collector.bench_task import Bench, Measured, bench_task
 
 from .helpers import invoke
 
@@ -28,11 +29,10 @@ def test_a_bench_writes_its_section_and_says_its_figures(
     doc = tmp_path / "benchmarks.md"
     doc.write_text("# Benchmarks\n\n<!-- bench.probe -->\nold\n<!-- /bench.probe -->\n")
 
-    def measure(times: int) -> tasks.Measured:
+    def measure(times: int) -> Measured:
         return f"measured {times} times", [f"{times} times"]
 
-    body = tasks._bench_task(tasks.Bench("probe", "a probe", measure,
-                                         {"times": (3, "how often")}, doc)).body
+    body = bench_task(Bench("probe", "a probe", measure, {"times": (3, "how often")}, doc)).body
     body(None, times=4)
     assert doc.read_text() == ("# Benchmarks\n\n<!-- bench.probe -->\nmeasured 4 times\n"
                                "<!-- /bench.probe -->\n")

@@ -3,9 +3,12 @@ with its own Debian kernel, real OpenSSH and Open vSwitch; the collector measure
 configurations on them with nothing special-cased; the report shows two kernels and the OVS
 kernel datapath; every guest is left as it was; `lab.down` leaves no qemu, tap or bridge."""
 
+import contextlib
 import difflib
 import json
+import re
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from collector.lab import LabSpec
 from collector.lab.machine import boot_record_path
 from collector.remote import Remote
 
-from .collecting import only_archive
+from .collecting import collect_argv, only_archive
 from .helpers import invoke, lab_down_purged, make_spec, qemu_pids, tree_digest
 
 pytestmark = pytest.mark.lab
@@ -132,6 +135,90 @@ def test_the_study_on_two_kernels(machine_lab: LabSpec, tmp_path: Path) -> None:
         "environment.html"]
     assert "Emulated hosts" in pages["throughput.html"]
     assert "are emulated by QEMU TCG (the machine lab" in pages["index.html"]
+
+
+TUNNELS = ["ipip", "geneve", "wireguard", "ipsec"]
+# While a campaign runs, what the hosts' kernels hold as secrets: WireGuard's private keys and
+# the ESP states' keys. Asked only once the campaign loaded the module (asking would load it).
+SECRETS = ("[ -d /sys/module/wireguard ] && wg show all private-key; "
+           "[ -d /sys/module/xfrm_user ] && ip xfrm state; true")
+KEY = re.compile(r"[A-Za-z0-9+/]{43}=|0x[0-9a-f]{40}")
+KEPT_BY_KERNEL = ("drbg", "jitterentropy_rng", "sha3_generic")
+POLLS = 600  # a poll a second at most, and never past the campaign
+
+
+def _secrets_while(spec: LabSpec, proc: subprocess.Popen[str]) -> set[str]:
+    seen: set[str] = set()
+    with contextlib.ExitStack() as stack:
+        remotes = [stack.enter_context(Remote(h)) for h in load_hosts(spec.hosts_file)]
+        for _ in range(POLLS):
+            if proc.poll() is not None:
+                break
+            for remote in remotes:
+                seen.update(KEY.findall(remote.run(["sh", "-c", SECRETS], timeout=30).stdout))
+            time.sleep(1)
+    return seen
+
+
+def test_todays_dataplanes_on_two_kernels(machine_lab: LabSpec, tmp_path: Path) -> None:
+    before = snapshots(machine_lab)
+    campaign = {**CAMPAIGN, "name": "tunnels", "configurations": ["bare", *TUNNELS],
+                "tests": ["stream", "rr"], "repetitions": 1}
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(campaign))
+    proc = subprocess.Popen(collect_argv(machine_lab, "--campaign", str(tmp_path / "t.yaml"),
+                                         "--out", str(tmp_path / "out")),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        secrets = _secrets_while(machine_lab, proc)
+        out, err = proc.communicate(timeout=1200)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, out[-3000:] + err[-3000:]
+    root = only_archive(tmp_path / "out")
+    runs = json.loads((root / "manifest.json").read_text())["runs"]
+    assert len(runs) == 2 * (2 + 4 * 2 * 2)  # MTUs × (bare's tests + tunnels × dirs × tests)
+    assert {r["status"] for r in runs.values()} == {"ok"}, [
+        (k, r.get("reason")) for k, r in runs.items() if r["status"] != "ok"]
+    inner = {(r["configuration"], r["mtu"]): r["topology"]["inner_mtu"]
+             for r in runs.values() if r["configuration"] != "bare"}
+    assert inner == {("ipip", 1500): "1480", ("ipip", 9000): "8980",
+                     ("geneve", 1500): "1450", ("geneve", 9000): "8950",
+                     ("wireguard", 1500): "1440", ("wireguard", 9000): "8940",
+                     ("ipsec", 1500): "1446", ("ipsec", 9000): "8946"}
+    for r in runs.values():
+        if r["configuration"] != "bare":
+            tunnel = {"ipip": "dpbtip", "geneve": "dpbtgn", "wireguard": "dpbtwg",
+                      "ipsec": "dpbtxf"}[r["configuration"]]
+            assert r["path_mtus"][f"lab-a:{tunnel}"] == int(r["topology"]["inner_mtu"])
+    # Secrets seen on the hosts while it ran are in no file of the archive; public keys are.
+    assert any(k.endswith("=") for k in secrets) and any(k.startswith("0x") for k in secrets)
+    archived = b"".join(p.read_bytes() for p in root.rglob("*") if p.is_file())
+    assert [k for k in secrets if k.encode() in archived or k[2:].encode() in archived] == []
+    public = next(r["topology"]["wireguard"] for r in runs.values()
+                  if r["configuration"] == "wireguard")
+    assert "lab-a public key" in public and public.split()[-1].encode() in archived
+    after = snapshots(machine_lab)
+    for host, text in before.items():
+        # ESP's IVs make the kernel keep a default RNG, which holds these: not unloadable
+        kept = [line for line in after[host].splitlines()
+                if line in KEPT_BY_KERNEL and line not in text.splitlines()]
+        left = [line for line in after[host].splitlines() if line not in kept]
+        assert left == text.splitlines(), host + ": " + "\n".join(difflib.unified_diff(
+            text.splitlines(), left, "before", "after", lineterm=""))
+    for target in load_hosts(machine_lab.hosts_file):
+        with Remote(target) as remote:
+            assert remote.check(["sh", "-c", "ip xfrm state; ip xfrm policy"]).strip() == ""
+            remote.run(["rmmod", "xfrm_user", "xfrm_algo"])  # that look loaded them
+
+    site = tmp_path / "site"
+    report = invoke("report", "--archive", str(root), "--out", str(site))
+    assert report.returncode == 0, report.stdout[-2000:] + report.stderr[-2000:]
+    page = (site / "encapsulation.html").read_text()
+    for tunnel in TUNNELS:
+        assert f"{tunnel} container-container" in page and f"<td>{tunnel}</td>" in page
+    assert "ranked by goodput against bare metal" in (site / "index.html").read_text()
 
 
 def test_down_leaves_no_qemu_tap_or_bridge(machine_lab: LabSpec) -> None:

@@ -2,43 +2,22 @@
 Vega-Lite (the site skips Altair's validation to save time, so this test does it), every page
 builds for one campaign and for several, and a campaign where nothing worked still builds."""
 
-import functools
 import json
 from pathlib import Path
 
-import jsonschema
 import pandas as pd
 import pytest
-from altair.vegalite.v6.schema import load_schema
 
 from reporter import aggregate, archive, command, render, site, synthetic
 from reporter.campaigns import in_time_order
 from reporter.compare import compare_pair
 from reporter.numbers import num
 from reporter.pages import cpu, latency, loaded, streams, summary, throughput, udp
-from reporter.pages.model import Chart, Site
+from reporter.pages.model import Site
 from reporter.tidy import table
 from reporter.views import mtus
 
-
-@functools.cache
-def _validator() -> jsonschema.Draft7Validator:
-    return jsonschema.Draft7Validator(load_schema())  # its resolved references kept
-
-
-def _assert_valid_vega_lite(charts: list[Chart]) -> None:
-    """Each spec against Vega-Lite's schema; its inline datasets (arrays of row objects,
-    which the schema takes whatever they hold) checked here, so the schema walks each row's
-    values only once per chart, not per row."""
-    validator = _validator()
-    for chart in charts:
-        spec = json.loads(json.dumps(chart.spec))
-        datasets = spec.get("datasets", {})
-        assert all(isinstance(rows, list) and all(isinstance(r, dict) for r in rows)
-                   for rows in datasets.values()), chart.caption
-        spec["datasets"] = {name: rows[:1] for name, rows in datasets.items()}
-        errors = list(validator.iter_errors(spec))
-        assert errors == [], (chart.caption, errors[0].message[:300])
+from .helpers import assert_valid_vega_lite
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +55,7 @@ def test_several_flows_have_their_own_page_and_leave_the_studys_alone(
     page = streams.page(mixed)
     charts = render.charts_in(page)
     assert len(charts) == len(page.tabs) * len(mtus(stream)) >= 2
-    _assert_valid_vega_lite(charts)
+    assert_valid_vega_lite(charts)
     rows = [row for tab in page.tabs for table in tab.tables for row in table.rows]
     assert rows and all(row[5].endswith("×") for row in rows)  # ratio to bare at the same N
     assert {row[4] for row in rows if row[2] == "4"} == {"3.00×"}  # ÷ one flow
@@ -100,7 +79,7 @@ def test_udp_has_its_own_page_with_valid_charts(models: dict[int, Site]) -> None
     page = udp.page(with_udp)
     charts = render.charts_in(page)
     assert len(charts) == len(page.tabs) * len(mtus(stream)) >= 2
-    _assert_valid_vega_lite(charts)
+    assert_valid_vega_lite(charts)
     rows = [row for tab in page.tabs for table in tab.tables for row in table.rows]
     assert rows and {row[4] for row in rows} == {f"{num(0.5)} %"}  # lost
     assert {row[6] for row in rows} == {num(40.0)}  # CPU per Mpps
@@ -126,7 +105,7 @@ def test_latency_under_load_has_its_own_page_beside_the_idle_figures(
     page = loaded.page(with_load)
     charts = render.charts_in(page)
     assert len(charts) == len(mtus(busy)) >= 1
-    _assert_valid_vega_lite(charts)
+    assert_valid_vega_lite(charts)
     rows = [row for tab in page.tabs for table in tab.tables for row in table.rows]
     assert rows and {row[1] for row in rows} == {"4"} and {row[-1] for row in rows} == {num(7.5)}
     idle_p99, busy_p99 = rows[0][3].split(" → ")
@@ -141,7 +120,7 @@ def test_every_chart_is_valid_vega_lite(models: dict[int, Site], count: int) -> 
     assert ({"compare", "history"} <= {p.slug for p in made}) == (count > 1)
     charts = render.charts_in(list(made.values()))
     assert len(charts) >= 20
-    _assert_valid_vega_lite(charts)
+    assert_valid_vega_lite(charts)
 
 
 def test_a_campaign_where_nothing_worked_still_builds(tmp_path: Path) -> None:

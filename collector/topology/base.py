@@ -163,16 +163,20 @@ class Topology:
 
     verify_both_ways = False
 
-    def _reach(self, direction: str, client: Endpoint, server: Endpoint) -> None:
+    def _reach(self, direction: str, client: Endpoint, server: Endpoint,
+               size: int | None = None) -> None:
+        """A ping from client to server; with ``size``, of that payload, not fragmented."""
         # A few tries: the first packet waits for neighbour resolution on every hop, which
         # an emulated guest can make slower than one ping's wait.
+        sized = ["-M", "do", "-s", str(size)] if size is not None else []
         for _ in range(VERIFY_TRIES):
             res = client.runs_on.remote.run(
-                client.wrap(["ping", "-c", "1", "-W", "2", server.address]), timeout=15)
+                client.wrap(["ping", "-c", "1", "-W", "2", *sized, server.address]), timeout=15)
             if res.ok:
                 return
+        what = f" with {size} B unfragmented" if size is not None else ""
         raise BenchError(f"{self.name} {direction}: {client.label} cannot reach "
-                         f"{server.label} at {server.address}: "
+                         f"{server.label} at {server.address}{what}: "
                          f"{(res.stdout + res.stderr).strip()[-300:]}", self.unreachable_hint)
 
     unreachable_hint = ("check the hosts' firewalls and routes; the configuration is torn down "

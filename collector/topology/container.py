@@ -8,8 +8,8 @@ host end gets a fixed MAC address and the container a permanent neighbour entry 
 with that MAC: nothing depends on the host's routes."""
 
 from ..endpoint import Endpoint
-from .base import Side
-from .netns import NamespacePerHost, forwarding_on
+from .base import Script, Side
+from .netns import NamespacePerHost, VethNamespace, forwarding_on
 
 GATEWAY = "169.254.1.1"
 HOST_MAC = "ee:ee:ee:ee:ee:ee"  # Calico's: the same on every host-side veth, never on a wire
@@ -17,6 +17,24 @@ HOST_MAC = "ee:ee:ee:ee:ee:ee"  # Calico's: the same on every host-side veth, ne
 
 def container_address(i: int) -> str:
     return f"198.19.{i + 1}.2"
+
+
+def routed_container(ns: VethNamespace, index: int, mtu: int) -> Script:
+    """Side ``index``'s container in namespace ``ns``, routed from its host (the route to the
+    peer's container is the configuration's: over the wire, or into a tunnel)."""
+    addr = container_address(index)
+    return [
+        *ns.create(mtu, host_mac=HOST_MAC),
+        ["sysctl", "-qw", f"net.ipv4.conf.{ns.host_dev}.proxy_arp=1"],
+        ["sysctl", "-qw", f"net.ipv4.neigh.{ns.host_dev}.proxy_delay=0"],
+        ["ip", "route", "replace", f"{addr}/32", "dev", ns.host_dev, "scope", "link"],
+        ["ip", "-n", ns.netns, "addr", "add", f"{addr}/32", "dev", ns.inner_dev],
+        ["ip", "-n", ns.netns, "route", "add", GATEWAY, "dev", ns.inner_dev, "scope", "link"],
+        ["ip", "-n", ns.netns, "neigh", "replace", GATEWAY, "lladdr", HOST_MAC,
+         "dev", ns.inner_dev, "nud", "permanent"],
+        ["ip", "-n", ns.netns, "route", "add", "default", "via", GATEWAY, "dev", ns.inner_dev],
+        *forwarding_on(),
+    ]
 
 
 class Container(NamespacePerHost):
@@ -27,21 +45,9 @@ class Container(NamespacePerHost):
     def build(self, mtu: int) -> None:
         self.teardown()
         for side in self.pair.sides:
-            ns, peer = self._ns(side), self.pair.peer(side)
-            addr = container_address(side.index)
+            peer = self.pair.peer(side)
             side.apply([
-                *ns.create(mtu, host_mac=HOST_MAC),
-                ["sysctl", "-qw", f"net.ipv4.conf.{ns.host_dev}.proxy_arp=1"],
-                ["sysctl", "-qw", f"net.ipv4.neigh.{ns.host_dev}.proxy_delay=0"],
-                ["ip", "route", "replace", f"{addr}/32", "dev", ns.host_dev, "scope", "link"],
-                ["ip", "-n", ns.netns, "addr", "add", f"{addr}/32", "dev", ns.inner_dev],
-                ["ip", "-n", ns.netns, "route", "add", GATEWAY, "dev", ns.inner_dev,
-                 "scope", "link"],
-                ["ip", "-n", ns.netns, "neigh", "replace", GATEWAY, "lladdr", HOST_MAC,
-                 "dev", ns.inner_dev, "nud", "permanent"],
-                ["ip", "-n", ns.netns, "route", "add", "default", "via", GATEWAY,
-                 "dev", ns.inner_dev],
-                *forwarding_on(),
+                *routed_container(self._ns(side), side.index, mtu),
                 ["ip", "route", "replace", f"{container_address(peer.index)}/32",
                  "via", peer.data_address, "dev", side.data_if],
             ], f"building the {self.name} configuration")

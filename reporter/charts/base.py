@@ -14,7 +14,8 @@ STUDY_LATENCY_US = {"bare metal": 20, "Calico containers": 25, "Calico OpenStack
                     "OVS + VXLAN": 70}
 CONFIG_COLORS = {"bare": "#4D4D4D", "container": "#0072B2", "vm": "#CC79A7",
                  "veth-control": "#56B4E9", "overlay": "#E69F00", "overlay-ovs": "#D55E00",
-                 "existing": "#009E73"}
+                 "existing": "#009E73", "ipip": "#DDCC77", "geneve": "#999933",
+                 "wireguard": "#882255", "ipsec": "#332288"}
 SIDE_COLORS = {"sender": "#0072B2", "receiver": "#E69F00"}
 WIDTH = 620      # the content column at 1440 px, less the axis labels' share
 FONT = 12
@@ -94,13 +95,14 @@ def prepared(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 def panels(layers: list[Any], data: pd.DataFrame, column: str | None, row_height: int,
-            independent_x: bool = False) -> Spec:
+            independent_x: bool = False, column_order: list[str] | None = None) -> Spec:
     """Layers over ``data`` as panels: one per value of ``column`` (the message sizes) side by
     side — two a row when one campaign has more than two — and a row of them per campaign.
 
     Composed as Vega-Lite by hand from each layer's own spec: Altair's layer() and facet()
     deep-copy and re-validate every layer, which was most of a site build's time."""
-    columns = sorted(map(str, data[column].unique()), key=natural) if column else []
+    columns = (column_order or sorted(map(str, data[column].unique()), key=natural)
+               if column else [])
     campaigns = list(dict.fromkeys(data["campaign"]))
     width = max(160, (WIDTH - 200) // max(1, len(columns)))
     wrap = bool(column) and len(campaigns) == 1 and len(columns) > 2

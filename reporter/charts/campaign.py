@@ -7,6 +7,7 @@ import pandas as pd
 
 from .base import (
     CONFIG_COLORS,
+    FONT,
     WIDTH,
     Spec,
     color,
@@ -158,3 +159,54 @@ def idle_and_loaded(cells: pd.DataFrame, title: str, x_title: str,
     whiskers = alt.Chart().mark_rule(color="black").encode(
         y=y, yOffset=offset, x=alt.X("whisker_low:Q"), x2=alt.X2("whisker_high:Q"))
     return finish(panels([bars, whiskers], data, "flows_label", 30), title)
+
+
+def ratios_to_bare(rows: pd.DataFrame, title: str, order: list[str],
+                   figures: list[str]) -> Spec:
+    """Each path's ratio to bare metal, a panel per figure (in ``figures``' order), with its
+    95 % CI whisker; a black tick at ``ceiling`` where a row has one (what its encapsulation's
+    headers alone leave of bare metal's goodput), and a dashed rule at 1, bare metal."""
+    y = alt.Y("path:N", title=None, sort=order)
+    bars = alt.Chart().mark_bar().encode(
+        y=y, x=alt.X("ratio:Q", title="÷ bare metal", scale=alt.Scale(zero=True)),
+        color=color(), tooltip=[alt.Tooltip("campaign:N"), alt.Tooltip("path:N"),
+                                alt.Tooltip("figure:N"),
+                                alt.Tooltip("ratio:Q", format=".3f", title="÷ bare metal"),
+                                alt.Tooltip("ci_text:N", title="95 % CI"),
+                                alt.Tooltip("ceiling:Q", format=".3f",
+                                            title="headers' ceiling ÷ bare")])
+    whiskers = alt.Chart().mark_rule(color="black").encode(
+        y=y, x=alt.X("low:Q"), x2=alt.X2("high:Q"))
+    ceiling = alt.Chart().transform_filter("isValid(datum.ceiling)").mark_tick(
+        color="black", thickness=3, size=18).encode(y=y, x=alt.X("ceiling:Q"))
+    one = alt.Chart().mark_rule(color="#666", strokeDash=[4, 3]).encode(x=alt.datum(1))
+    labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
+        y=y, x=alt.X("ratio:Q"), text=alt.Text("ratio:Q", format=".2f"))
+    return finish(panels([bars, whiskers, ceiling, one, labels], rows, "figure", 22,
+                         independent_x=True, column_order=figures), title)
+
+
+PROFILE_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
+
+
+def ratios_to_untuned(rows: pd.DataFrame, title: str, order: list[str],
+                      figures: list[str]) -> Spec:
+    """Each tuned cell's ratio to the same cell untuned (a row per path and profile), a panel
+    per figure, with its 95 % CI whisker and a dashed rule at 1, the hosts as they were."""
+    y = alt.Y("path:N", title=None, sort=order)
+    bars = alt.Chart().mark_bar().encode(
+        y=y, x=alt.X("ratio:Q", title="÷ untuned", scale=alt.Scale(zero=True)),
+        color=alt.Color("profile:N", title="profile", scale=alt.Scale(range=PROFILE_COLORS),
+                        legend=alt.Legend(orient="bottom")),
+        tooltip=[alt.Tooltip("campaign:N"), alt.Tooltip("path:N"), alt.Tooltip("figure:N"),
+                 alt.Tooltip("ratio:Q", format=".3f", title="÷ untuned"),
+                 alt.Tooltip("ci_text:N", title="95 % CI")])
+    whiskers = alt.Chart().mark_rule(color="black").encode(
+        y=y, x=alt.X("low:Q"), x2=alt.X2("high:Q"))
+    one = alt.Chart().mark_rule(color="#666", strokeDash=[4, 3]).encode(x=alt.datum(1))
+    labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
+        y=y, x=alt.X("ratio:Q"), text=alt.Text("ratio:Q", format=".2f"))
+    # Invisible, past the longest bar or whisker: room in each panel for the labels.
+    room = alt.Chart().mark_point(opacity=0).encode(y=y, x=alt.X("room:Q"))
+    return finish(panels([bars, whiskers, one, labels, room], rows, "figure", 22,
+                         independent_x=True, column_order=figures), title)

@@ -5,6 +5,7 @@ is a module here, a template templates/SLUG.md.j2 and a line in NAV."""
 from . import (
     compare,
     cpu,
+    encapsulation,
     history,
     latency,
     loaded,
@@ -15,6 +16,7 @@ from . import (
     summary,
     throughput,
     tools,
+    tuning,
     udp,
     veth_control,
 )
@@ -28,6 +30,8 @@ NAV: list[Page] = [
     latency.PAGE,
     mtu.PAGE,
     veth_control.PAGE,
+    encapsulation.PAGE,
+    tuning.PAGE,
     tools.PAGE,
     streams.PAGE,
     udp.PAGE,

@@ -1,6 +1,7 @@
 """What the pages are made from (Site: the campaigns' cells and run tables) and what they are
 made of (Chart, Tab, Section): the parts every page view holds."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,7 @@ class Section:
 
 
 STUDY_TESTS = ("stream", "rr")
+UNTUNED = "untuned"  # collector/tuning.py's: the hosts as they are
 
 
 @dataclass
@@ -64,6 +66,12 @@ class Site:
     def metric(self, name: str) -> pd.DataFrame:
         return self.cells.get(name, pd.DataFrame())
 
+    def _each(self, keep: Callable[[pd.DataFrame], pd.DataFrame]) -> "Site":
+        """The same site with every table of it through ``keep``."""
+        return Site(self.infos, {m: keep(df) for m, df in self.cells.items()}, self.changes,
+                    self.baseline, self.tolerance_pct, keep(self.classes), keep(self.buffers),
+                    keep(self.qperf_cpu), keep(self.tcp))
+
     def one_flow(self) -> "Site":
         """The study's pages: its tests (stream, rr) at one TCP flow; several flows, UDP and
         latency under load have pages of their own."""
@@ -72,9 +80,17 @@ class Site:
                 frame = frame[frame["streams"] == 1]
             return frame[frame["test"].isin(STUDY_TESTS)] if "test" in frame else frame
 
-        return Site(self.infos, {m: single(df) for m, df in self.cells.items()}, self.changes,
-                    self.baseline, self.tolerance_pct, single(self.classes),
-                    single(self.buffers), single(self.qperf_cpu), single(self.tcp))
+        return self._each(single)
+
+    def untuned(self) -> "Site":
+        """The hosts as they were: every figure page but Tuning's."""
+        return self._each(lambda frame: frame[frame["tuning"] == UNTUNED]
+                          if "tuning" in frame else frame)
+
+    def tuned(self) -> bool:
+        """Whether a campaign measured more than the untuned profile."""
+        return any(not df.empty and "tuning" in df and bool((df["tuning"] != UNTUNED).any())
+                   for df in self.cells.values())
 
     def newest(self, count: int) -> "Site":
         """The same site restricted to its newest ``count`` campaigns."""

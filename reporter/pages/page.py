@@ -16,9 +16,10 @@ Problem = dict[str, str]  # campaign, run_id, reason: a run the report is made w
 class Reads(Enum):
     """Which campaigns a page is made from."""
 
-    FIGURES = "the newest campaigns, one TCP flow of the study's tests"
-    FIGURES_EVERY_TEST = "the newest campaigns, every test and number of flows"
-    NEWEST = "the newest campaign, one TCP flow of the study's tests"
+    FIGURES = "the newest campaigns, one TCP flow of the study's tests, untuned"
+    FIGURES_EVERY_TEST = "the newest campaigns, every test and number of flows, untuned"
+    NEWEST = "the newest campaign, one TCP flow of the study's tests, untuned"
+    TUNING = "the newest campaigns, one TCP flow of the study's tests, every tuning profile"
     EVERY = "every campaign"
 
 
