@@ -15,10 +15,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from collector import host_tuning, tuning
 from collector.exit import ExitStatus
 from collector.hosts import load_hosts
 from collector.lab import LabSpec
 from collector.lab.machine import boot_record_path
+from collector.preparation import data_interface
 from collector.remote import Remote
 
 from .collecting import collect_argv, only_archive
@@ -219,6 +221,35 @@ def test_todays_dataplanes_on_two_kernels(machine_lab: LabSpec, tmp_path: Path) 
     for tunnel in TUNNELS:
         assert f"{tunnel} container-container" in page and f"<td>{tunnel}</td>" in page
     assert "ranked by goodput against bare metal" in (site / "index.html").read_text()
+
+
+TUNED = tuning.parse({"untuned": {}, "buffers": {"sysctls": {
+    "net.core.rmem_max": 67108864, "net.ipv4.tcp_rmem": "4096 87380 67108864"}},
+    "no-gro": {"offloads": {"gro": False}}}, "test")
+TUNABLES = ("sysctl -a 2>/dev/null | grep '^net\\.' | grep -v nf_conntrack_count | sort; "
+            "ethtool -k \"$1\"")
+
+
+def test_tuning_on_virtio_is_set_read_back_and_given_back(machine_lab: LabSpec) -> None:
+    _, buffers, no_gro = TUNED
+    for host in load_hosts(machine_lab.hosts_file):
+        with Remote(host) as remote:
+            nic = data_interface(remote)
+            before = remote.check(["sh", "-c", TUNABLES, "sh", nic], timeout=60)
+            state = host_tuning.probe(remote, nic, TUNED)
+            try:
+                assert state.kernel_wide == []  # its own kernel: every key is its own
+                assert "generic-receive-offload: on" in before
+                assert host_tuning.apply(remote, state, no_gro)  # an offload changed
+                assert "generic-receive-offload: off" in remote.check(["ethtool", "-k", nic])
+                assert host_tuning.apply(remote, state, buffers)  # gro given back
+                assert "generic-receive-offload: on" in remote.check(["ethtool", "-k", nic])
+                assert remote.check(["sysctl", "-n", "net.core.rmem_max"]).strip() == "67108864"
+            finally:
+                host_tuning.restore(remote, state)
+            after = remote.check(["sh", "-c", TUNABLES, "sh", nic], timeout=60)
+            assert after == before, host.name + ": " + "\n".join(difflib.unified_diff(
+                before.splitlines(), after.splitlines(), "before", "after", lineterm=""))
 
 
 def test_down_leaves_no_qemu_tap_or_bridge(machine_lab: LabSpec) -> None:
