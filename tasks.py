@@ -253,14 +253,23 @@ def _measure_adaptive(lab_id: str, state_root: str) -> Measured:
     return lib.section(result), lib.said(result)
 
 
-def _measure_tools(pairs: int, duration: int, lab_id: str, state_root: str) -> Measured:
+def _measure_pinning(rounds: int, lab_id: str, state_root: str) -> Measured:
+    from collector import bench_pinning as lib
+    from reporter.convergence import judge_archive
+    result = lib.run(_spec(lab_id, state_root=state_root or None), judge_archive, rounds)
+    return lib.section(result), lib.said(result)
+
+
+def _measure_tools(pairs: int, duration: int, unpinned: bool, lab_id: str,
+                   state_root: str) -> Measured:
     from collector import archive as archive_lib
     from collector import bench_tools as lib
     from reporter.parsers.figures import bench_figures
-    results = lib.run(_spec(lab_id, state_root=state_root or None), bench_figures(), pairs,
-                      duration)
+    results, placement = lib.run(_spec(lab_id, state_root=state_root or None), bench_figures(),
+                                 pairs, duration, not unpinned)
     when = archive_lib.utc_now()[:16] + "Z"
-    return lib.section(results, benchdoc.machine(), when, pairs, duration), lib.said(results)
+    return (lib.section(results, benchdoc.machine(), when, pairs, duration, placement),
+            lib.said(results))
 
 
 def _measure_report() -> Measured:
@@ -298,9 +307,13 @@ BENCHES = [
           _lab_options()),
     Bench("adaptive", "fixed 10 repetitions vs adaptive (3-10, ±5 %) on the lab",
           _measure_adaptive, _lab_options()),
+    Bench("pinning", "the lab matrix unpinned and with cpu_affinity: auto: cells within ±5 %",
+          _measure_pinning, _lab_options(
+              rounds=(1, "pairs of campaigns (unpinned, pinned) to run (default 1)"))),
     Bench("tools", "csrc programs vs qperf and sockperf", _measure_tools, _lab_options(
         pairs=(7, "alternating pairs per comparison (default 7)"),
-        duration=(2, "seconds per run (default 2)"))),
+        duration=(2, "seconds per run (default 2)"),
+        unpinned=(False, "leave the tools unpinned (default: cpu_affinity auto for all)"))),
     Bench("report", "the report against its floors (read + JSON, its own parse) at 240 to "
           "60,000 runs", _measure_report),
     Bench("fast-tier", 'wall time of `pytest -m "not lab"` (target ≤ 60 s)',

@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from functools import partial
 
 from . import lab
+from .affinity import Affinity
 from .connection import Connection
 from .csrc_build import ship_and_build
 from .endpoint import Endpoint
 from .errors import BenchError
 from .hosts import load_hosts
+from .pinning import Cores, pin, resolve
 from .plan import Cell
 from .ports import BENCH_BASE, Ports
 from .preparation import REMOTE_WORKDIR
@@ -59,8 +61,11 @@ class Figures:
 class Bench:
     """Host A's root namespace sends to host B's over the lab wire (the `bare` path)."""
 
-    def __init__(self, a: Remote, b: Remote, duration_s: int, figures: Figures) -> None:
+    def __init__(self, a: Remote, b: Remote, duration_s: int, figures: Figures,
+                 pinned: bool = True) -> None:
         self.figures = figures
+        self.cores: Cores | None = None
+        self.pinned = pinned
         self.client = Endpoint("host", Connection(a, "host", f"{WORKDIR}/{a.host.name}"),
                                a.host.data_address)
         self.server = Endpoint("host", Connection(b, "host", f"{WORKDIR}/{b.host.name}"),
@@ -75,6 +80,17 @@ class Bench:
             built.append(Endpoint(ep.role, ep.host.with_bindir(
                 ship_and_build(ep.host.remote, ep.host.workdir)[0]), ep.address))
         self.client, self.server = built
+        if self.pinned:  # every tool alike, as `cpu_affinity: auto` pins a campaign's
+            self.cores = resolve(Affinity(), [self.client.host, self.server.host])
+
+    @property
+    def placement(self) -> str:
+        """Where the tools ran, for the section."""
+        if self.cores is None:
+            return "unpinned"
+        client = self.cores.of("client", self.client)
+        server = self.cores.of("server", self.server)
+        return f"every tool pinned with taskset: client CPU {client}, server CPU {server}"
 
     def invocation(self, tool: str, test: str, size: int, flows: int = 1) -> Invocation:
         cell = Cell("bare", "host-host", tool, test, size, "auto", 1500, flows)
@@ -83,6 +99,9 @@ class Bench:
 
     def measure(self, inv: Invocation) -> tuple[str, str]:
         """(client's output, server's output) of one run."""
+        if self.cores is not None:
+            inv = pin(inv, self.cores.of("client", self.client),
+                      self.cores.of("server", self.server))
         srv = self.server.host
         pid = start_server(srv.remote, srv.workdir, self.server, inv.server)
         problem = wait_listening(srv.remote, self.server, inv.listen_port, pid,
@@ -154,11 +173,12 @@ def _pairs(label: str, ours: Callable[[], float], theirs: Callable[[], float],
 
 
 def run(spec: lab.LabSpec, figures: Figures, pairs: int = 7,
-        duration_s: int = 2) -> dict[str, list[Pair]]:
+        duration_s: int = 2, pinned: bool = True) -> tuple[dict[str, list[Pair]], str]:
+    """The pairs of every row, and where the tools ran."""
     lab.up(spec, say=lambda _: None)
     hosts = load_hosts(spec.hosts_file)
     with Remote(hosts[0]) as a, Remote(hosts[1]) as b:
-        bench = Bench(a, b, duration_s, figures)
+        bench = Bench(a, b, duration_s, figures, pinned)
         bench.build()
         results: dict[str, list[Pair]] = {}
         for size in SIZES:
@@ -176,7 +196,7 @@ def run(spec: lab.LabSpec, figures: Figures, pairs: int = 7,
         results["p50 one-way latency 14 B: dpb-pingpong ÷ sockperf ping-pong"] = _pairs(
             "rr", partial(bench.ours_latency, 14), partial(bench.sockperf_latency, 14), pairs)
         a.run(["rm", "-rf", WORKDIR])
-    return results
+        return results, bench.placement
 
 
 def summary(results: dict[str, list[Pair]]) -> list[tuple[str, float, float, float, str]]:
@@ -197,15 +217,19 @@ def said(results: dict[str, list[Pair]]) -> list[str]:
 
 
 def section(results: dict[str, list[Pair]], machine: str, when: str, pairs: int,
-            duration_s: int) -> str:
+            duration_s: int, placement: str) -> str:
     lines = [
         "## bench.tools — our programs against qperf, iperf3 and sockperf",
         "",
         "Reproduce: `.venv/bin/invoke bench.tools` (as root; brings the lab up).",
         "",
         f"Lab `bare` host → host over the veth wire, {pairs} alternating pairs per row (the "
-        f"order flips every pair), {duration_s} s per run. Throughput: ratio ≥ 1.00 is the "
-        f"target (ours measures at the receiver, after a {WARMUP_S} s warm-up, as in a campaign; "
+        f"order flips every pair), {duration_s} s per run, {placement}"
+        + (f" (so csrc's {FLOWS} flow threads share one CPU per side: the {FLOWS}-flow row "
+           "measures that, not the tools)" if placement != "unpinned" else "")
+        + ". Throughput: ratio "
+        f"≥ 1.00 is the target (ours measures at the receiver, after a {WARMUP_S} s warm-up, "
+        "as in a campaign; "
         f"qperf has none; iperf3 omits the same warm-up with -O; with {FLOWS} flows, iperf3 "
         "3.12 runs them all in one thread). "
         "UDP: datagrams per second the receiver counted, ratio ≥ 1.00 is the target. "

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from . import existing, yamlfile
+from . import affinity, existing, yamlfile
 from . import tuning as tuning_axis
 from .errors import UsageError
 from .hosts import (
@@ -37,8 +37,9 @@ CONFIGURATIONS: dict[str, tuple[str, ...]] = {
 }
 TOOL_TESTS: dict[str, tuple[str, ...]] = {"qperf": ("stream", "rr"),
                                           "iperf3": ("stream", "udp"),
-                                          "csrc": ("stream", "rr", "udp", "rr-load")}
-TESTS = ("stream", "rr", "udp", "rr-load")
+                                          "csrc": ("stream", "rr", "udp", "rr-load", "crr")}
+TESTS = ("stream", "rr", "udp", "rr-load", "crr")
+MAX_REQUEST = 1024 * 1024  # dpb-crr --size
 SOCKET_BUFFER_MODES = ("auto", "message")
 ORDERS = ("shuffled", "sequential")
 
@@ -85,6 +86,8 @@ class Campaign:
     run_timeout_s: int
     endpoints: tuple[existing.NamedEndpoint, ...] = ()  # the existing configuration's
     tuning: tuple[tuning_axis.Profile, ...] = tuning_axis.DEFAULT  # untuned first
+    request_size: int = 1  # bytes of a crr request and of its response
+    cpu_affinity: affinity.Affinity | None = None  # None: unpinned
     source: str = field(default="", compare=False)
 
     def to_json(self) -> dict[str, Any]:
@@ -96,6 +99,13 @@ class Campaign:
         data["tuning"] = tuning_axis.to_json(self.tuning)
         if data["tuning"] is None:  # no tuning axis: the manifest of before it existed
             del data["tuning"]
+        # Keys at their defaults are left out, so the manifest is the one of before them.
+        if self.request_size == 1:
+            del data["request_size"]
+        if self.cpu_affinity is None:
+            del data["cpu_affinity"]
+        else:
+            data["cpu_affinity"] = self.cpu_affinity.to_json()
         return data
 
     def to_input(self) -> dict[str, Any]:
@@ -145,7 +155,8 @@ DEFAULTS: dict[str, Any] = {
     "order": "shuffled",
     "run_timeout_s": 120,
 }
-KEYS = {"name", "hosts", "vms", "endpoints", "directions", "seed", "tuning", *DEFAULTS}
+KEYS = {"name", "hosts", "vms", "endpoints", "directions", "seed", "tuning", "request_size",
+        "cpu_affinity", *DEFAULTS}
 
 
 def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign:
@@ -243,7 +254,9 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
         duration_s=integer("duration_s", 1, 3600), warmup_s=integer("warmup_s", 0, 600),
         order=_one_of("order", v["order"], ORDERS, source),
         seed=seed, run_timeout_s=integer("run_timeout_s", 5, 7200), endpoints=endpoints,
-        tuning=tuning_axis.parse(raw.get("tuning"), source), source=source)
+        tuning=tuning_axis.parse(raw.get("tuning"), source),
+        request_size=integer("request_size", 1, MAX_REQUEST) if "request_size" in raw else 1,
+        cpu_affinity=affinity.parse(raw.get("cpu_affinity"), source), source=source)
 
 
 ADAPTIVE_KEYS = ("min", "max", "target_ci_pct")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from . import adaptive, plan, preparation
+from . import adaptive, pinning, plan, preparation
 from .archive import Archive
 from .campaign import Campaign
 from .connection import Connection
@@ -79,6 +79,7 @@ class _Builds:
     progress: Progress
     done: int
     tuner: Tuner
+    cores: pinning.Cores | None = None  # cpu_affinity, resolved on the hosts
     ports: Ports = field(default_factory=Ports)
 
     def run(self, cfg: str, mtu: int, first: list[plan.Run],
@@ -120,7 +121,10 @@ class _Builds:
         inv = TOOLS[run.cell.tool](run.cell, client, server,
                                    ToolContext(c.duration_s, c.warmup_s,
                                                self.ports.at(self.done)))
-        return Job(run, inv, client, server, c.duration_s, topo.details())
+        pinned = pinning.recorded(self.cores, client, server)
+        if pinned is not None:
+            inv = pinning.pin(inv, pinned.client, pinned.server)
+        return Job(run, inv, client, server, c.duration_s, topo.details(), pinned)
 
 
 def _mark_stopped(archive: Archive, reason: str) -> None:
@@ -161,12 +165,14 @@ def run_campaign(c: Campaign, runs: list[plan.Run], into: Archive | NewArchive,
             prepared = False
             try:
                 pair = preparation.pair(c, campaign_tag(archive_name), connections)
+                cores = (pinning.resolve(c.cpu_affinity, connections[:2])
+                         if c.cpu_affinity is not None else None)
                 archive = into.create(c, runs) if isinstance(into, NewArchive) else into
                 existing.same_as_measured(archive.manifest["runs"], pair.existing)
                 done = sum(archive.finished(r) for r in archive.manifest["runs"])
                 pair = preparation.prepare(c, archive, pair)
                 builds = _Builds(c, archive, pair, progress, done,
-                                 preparation.tuner(c, archive, pair))
+                                 preparation.tuner(c, archive, pair), cores)
                 prepared = True
                 rounds = adaptive.Rounds(c, archive, stopping)
                 for (mtu, cfg), group in plan.groups(c):

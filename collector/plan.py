@@ -60,8 +60,10 @@ def _cells_of(c: Campaign, mtu: int, cfg: str, profile: str) -> list[Cell]:
     for direction in c.directions[cfg]:
         for tool in c.tools:
             for test in (t for t in c.tests if t in TOOL_TESTS[tool]):
-                # Latency is a 1-byte ping-pong with autotuned buffers, whatever the sizes.
-                sizes = ((1,) if test in ("rr", "rr-load") else
+                # Latency is a 1-byte ping-pong with autotuned buffers, whatever the sizes;
+                # a connection carries one request of request_size.
+                sizes = ((1,) if test in ("rr", "rr-load") else (c.request_size,)
+                         if test == "crr" else
                          datagram_sizes(c, mtu) if test == "udp" else c.message_sizes)
                 modes = c.socket_buffer if test == "stream" else ("auto",)
                 out += [Cell(cfg, direction, tool, test, size, mode, mtu, flows, profile)
@@ -95,8 +97,8 @@ def flow_counts(c: Campaign, tool: str, test: str) -> tuple[int, ...]:
 
 
 def notes(c: Campaign) -> list[str]:
-    """What the streams axis, the path MTU, existing endpoints and tuning change, for the
-    plan to say."""
+    """What the streams axis, the path MTU, existing endpoints, pinning and tuning change, for
+    the plan to say."""
     said = []
     many = [n for n in c.streams if n > 1]
     if many and "qperf" in c.tools and "stream" in c.tests:
@@ -114,6 +116,9 @@ def notes(c: Campaign) -> list[str]:
                     "own interfaces keep their MTUs (recorded in every run, not set)"
                     + (", and their path's overhead is not known in advance: datagrams may "
                        "fragment there" if "udp" in c.tests else ""))
+    if c.cpu_affinity is not None:
+        said.append(f"tools pinned with taskset: {c.cpu_affinity.describe()}; the CPUs are "
+                    "checked on each host before anything changes (VM guests unpinned)")
     if len(c.tuning) > 1:
         said.append("tuning profiles, each a cell dimension, in blocks that change order every "
                     "repetition: " + "; ".join(f"{p.name} ({p.describe()})" for p in c.tuning))

@@ -52,6 +52,14 @@ class ExitCodes(_Record):
     client: int | None = Field(description="the client's exit code; null when it never ran")
 
 
+class CpuAffinity(_Record):
+    """The CPU each side's tool was pinned to (`taskset -c`); null: that side unpinned (a VM
+    guest)."""
+
+    client: int | None = Field(None, ge=0)
+    server: int | None = Field(None, ge=0)
+
+
 class RunRecord(_Record):
     """One run, as manifest.json's `runs` holds it under its run id."""
 
@@ -67,6 +75,8 @@ class RunRecord(_Record):
     streams: int = Field(1, ge=1, description="concurrent TCP flows (stream tests)")
     tuning: str = Field("untuned", description="the tuning profile in force (absent: untuned)")
     repetition: int = Field(ge=1)
+    cpu_affinity: CpuAffinity | None = Field(None, description="the CPUs the tools were pinned "
+                                                              "to (absent: unpinned)")
     client: EndpointRecord
     server: EndpointRecord
     duration_s: int = Field(gt=0, description="the measurement window's length, s")

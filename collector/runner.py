@@ -13,7 +13,7 @@ from .archive import Archive, utc_now
 from .endpoint import Endpoint
 from .errors import BenchError
 from .plan import Run
-from .records import Commands, EndpointRecord, ExitCodes, RunRecord
+from .records import Commands, CpuAffinity, EndpointRecord, ExitCodes, RunRecord
 from .remote import Remote, Result
 from .tools import Invocation
 from .tuning import UNTUNED
@@ -48,6 +48,7 @@ class Job:
     server: Endpoint
     duration_s: int
     topology: dict[str, str]
+    cpu_affinity: CpuAffinity | None = None  # the CPUs the invocation pins its tools to
 
     @property
     def run_id(self) -> str:
@@ -62,6 +63,7 @@ class Job:
         return RunRecord(
             run_id=self.run_id, cell_id=self.run.cell.cell_id, **cell,
             repetition=self.run.repetition,
+            **({"cpu_affinity": self.cpu_affinity} if self.cpu_affinity else {}),
             client=EndpointRecord.model_validate(self.client.to_json()),
             server=EndpointRecord.model_validate(self.server.to_json()),
             duration_s=self.duration_s, warmup_s=self.invocation.window_offset_s,

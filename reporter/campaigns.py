@@ -13,7 +13,10 @@ from .archive import Campaign
 
 # Campaign parameters a reader compares (the cell axes are compared cell by cell instead).
 PARAMETERS = ("duration_s", "warmup_s", "repetitions", "tools", "tests", "message_sizes",
-              "socket_buffer", "mtus", "configurations", "order")
+              "socket_buffer", "mtus", "configurations", "order", "cpu_affinity",
+              "request_size")
+# What a campaign that does not say them ran with (collector/campaign.py's defaults).
+UNSAID = {"cpu_affinity": "unpinned", "request_size": 1}
 # Facts whose difference between two campaigns may explain a change.
 COMPARED_FACTS = ("uname", "cmdline", "cpu-model", "cpu-count", "sysctl", "version-qperf",
                   "version-iperf3", "version-ovs")
@@ -40,6 +43,16 @@ class CampaignInfo:
     # The tuning profiles (name, what it sets), untuned first; the keys set kernel-wide.
     tuning: tuple[tuple[str, str], ...] = ((tuning_axis.UNTUNED, "the hosts as they are"),)
     kernel_wide: tuple[str, ...] = ()
+    # The CPUs the runs' tools were pinned to, (client, server) as the records say; () unpinned.
+    pinned: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def pinning_text(self) -> str:
+        """Where the tools ran, for the Environment page."""
+        if not self.pinned:
+            return "unpinned (the scheduler placed them)"
+        return "; ".join(f"client on CPU {c}, server on CPU {s}" for c, s in self.pinned) + (
+            f" (`taskset -c`; cpu_affinity: {_show(self.parameters.get('cpu_affinity'))})")
 
     @property
     def tuning_text(self) -> str:
@@ -106,11 +119,24 @@ def info(c: Campaign) -> CampaignInfo:
         state=str(m.get("state", "")), runs=len(runs),
         planned=len(m.get("plan") or []) if isinstance(m.get("plan"), list) else 0,
         seed=campaign.get("seed"), commit=str(harness.get("commit", ""))[:12],
-        parameters={k: campaign.get(k) for k in PARAMETERS},
+        parameters={k: campaign.get(k, UNSAID.get(k)) for k in PARAMETERS},
         hosts=facts.by_host(c), vm_names=c.vm_names, ovs_datapaths=frozenset(datapaths),
         existing=tuple(sorted(endpoints.items())),
         endpoint_facts=facts.by_host(c, facts.ENDPOINTS) if endpoints else {},
-        tuning=_tuning(campaign.get("tuning")), kernel_wide=_kernel_wide(m.get("host_state")))
+        tuning=_tuning(campaign.get("tuning")), kernel_wide=_kernel_wide(m.get("host_state")),
+        pinned=_pinned(runs))
+
+
+def _pinned(runs: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The distinct (client, server) CPUs the records say ("–" for a side not pinned)."""
+    seen: set[tuple[str, str]] = set()
+    for r in runs.values():
+        got = r.get("cpu_affinity") if isinstance(r, dict) else None
+        if isinstance(got, dict):
+            client, server = ("–" if got.get(role) is None else str(got.get(role))[:8]
+                              for role in ("client", "server"))
+            seen.add((client, server))
+    return tuple(sorted(seen))
 
 
 def _tuning(raw: Any) -> tuple[tuple[str, str], ...]:

@@ -12,7 +12,8 @@ import pandas as pd
 from . import numbers
 from .views import Table, path_rank
 
-METRIC = {"stream": "gbps", "rr": "lat_mean_us", "udp": "udp_mpps", "rr-load": "lat_mean_us"}
+METRIC = {"stream": "gbps", "rr": "lat_mean_us", "udp": "udp_mpps",
+          "rr-load": "lat_mean_us", "crr": "crr_cps"}
 
 
 def target_of(repetitions: Any) -> tuple[float, int] | None:

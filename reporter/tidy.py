@@ -96,8 +96,13 @@ def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
             out.update(flows(receiver["flows_bps"]))
             out["rcvbuf_applied_bytes"] = receiver["rcvbuf_applied"]
             with contextlib.suppress(ParseError):  # the sender's own report: extra
-                out["sndbuf_applied_bytes"] = csrc.stream_sender(
-                    raw("client_stdout"))["sndbuf_applied"]
+                sender = csrc.stream_sender(raw("client_stdout"))
+                out["sndbuf_applied_bytes"] = sender["sndbuf_applied"]
+                out["send_calls_per_s"] = sender["send_calls_per_s"]
+        elif test == "crr":
+            out.update(csrc.crr_client(raw("client_stdout")))
+            if not out["crr_cps"] > 0:
+                raise ParseError("csrc: no connection completed in the window")
         else:
             out.update(csrc.pingpong_client(raw("client_stdout")))
     else:
@@ -115,8 +120,11 @@ def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
             out[f"cpu_{side}_guest_pct"] = procstat.window_cpu(
                 raw(f"cpu:{endpoint.vm}"))["cpu_pct"]
     if "tcp:client" in files or "tcp:server" in files:  # archives before them have none
-        out.update(_tcp(tcpstat.window_deltas(raw("tcp:client")),
-                        tcpstat.window_deltas(raw("tcp:server")), test))
+        client_tcp = tcpstat.window_deltas(raw("tcp:client"))
+        out.update(_tcp(client_tcp, tcpstat.window_deltas(raw("tcp:server")), test))
+        seconds = tcpstat.window_seconds(raw("tcp:client"))
+        if test == "crr" and seconds and client_tcp["active_opens"] is not None:
+            out["kernel_cps"] = client_tcp["active_opens"] / seconds
     if "gbps" in out and not out["gbps"] > 0:
         raise ParseError(f"{tool}: a goodput of {out['gbps']:g} Gb/s: nothing arrived in the "
                          "window, a problem of this run, not a measurement")
@@ -125,6 +133,8 @@ def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
         out["cpu_per_gbps"] = out["cpu_max_pct"] / out["gbps"]
     if out.get("udp_mpps"):
         out["cpu_per_mpps"] = out["cpu_max_pct"] / out["udp_mpps"]
+    if out.get("crr_cps"):
+        out["cpu_per_kcps"] = out["cpu_max_pct"] / (out["crr_cps"] / 1e3)
     return out
 
 

@@ -28,6 +28,13 @@ def path_order(paths: Iterable[str]) -> list[str]:
     return sorted(set(paths), key=key)
 
 
+def in_path_order(df: pd.DataFrame, *then: str) -> pd.DataFrame:
+    """The rows by path in reading order (path_order), then by ``then`` within a path."""
+    order = path_order(df["path"])
+    return df.sort_values(list(then)).sort_values(
+        "path", key=lambda s: s.map(order.index), kind="stable")
+
+
 def path_rank(paths: Iterable[str]) -> list[int]:
     """Each path's place in reading order (path_order), to sort rows by."""
     paths = list(paths)

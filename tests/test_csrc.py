@@ -4,7 +4,9 @@ import json
 import math
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -175,8 +177,8 @@ def test_cpusnap_prints_stat_lines_with_timestamps(bindir: Path) -> None:
     assert all(sum(line.startswith("cpu") for line in s.splitlines()) == ncpu for s in snaps)
 
 
-@pytest.mark.parametrize("program", ["dpb-stream", "dpb-pingpong", "dpb-udp", "dpb-cpusnap",
-                                     "dpb-histtest"])
+@pytest.mark.parametrize("program", ["dpb-stream", "dpb-pingpong", "dpb-udp", "dpb-crr",
+                                     "dpb-cpusnap", "dpb-histtest"])
 def test_help_and_bad_arguments(bindir: Path, program: str) -> None:
     help_ = run([str(bindir / program), "--help"])
     assert help_.returncode == 0 and help_.stdout.startswith("usage:")
@@ -195,6 +197,8 @@ def test_help_and_bad_arguments(bindir: Path, program: str) -> None:
     ["dpb-udp", "client", "--host", "127.0.0.1", "--port", "1", "--size", "7"],  # < 8 B
     ["dpb-udp", "client", "--host", "127.0.0.1", "--port", "1", "--size", "65508"],
     ["dpb-pingpong", "client", "--host", "127.0.0.1", "--port", "1", "--duration", "-1"],
+    ["dpb-crr", "client", "--host", "127.0.0.1", "--port", "1", "--size", "0"],
+    ["dpb-crr", "server", "--port", "5000"],                                # no --bind
     ["dpb-cpusnap", "--count", "0"],
 ])
 def test_invalid_values_are_usage_errors(bindir: Path, argv: list[str]) -> None:
@@ -209,7 +213,7 @@ def test_bad_address_is_a_usage_error(bindir: Path) -> None:
     assert proc.returncode == 2 and "bad address not-an-ip" in proc.stderr
 
 
-@pytest.mark.parametrize("program", ["dpb-stream", "dpb-pingpong"])
+@pytest.mark.parametrize("program", ["dpb-stream", "dpb-pingpong", "dpb-crr"])
 def test_refused_connection_is_a_clear_error(bindir: Path, program: str, port: str) -> None:
     proc = run([str(bindir / program), "client", "--host", "127.0.0.1", "--port", port,
                 "--size", "100"])
@@ -217,7 +221,7 @@ def test_refused_connection_is_a_clear_error(bindir: Path, program: str, port: s
     assert f"{program}: connect to 127.0.0.1 port {port}: Connection refused" in proc.stderr
 
 
-@pytest.mark.parametrize("program", ["dpb-stream", "dpb-pingpong"])
+@pytest.mark.parametrize("program", ["dpb-stream", "dpb-pingpong", "dpb-crr"])
 def test_peer_killed_mid_test_is_a_clear_error(bindir: Path, program: str, port: str,
                                                 servers: list[subprocess.Popen[str]]) -> None:
     servers.append(start_server([str(bindir / program), "server", "--bind", "127.0.0.1",
@@ -280,3 +284,109 @@ def test_histogram_percentiles_within_its_relative_error(bindir: Path,
             assert summary[key] == ref
         else:
             assert abs(summary[key] - ref) <= ref * 0.01, (key, ref, summary[key])
+
+
+@pytest.fixture
+def netns() -> Iterator[str]:
+    """A network namespace of its own (loopback up): its TCP counters count only this test."""
+    name = f"dpbt-crr-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", name], check=True, timeout=10)
+    try:
+        subprocess.run(["ip", "-n", name, "link", "set", "lo", "up"], check=True, timeout=10)
+        yield name
+    finally:
+        subprocess.run(["ip", "netns", "del", name], check=False, timeout=10)
+
+
+def _tcp_opens(ns: str) -> tuple[int, int]:
+    """The namespace's Tcp: ActiveOpens and PassiveOpens (/proc/net/snmp)."""
+    snmp = run(["ip", "netns", "exec", ns, "cat", "/proc/net/snmp"]).stdout
+    names, values = [line.split()[1:] for line in snmp.splitlines() if line.startswith("Tcp:")]
+    row = dict(zip(names, map(int, values), strict=True))
+    return row["ActiveOpens"], row["PassiveOpens"]
+
+
+def test_crr_counts_every_connection_the_kernel_opened(bindir: Path, port: str,
+                                                       netns: str) -> None:
+    """The kernel is the cross-check: every connection the client counts is one the kernel
+    opened on both sides; the only others are the one the timer cut and the end-of-test one."""
+    inside = ["ip", "netns", "exec", netns]
+    before = _tcp_opens(netns)
+    server = subprocess.Popen([*inside, str(bindir / "dpb-crr"), "server", "--bind",
+                               "127.0.0.1", "--port", port, "--size", "100"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(500):
+            if "LISTEN" in run([*inside, "ss", "-Htln", f"sport = :{port}"]).stdout:
+                break
+            time.sleep(0.01)
+        client = run([*inside, str(bindir / "dpb-crr"), "client", "--host", "127.0.0.1",
+                      "--port", port, "--duration", "1", "--warmup", "0.3", "--size", "100"])
+        assert client.returncode == 0, client.stderr
+        out, err = server.communicate(timeout=10)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert server.returncode == 0, err
+    result, served = validate(client.stdout), validate(out)
+    active, passive = (a - b for a, b in zip(_tcp_opens(netns), before, strict=True))
+    assert active == passive
+    assert result["failed"] == 0 and served["broken"] <= 1
+    # The one the timer cut is the server's (served or broken), never the client's.
+    cut = served["connections"] + served["broken"] - result["attempts"]
+    assert cut in (0, 1)
+    assert active == served["connections"] + served["broken"] + 1  # + the end-of-test one
+    assert 0 < result["connections"] < result["attempts"]  # the warm-up's are not counted
+    assert result["connections_per_s"] == pytest.approx(
+        result["connections"] / result["seconds"], rel=1e-3)
+    assert 0.9 < result["seconds"] <= 1.0 + 1e-3
+    for name in ("connect_ns", "transaction_ns"):
+        d = result[name]
+        assert d["count"] == result["connections"]
+        assert d["min"] <= d["p50"] <= d["p90"] <= d["p99"] <= d["p99.9"] <= d["max"]
+    assert result["connect_ns"]["p50"] < result["transaction_ns"]["p50"]
+
+
+def test_crr_against_a_second_implementation(bindir: Path, port: str,
+                                             servers: list[subprocess.Popen[str]]) -> None:
+    """A client written apart (Python, same protocol) against our server, and our client
+    against a server written apart: each side counts what the other did."""
+    servers.append(start_server([str(bindir / "dpb-crr"), "server", "--bind", "127.0.0.1",
+                                 "--port", port, "--size", "3"]))
+    for _ in range(200):
+        with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as s:
+            s.sendall(b"\0\0\0")
+            assert s.recv(3, socket.MSG_WAITALL) == b"\0\0\0" and s.recv(1) == b""
+    with socket.create_connection(("127.0.0.1", int(port)), timeout=5) as s:
+        s.sendall(b"\xff\0\0")  # the end of the test
+    out, _ = servers[0].communicate(timeout=10)
+    assert validate(out)["connections"] == 200 and validate(out)["broken"] == 0
+
+    served = {"n": 0}
+    listener = socket.create_server(("127.0.0.1", 0))
+    other_port = listener.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            conn, _ = listener.accept()
+            with conn:
+                request = conn.recv(2, socket.MSG_WAITALL)
+                if request[:1] == b"\xff":
+                    return
+                if len(request) == 2:
+                    conn.sendall(request)
+                    served["n"] += 1
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        client = run([str(bindir / "dpb-crr"), "client", "--host", "127.0.0.1", "--port",
+                      str(other_port), "--duration", "0.5", "--warmup", "0", "--size", "2"])
+        thread.join(timeout=10)
+    finally:
+        listener.close()
+    assert client.returncode == 0, client.stderr
+    result = validate(client.stdout)
+    assert result["failed"] == 0 and result["attempts"] > 0
+    assert served["n"] - result["attempts"] in (0, 1)  # 1: the one the timer cut, served

@@ -41,7 +41,7 @@ SNAPSHOT = (
 CAMPAIGN = {"name": "machines", "hosts": "lab",
             "configurations": ["bare", "container", "veth-control", "overlay", "overlay-ovs"],
             "tools": ["csrc"], "message_sizes": [20000], "mtus": [1500, 9000],
-            "repetitions": 2, "duration_s": 1, "warmup_s": 1, "run_timeout_s": 60, "seed": 11}
+            "repetitions": 1, "duration_s": 1, "warmup_s": 1, "run_timeout_s": 60, "seed": 11}
 
 
 def taps_and_bridges(spec: LabSpec) -> list[str]:
@@ -108,7 +108,7 @@ def test_the_study_on_two_kernels(machine_lab: LabSpec, tmp_path: Path) -> None:
     root = only_archive(tmp_path / "out")
     manifest = json.loads((root / "manifest.json").read_text())
     runs = manifest["runs"]
-    assert len(runs) == len(manifest["plan"]) == 56
+    assert len(runs) == len(manifest["plan"]) == 28
     assert {r["status"] for r in runs.values()} == {"ok"}, [
         (k, r.get("reason")) for k, r in runs.items() if r["status"] != "ok"]
     ovs = [r for k, r in runs.items() if k.startswith("overlay-ovs.")]
@@ -165,7 +165,7 @@ def _secrets_while(spec: LabSpec, proc: subprocess.Popen[str]) -> set[str]:
 def test_todays_dataplanes_on_two_kernels(machine_lab: LabSpec, tmp_path: Path) -> None:
     before = snapshots(machine_lab)
     campaign = {**CAMPAIGN, "name": "tunnels", "configurations": ["bare", *TUNNELS],
-                "tests": ["stream", "rr"], "repetitions": 1}
+                "tests": ["stream"]}
     (tmp_path / "t.yaml").write_text(yaml.safe_dump(campaign))
     proc = subprocess.Popen(collect_argv(machine_lab, "--campaign", str(tmp_path / "t.yaml"),
                                          "--out", str(tmp_path / "out")),
@@ -180,7 +180,7 @@ def test_todays_dataplanes_on_two_kernels(machine_lab: LabSpec, tmp_path: Path) 
     assert proc.returncode == 0, out[-3000:] + err[-3000:]
     root = only_archive(tmp_path / "out")
     runs = json.loads((root / "manifest.json").read_text())["runs"]
-    assert len(runs) == 2 * (2 + 4 * 2 * 2)  # MTUs × (bare's tests + tunnels × dirs × tests)
+    assert len(runs) == 2 * (1 + 4 * 2)  # MTUs × (bare + tunnels × directions)
     assert {r["status"] for r in runs.values()} == {"ok"}, [
         (k, r.get("reason")) for k, r in runs.items() if r["status"] != "ok"]
     inner = {(r["configuration"], r["mtu"]): r["topology"]["inner_mtu"]

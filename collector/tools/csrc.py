@@ -1,7 +1,9 @@
 """Our own programs (csrc/): dpb-stream for `stream` (`--streams N` flows, a thread each, on
-both sides), dpb-pingpong for `rr`, dpb-udp for `udp` (datagrams as fast as one thread sends
+both sides), dpb-pingpong for `rr`, dpb-crr for `crr` (a connection per request, the server
+closing first), dpb-udp for `udp` (datagrams as fast as one thread sends
 them; the receiver counts them and the sequence numbers missing over its window).
 
+dpb-stream's receiver reads `--recv-size` = the message size, as qperf's and iperf3's do.
 Unlike qperf, the socket buffer is set on both sides; both servers serve one test, bind to the
 endpoint's address and print the result (the receiver measures goodput; the ping-pong client
 prints the RTT histogram). The window opens `warmup` seconds after the first byte."""
@@ -28,18 +30,22 @@ def invocation(cell: Cell, client: Endpoint, server: Endpoint, ctx: ToolContext)
             listen_protocol="udp")
     if cell.test == "rr-load":
         return _under_load(cell, server, ctx, srv_bin, cli_bin)
-    if cell.test == "rr":
+    if cell.test in ("rr", "crr"):
         size = ["--size", str(cell.message_size)]
+        program = "dpb-pingpong" if cell.test == "rr" else "dpb-crr"
         return Invocation(
-            server=[f"{srv_bin}/dpb-pingpong", "server", "--bind", server.address, *port, *size],
-            client=[f"{cli_bin}/dpb-pingpong", "client", "--host", server.address, *port, *size,
+            server=[f"{srv_bin}/{program}", "server", "--bind", server.address, *port, *size],
+            client=[f"{cli_bin}/{program}", "client", "--host", server.address, *port, *size,
                     *timing],
             listen_port=ctx.port, window_offset_s=ctx.warmup_s, server_exits=True)
     buffers = ["--sockbuf", str(cell.message_size)] if cell.socket_buffer == "message" else []
     flows = ["--streams", str(cell.streams)] if cell.streams > 1 else []
+    # The receiver reads message-sized pieces, as qperf and iperf3 do: with 64 KiB reads it
+    # read 7 % low at 100 B (docs/benchmarks.md, bench.tools).
+    reads = ["--recv-size", str(cell.message_size)]
     return Invocation(
         server=[f"{srv_bin}/dpb-stream", "server", "--bind", server.address, *port, *timing,
-                *buffers, *flows],
+                *reads, *buffers, *flows],
         client=[f"{cli_bin}/dpb-stream", "client", "--host", server.address, *port,
                 "--size", str(cell.message_size), *timing, *buffers, *flows],
         listen_port=ctx.port, window_offset_s=ctx.warmup_s, server_exits=True)

@@ -78,7 +78,7 @@ def _only_used_columns(spec: Spec) -> Spec:
 
 def tooltip(value_title: str) -> list[alt.Tooltip]:
     return [alt.Tooltip("campaign:N"), alt.Tooltip("path:N", title="path"),
-            alt.Tooltip("tool:N"), alt.Tooltip("mean:Q", title=value_title, format=".3~g"),
+            alt.Tooltip("tool:N"), alt.Tooltip("mean:Q", title=value_title, format=",.3~r"),
             alt.Tooltip("ci_text:N", title="95 % CI"), alt.Tooltip("n:Q", title="runs")]
 
 

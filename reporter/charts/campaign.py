@@ -104,7 +104,7 @@ def history(points: pd.DataFrame, title: str, y_title: str) -> Spec:
         x=x, y=alt.Y("mean:Q"), color=color(), detail=alt.Detail("path:N"),
         size=alt.condition(alt.datum.last, alt.value(120), alt.value(40)),
         tooltip=[alt.Tooltip("campaign:N"), alt.Tooltip("path:N"),
-                 alt.Tooltip("mean:Q", format=".3~g"), alt.Tooltip("n:Q", title="runs")])
+                 alt.Tooltip("mean:Q", format=",.3~r"), alt.Tooltip("n:Q", title="runs")])
     whiskers = alt.Chart().mark_rule().encode(
         x=x, y=alt.Y("whisker_low:Q"), y2=alt.Y2("whisker_high:Q"), color=color())
     chart = alt.layer(line, whiskers, dots, data=data).properties(width=WIDTH - 160, height=260)

@@ -35,7 +35,7 @@ def path_bars(cells: pd.DataFrame, title: str, x_title: str, column: str | None 
     whiskers = alt.Chart().mark_rule(color="black").encode(
         y=y, x=alt.X("whisker_low:Q"), x2=alt.X2("whisker_high:Q"))
     labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
-        y=y, x=alt.X("mean:Q"), text=alt.Text("mean:Q", format=".3~g"))
+        y=y, x=alt.X("mean:Q"), text=alt.Text("mean:Q", format=",.3~r"))
     return finish(panels([bars, whiskers, labels], data, column, 22, independent_x=True),
                    title)
 
@@ -79,12 +79,12 @@ def cpu_classes(classes: pd.DataFrame, title: str, order: list[str] | None = Non
         order=alt.Order("class_order:Q"),
         tooltip=[alt.Tooltip("campaign:N"), alt.Tooltip("path:N"), alt.Tooltip("side:N"),
                  alt.Tooltip("class:N"), alt.Tooltip("mean:Q", title="% of one CPU",
-                                                     format=".3~g")])
+                                                     format=",.3~r")])
     ticks = alt.Chart().transform_filter(~classes_only).mark_tick(
         color="black", thickness=2).encode(
         y=y, yOffset=offset, x=alt.X("mean:Q"),
         tooltip=[alt.Tooltip("path:N"), alt.Tooltip("side:N"),
-                 alt.Tooltip("mean:Q", title="busiest core, % of that CPU", format=".3~g")])
+                 alt.Tooltip("mean:Q", title="busiest core, % of that CPU", format=",.3~r")])
     labels = alt.Chart().transform_filter(~classes_only).mark_text(
         align="left", dx=5, fontSize=FONT - 1).encode(
         y=y, yOffset=offset, x=alt.X("mean:Q"), text=alt.Text("side:N"))
@@ -114,7 +114,7 @@ def latency(cells: pd.DataFrame, title: str, order: list[str] | None = None,
     whiskers = alt.Chart().mark_rule(color="black").encode(y=y, x=alt.X("whisker_low:Q"),
                                                            x2=alt.X2("whisker_high:Q"))
     labels = alt.Chart().mark_text(align="left", dx=4, fontSize=FONT - 1).encode(
-        y=y, x=alt.X("mean:Q"), text=alt.Text("mean:Q", format=".3~g"))
+        y=y, x=alt.X("mean:Q"), text=alt.Text("mean:Q", format=",.3~r"))
     campaigns = list(dict.fromkeys(data["campaign"]))
     layered = alt.layer(bars, whiskers, labels, data=data).properties(
         width=WIDTH - 240, height=22 * len(order))

@@ -4,6 +4,7 @@ is a module here, a template templates/SLUG.md.j2 and a line in NAV."""
 
 from . import (
     compare,
+    connections,
     cpu,
     encapsulation,
     history,
@@ -35,6 +36,7 @@ NAV: list[Page] = [
     tools.PAGE,
     streams.PAGE,
     udp.PAGE,
+    connections.PAGE,
     loaded.PAGE,
     compare.PAGE,
     history.PAGE,

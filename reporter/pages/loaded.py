@@ -9,7 +9,7 @@ import pandas as pd
 
 from .. import charts, numbers
 from ..findings import KeyPoint, Ratio, lowest_and_highest
-from ..views import Lookup, Table, mtus, path_order, where
+from ..views import Lookup, Table, in_path_order, mtus, path_order, where
 from .layout import PointsView, tabs_per_tool
 from .model import Chart, Site
 from .page import Page, Reads, from_site
@@ -58,14 +58,12 @@ def page(site: Site) -> PointsView:
 
 def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
     several = at["campaign"].nunique() > 1
-    order = path_order(at["path"])
     keys = (*SAME_PATH, "test", "streams")
     loaded = {m: Lookup(site.metric(m), keys) for m, _ in PERCENTILES}
     idle_at = {m: _idle(site, m) for m, _ in PERCENTILES}
     bulk_gbps = Lookup(site.metric("load_gbps"), keys)
     rows = []
-    for _, r in at.sort_values(["campaign", "streams"]).sort_values(
-            "path", key=lambda s: s.map(order.index), kind="stable").iterrows():
+    for _, r in in_path_order(at, "campaign", "streams").iterrows():
         match = {k: r[k] for k in keys}
         cells = []
         for metric, _ in PERCENTILES:

@@ -6,7 +6,7 @@ import pandas as pd
 
 from .. import charts, numbers
 from ..findings import KeyPoint, Ratio, lowest_and_highest
-from ..views import Lookup, Table, mtus, ordered_tools, path_order, where
+from ..views import Lookup, Table, in_path_order, mtus, ordered_tools, where
 from .layout import PointsView, tabs_per_tool
 from .model import Chart, Site
 from .page import Page, Reads, from_site
@@ -46,9 +46,7 @@ def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
                                                      site.metric("cpu_per_gbps")))
     several = at["campaign"].nunique() > 1
     rows = []
-    order = path_order(at["path"])
-    for _, r in at.sort_values(["campaign", "message_size", "streams"]).sort_values(
-            "path", key=lambda s: s.map(order.index), kind="stable").iterrows():
+    for _, r in in_path_order(at, "campaign", "message_size", "streams").iterrows():
         match = {k: r[k] for k in keys}
         one = same.mean_at(**{**match, "streams": 1})
         f, c = fair.mean_at(**match), cpg.mean_at(**match)

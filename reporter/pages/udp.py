@@ -7,7 +7,7 @@ import pandas as pd
 
 from .. import charts, numbers
 from ..findings import KeyPoint
-from ..views import Lookup, Table, mtus, ordered_tools, path_order, where
+from ..views import Lookup, Table, in_path_order, mtus, ordered_tools, path_order, where
 from .layout import PointsView, tabs_per_tool
 from .model import Chart, Site
 from .page import Page, Reads, from_site
@@ -33,13 +33,11 @@ def page(site: Site) -> PointsView:
 
 def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
     several = at["campaign"].nunique() > 1
-    order = path_order(at["path"])
     keys = ("campaign", "configuration", "direction", "tool", "message_size", "mtu")
     lost, carried, cpu = (Lookup(site.metric(m), keys)
                           for m in ("udp_loss_pct", "udp_gbps", "cpu_per_mpps"))
     rows = []
-    for _, r in at.sort_values(["campaign", "message_size"]).sort_values(
-            "path", key=lambda s: s.map(order.index), kind="stable").iterrows():
+    for _, r in in_path_order(at, "campaign", "message_size").iterrows():
         match = {k: r[k] for k in keys}
         loss, gbps, cpm = (lookup.mean_at(**match) for lookup in (lost, carried, cpu))
         rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),

@@ -36,8 +36,25 @@ def stream_receiver(text: str) -> dict[str, Any]:
 
 
 def stream_sender(text: str) -> dict[str, Any]:
+    """The sender's buffer as applied, and its send() calls per second over its run."""
     doc = _load(text, "dpb-stream", "sender")
-    return {"sndbuf_applied": int(number(doc, "sndbuf_applied", tool="csrc"))}
+    seconds = number(doc, "seconds", tool="csrc")
+    return {"sndbuf_applied": int(number(doc, "sndbuf_applied", tool="csrc")),
+            "send_calls_per_s": number(doc, "send_calls", tool="csrc") / seconds
+            if seconds > 0 else None}
+
+
+def crr_client(text: str) -> dict[str, float]:
+    """dpb-crr's client: connections per second, the connect() and whole-connection latency
+    percentiles (µs), and the connections that failed in the window."""
+    doc = _load(text, "dpb-crr", "client")
+    out = {"crr_cps": number(doc, "connections_per_s", tool="csrc"),
+           "crr_failed": number(doc, "failed_in_window", tool="csrc")}
+    for k in ("p50", "p99"):
+        out[f"crr_connect_{k}_us"] = _us(doc, "connect_ns", k)
+    for k in ("mean", "p50", "p99", "p99.9"):
+        out[f"crr_{k.replace('.', '_')}_us"] = _us(doc, "transaction_ns", k)
+    return out
 
 
 def udp_receiver(text: str) -> dict[str, Any]:

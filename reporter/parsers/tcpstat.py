@@ -17,6 +17,8 @@ COUNTERS = {
     "rcv_pruned": ("TcpExt", "PruneCalled"),         # receive queue pruned (buffer overrun)
     "rcv_collapsed": ("TcpExt", "TCPRcvCollapsed"),  # packets collapsed to save buffer space
     "out_octets": ("IpExt", "OutOctets"),            # IP bytes sent, headers included
+    "active_opens": ("Tcp", "ActiveOpens"),          # connect()s: SYN sent
+    "passive_opens": ("Tcp", "PassiveOpens"),        # connections accepted: SYN received
 }
 
 
@@ -66,6 +68,17 @@ def _snapshot(block: str) -> dict[str, int]:
     if "Tcp.RetransSegs" not in values:
         raise ParseError("tcpstat: a snapshot without the Tcp lines of /proc/net/snmp")
     return values
+
+
+def window_seconds(text: str) -> float | None:
+    """The seconds between the two snapshots (their /proc/uptime lines), None when unreadable."""
+    blocks = text.split(MARK + "\n")[1:]
+    try:
+        first, second = (float(b.split(None, 1)[0]) for b in blocks)
+    except ValueError:
+        return None
+    span = second - first
+    return span if 0 < span < 1e7 else None
 
 
 def window_deltas(text: str) -> dict[str, int | None]:
