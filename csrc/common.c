@@ -106,8 +106,8 @@ int parse_options(int argc, char **argv, const char *usage, const struct opt *ta
     return strcmp(argv[1], "server") == 0;
 }
 
-static struct addrinfo *resolve(const char *prog, const char *addr, const char *port,
-                                int passive, int socktype) {
+struct addrinfo *resolve(const char *prog, const char *addr, const char *port, int passive,
+                         int socktype) {
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;
@@ -120,6 +120,27 @@ static struct addrinfo *resolve(const char *prog, const char *addr, const char *
         exit(EXIT_USAGE);
     }
     return res;
+}
+
+void set_nodelay(int fd) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+long move_all(int fd, char *buf, size_t len, int sending) {
+    size_t off = 0;
+    while (off < len) {
+        ssize_t n = sending ? send(fd, buf + off, len - off, MSG_NOSIGNAL)
+                            : recv(fd, buf + off, len - off, 0);
+        if (n < 0 && errno == EINTR && !stop_requested)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        off += (size_t)n;
+    }
+    return (long)off;
 }
 
 static void set_buffers(const char *prog, int fd, int sockbuf) {

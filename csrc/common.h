@@ -37,6 +37,16 @@ struct opt {
    ends with an entry whose name is NULL. */
 int parse_options(int argc, char **argv, const char *usage, const struct opt *table);
 
+struct addrinfo;
+/* addr:port as numeric host and service (a bad one prints why and exits EXIT_USAGE). */
+struct addrinfo *resolve(const char *prog, const char *addr, const char *port, int passive,
+                         int socktype);
+/* TCP_NODELAY on a socket. */
+void set_nodelay(int fd);
+/* Send or receive exactly len bytes (EINTR retried unless a stop was requested): len, or the
+   bytes moved before the peer closed, or -1 with errno set. */
+long move_all(int fd, char *buf, size_t len, int sending);
+
 /* A TCP socket bound to addr:port and listening. */
 int listen_on(const char *prog, const char *addr, const char *port, int sockbuf);
 /* A UDP socket bound to addr:port (bind_it), or connected to it. */

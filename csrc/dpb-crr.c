@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,28 +60,6 @@ static void parse(int argc, char **argv, struct opts *o) {
         usage_exit(USAGE, EXIT_USAGE);
 }
 
-/* Move exactly len bytes: len on success, the bytes moved before the peer closed, or -1. */
-static ssize_t full(int fd, char *buf, size_t len, int sending) {
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = sending ? send(fd, buf + off, len - off, MSG_NOSIGNAL)
-                            : recv(fd, buf + off, len - off, 0);
-        if (n < 0 && errno == EINTR && !stop_requested)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0)
-            break;
-        off += (size_t)n;
-    }
-    return (ssize_t)off;
-}
-
-static void nodelay(int fd) {
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
 static int run_server(const struct opts *o) {
     int lfd = listen_on(PROG, strcmp(o->bind, "any") ? o->bind : NULL, o->port, 0);
     char *buf = malloc((size_t)o->size);
@@ -91,13 +68,13 @@ static int run_server(const struct opts *o) {
     unsigned long long served = 0, broken = 0;
     for (;;) {
         int fd = accept_next(PROG, lfd);
-        nodelay(fd);
-        ssize_t got = full(fd, buf, (size_t)o->size, 0);
-        if (got == (ssize_t)o->size && (unsigned char)buf[0] == END_MARK) {
+        set_nodelay(fd);
+        long got = move_all(fd, buf, (size_t)o->size, 0);
+        if (got == (long)o->size && (unsigned char)buf[0] == END_MARK) {
             close(fd);
             break;
         }
-        if (got == (ssize_t)o->size && full(fd, buf, (size_t)o->size, 1) == (ssize_t)o->size)
+        if (got == (long)o->size && move_all(fd, buf, (size_t)o->size, 1) == (long)o->size)
             served++;
         else
             broken++; /* reset or cut short: the client counts it as failed */
@@ -174,16 +151,16 @@ static int one_connection(const struct addrinfo *ai, char *buf, size_t size,
     int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return errno;
-    nodelay(fd);
+    set_nodelay(fd);
     uint64_t c0 = now_ns();
     int rc = connect(fd, ai->ai_addr, ai->ai_addrlen);
     *connect_ns = now_ns() - c0;
     int err = rc ? errno : 0;
     if (!err) {
         char eof;
-        if (full(fd, buf, size, 1) != (ssize_t)size)
+        if (move_all(fd, buf, size, 1) != (long)size)
             err = errno ? errno : EPIPE;
-        else if (full(fd, buf, size, 0) != (ssize_t)size)
+        else if (move_all(fd, buf, size, 0) != (long)size)
             *early = 1, err = errno;
         else if (recv(fd, &eof, 1, 0) != 0) /* the server's FIN, not more data */
             err = errno ? errno : EPROTO;
@@ -193,17 +170,7 @@ static int one_connection(const struct addrinfo *ai, char *buf, size_t size,
 }
 
 static int run_client(const struct opts *o) {
-    struct addrinfo hints, *ai = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
-    int grc = getaddrinfo(o->host, o->port, &hints, &ai);
-    if (grc) {
-        fprintf(stderr, "%s: bad address %s port %s: %s\n", PROG, o->host, o->port,
-                gai_strerror(grc));
-        return EXIT_USAGE;
-    }
+    struct addrinfo *ai = resolve(PROG, o->host, o->port, 0, SOCK_STREAM);
     char *buf = calloc(1, (size_t)o->size);
     if (!buf)
         die(PROG, errno, "allocating %lld bytes", o->size);
@@ -257,7 +224,7 @@ static int run_client(const struct opts *o) {
     if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen))
         die(PROG, errno, "telling the server the test is over");
     buf[0] = (char)END_MARK;
-    if (full(fd, buf, (size_t)o->size, 1) != (ssize_t)o->size)
+    if (move_all(fd, buf, (size_t)o->size, 1) != (long)o->size)
         die(PROG, errno, "telling the server the test is over");
     char eof;
     while (recv(fd, &eof, 1, 0) > 0) {

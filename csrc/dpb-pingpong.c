@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,30 +50,15 @@ static void parse(int argc, char **argv, struct opts *o) {
         usage_exit(USAGE, EXIT_USAGE);
 }
 
-/* Move exactly len bytes; 0 on success, -1 when the peer closed, errno set on errors. */
+/* Move exactly len bytes; 0 on success, -1 when the peer closed, -2 on errors (errno set). */
 static int full(int fd, char *buf, size_t len, int sending) {
-    size_t off = 0;
-    while (off < len) {
-        ssize_t n = sending ? send(fd, buf + off, len - off, 0) : recv(fd, buf + off, len - off, 0);
-        if (n < 0 && errno == EINTR && !stop_requested)
-            continue;
-        if (n < 0)
-            return -2;
-        if (n == 0)
-            return -1;
-        off += (size_t)n;
-    }
-    return 0;
-}
-
-static void nodelay(int fd) {
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    long moved = move_all(fd, buf, len, sending);
+    return moved == (long)len ? 0 : moved < 0 ? -2 : -1;
 }
 
 static int run_server(const struct opts *o) {
     int fd = accept_one(PROG, listen_on(PROG, strcmp(o->bind, "any") ? o->bind : NULL, o->port, 0));
-    nodelay(fd);
+    set_nodelay(fd);
     char *buf = malloc((size_t)o->size);
     if (!buf)
         die(PROG, errno, "allocating %lld bytes", o->size);
@@ -100,7 +84,7 @@ static int run_server(const struct opts *o) {
 
 static int run_client(const struct opts *o) {
     int fd = connect_to(PROG, o->host, o->port, 0);
-    nodelay(fd);
+    set_nodelay(fd);
     char *buf = calloc(1, (size_t)o->size);
     if (!buf)
         die(PROG, errno, "allocating %lld bytes", o->size);
