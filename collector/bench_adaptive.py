@@ -32,19 +32,27 @@ class Judge(Protocol):
         ...
 
 
-def _one(spec: lab.LabSpec, name: str, repetitions: object, out: Path, judge: Judge,
-         stopping: RuleFactory) -> dict[str, Any]:
-    c = campaign_mod.parse({**MATRIX, "name": name, "repetitions": repetitions},
-                           f"bench.adaptive {name}", spec.hosts_file)
+def measured(spec: lab.LabSpec, bench: str, name: str, keys: dict[str, Any], out: Path,
+             judge: Judge, stopping: RuleFactory, target_ci_pct: float) -> dict[str, Any]:
+    """MATRIX with ``keys`` collected as campaign ``name`` into ``out``, judged: its cells, runs,
+    wall time, cells within the target, runs per cell and the median CI half-width."""
+    c = campaign_mod.parse({**MATRIX, **keys, "name": name}, f"{bench} {name}",
+                           spec.hosts_file)
     start = time.monotonic()
     archive, counts = run_campaign(c, plan.runs(c), NewArchive(out, Archive.new_name(c.name)),
                                    Progress(), stopping)
     wall = time.monotonic() - start
-    per_cell, reached, median_ci = judge(archive.root, float(ADAPTIVE["target_ci_pct"]))
+    per_cell, reached, median_ci = judge(archive.root, target_ci_pct)
     return {"cells": len(plan.cells(c)), "runs": sum(counts.values()),
             "ok": counts.get("ok", 0), "wall_s": wall, "reached": reached,
             "runs_per_cell": (min(per_cell), statistics.median(per_cell), max(per_cell)),
             "median_ci_pct": median_ci}
+
+
+def _one(spec: lab.LabSpec, name: str, repetitions: object, out: Path, judge: Judge,
+         stopping: RuleFactory) -> dict[str, Any]:
+    return measured(spec, "bench.adaptive", name, {"repetitions": repetitions}, out, judge,
+                    stopping, float(ADAPTIVE["target_ci_pct"]))
 
 
 def run(spec: lab.LabSpec, judge: Judge, stopping: RuleFactory) -> dict[str, dict[str, Any]]:

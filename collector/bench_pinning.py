@@ -3,17 +3,14 @@ repetitions, unpinned and with `cpu_affinity: auto` — how many cells reach ±5
 CI half-width each way, judged by the report's statistics (handed in by tasks.py)."""
 
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from . import campaign as campaign_mod
-from . import lab, plan
+from . import lab
 from .adaptive import FIXED as FIXED_RULE
-from .archive import Archive, utc_now
-from .bench_adaptive import MATRIX, Judge
+from .archive import utc_now
+from .bench_adaptive import Judge, measured
 from .benchdoc import machine
-from .collect import NewArchive, Progress, run_campaign
 
 REPETITIONS = 10
 TARGET_PCT = 5.0
@@ -22,15 +19,9 @@ PINNED: dict[str, Any] = {"cpu_affinity": "auto"}
 
 def _one(spec: lab.LabSpec, name: str, extra: dict[str, Any], out: Path,
          judge: Judge) -> dict[str, Any]:
-    c = campaign_mod.parse({**MATRIX, "tests": ["stream", "rr", "crr"], **extra,
-                            "name": name, "repetitions": REPETITIONS},
-                           f"bench.pinning {name}", spec.hosts_file)
-    start = time.monotonic()
-    archive, counts = run_campaign(c, plan.runs(c), NewArchive(out, Archive.new_name(c.name)),
-                                   Progress(), FIXED_RULE)
-    per_cell, reached, median_ci = judge(archive.root, TARGET_PCT)
-    return {"cells": len(per_cell), "runs": sum(counts.values()), "ok": counts.get("ok", 0),
-            "wall_s": time.monotonic() - start, "reached": reached, "median_ci_pct": median_ci}
+    return measured(spec, "bench.pinning", name,
+                    {"tests": ["stream", "rr", "crr"], **extra, "repetitions": REPETITIONS},
+                    out, judge, FIXED_RULE, TARGET_PCT)
 
 
 def run(spec: lab.LabSpec, judge: Judge, rounds: int) -> dict[str, list[dict[str, Any]]]:

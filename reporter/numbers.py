@@ -30,6 +30,11 @@ def interval(low: Any, high: Any) -> str:
     return f"{num(low)} – {num(high)}"
 
 
+def with_interval(mean: Any, low: Any, high: Any) -> str:
+    """A mean and its 95 % interval in brackets: "7,870 (7,700 – 8,040)"."""
+    return f"{num(mean)} ({interval(low, high)})"
+
+
 def pct(value: Any, signed: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"

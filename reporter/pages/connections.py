@@ -44,13 +44,11 @@ def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
         found = {m: lookup.mean_at(**match) for m, lookup in looked.items()}
         failed = found["crr_failed"]
         rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),
-                     f"{numbers.num(r['mean'])} ({numbers.interval(r['ci_low'], r['ci_high'])})",
+                     numbers.with_interval(r["mean"], r["ci_low"], r["ci_high"]),
                      numbers.num(r["ratio_to_bare"], 3) + "×"
                      if pd.notna(r.get("ratio_to_bare")) else "—",
-                     *(numbers.num(found[m]) if found[m] is not None else "—" for m in SHOWN[:1]),
-                     " / ".join(numbers.num(found[m]) if found[m] is not None else "—"
-                                for m in SHOWN[1:3]),
-                     *(numbers.num(found[m]) if found[m] is not None else "—" for m in SHOWN[3:]),
+                     shown(found[SHOWN[0]]), " / ".join(shown(found[m]) for m in SHOWN[1:3]),
+                     *(shown(found[m]) for m in SHOWN[3:]),
                      numbers.num(failed) if failed else "0"])
     header = [*(["campaign"] if several else []), "path", "conn/s (95 % CI)", "÷ bare",
               "connect p50 µs", "connection p50 / p99 µs", "CPU per kconn/s",
@@ -63,6 +61,10 @@ def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
                       "ActiveOpens over the same window, a count made apart from the program's; "
                       "failed per run: connections that failed in the window, mean over the "
                       "runs (never counted as connections).")
+
+
+def shown(value: float | None) -> str:
+    return numbers.num(value) if value is not None else "—"
 
 
 def key_point(site: Site, campaign: str) -> KeyPoint | None:

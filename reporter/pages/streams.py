@@ -52,7 +52,7 @@ def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
         f, c = fair.mean_at(**match), cpg.mean_at(**match)
         rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),
                      numbers.size(r["message_size"]), str(int(r["streams"])),
-                     f"{numbers.num(r['mean'])} ({numbers.interval(r['ci_low'], r['ci_high'])})",
+                     numbers.with_interval(r["mean"], r["ci_low"], r["ci_high"]),
                      numbers.num(r["mean"] / one, 3) + "×" if one else "—",
                      numbers.num(r.get("ratio_to_bare"), 3) + "×"
                      if pd.notna(r.get("ratio_to_bare")) else "—",

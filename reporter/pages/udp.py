@@ -42,7 +42,7 @@ def _table(site: Site, at: pd.DataFrame, tool: str, mtu: int) -> Table:
         loss, gbps, cpm = (lookup.mean_at(**match) for lookup in (lost, carried, cpu))
         rows.append([*([str(r["campaign"])] if several else []), str(r["path"]),
                      numbers.size(r["message_size"]),
-                     f"{numbers.num(r['mean'])} ({numbers.interval(r['ci_low'], r['ci_high'])})",
+                     numbers.with_interval(r["mean"], r["ci_low"], r["ci_high"]),
                      numbers.num(r["ratio_to_bare"], 3) + "×"
                      if pd.notna(r.get("ratio_to_bare")) else "—",
                      numbers.num(loss) + " %" if loss is not None else "—",
