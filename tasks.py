@@ -23,6 +23,8 @@ from collector.bench_task import Bench, Measured, bench_task
 from collector.console import console, printable, say, user_errors
 from collector.errors import BenchError
 from collector.exit import ExitStatus
+from collector.lab.options import LAB_HELP
+from collector.lab.options import spec_from_options as _spec
 
 if TYPE_CHECKING:
     from collector.adaptive import StoppingRule
@@ -31,29 +33,6 @@ RELIABILITY_MD = benchdoc.BENCHMARKS_MD.with_name("reliability.md")
 REPO = Path(__file__).resolve().parent
 
 PYTHON = sys.executable
-
-
-def _spec(lab_id: str, mtu: int | None = None, mgmt_subnet: str | None = None,
-          wire_subnet: str | None = None, state_root: str | None = None,
-          vms: bool = False, machines: bool = False) -> lab_lib.LabSpec:
-    recorded = lab_lib.LabSpec.recorded(lab_id, state_root)
-    return lab_lib.LabSpec(lab_id=lab_id, mtu=mtu or recorded.mtu,
-                           mgmt_subnet=mgmt_subnet or recorded.mgmt_subnet,
-                           wire_subnet=wire_subnet or recorded.wire_subnet,
-                           state_root=recorded.state_root,
-                           vms=vms or (recorded.vms and not machines),
-                           machines=machines or (recorded.machines and not vms))
-
-
-LAB_HELP = {
-    "lab-id": "name of the lab (1-6 letters/digits; namespaces are ID-a and ID-b)",
-    "mtu": "MTU of the wire between the hosts (default 1500, or what the lab has)",
-    "mgmt-subnet": "management subnet inside 198.18.0.0/15 (default 198.18.255.0/24)",
-    "wire-subnet": "data subnet inside 198.18.0.0/15 (default 198.18.0.0/24)",
-    "state-root": "where lab state lives (default /var/lib/dataplane-bench, or $DPB_STATE_ROOT)",
-    "vms": "also boot one qemu guest (TCG) per host; kept until `lab.down`",
-    "machines": "the hosts are qemu guests (TCG) with their own Debian kernel, not namespaces",
-}
 
 
 def _report_stopping_rule() -> "StoppingRule":
@@ -67,9 +46,10 @@ def _report_stopping_rule() -> "StoppingRule":
 @user_errors
 def lab_up(c: Context, lab_id: str = "dpb", mtu: int = 0, mgmt_subnet: str = "",
            wire_subnet: str = "", state_root: str = "", vms: bool = False,
-           machines: bool = False) -> None:
-    """Build the embedded two-host lab (idempotent: a second call changes nothing)."""
-    spec = _spec(lab_id, mtu, mgmt_subnet, wire_subnet, state_root or None, vms, machines)
+           machines: bool = False, hosts: int = 0, slow: str = "") -> None:
+    """Build the embedded lab, two hosts or more (idempotent: a second call changes nothing)."""
+    spec = _spec(lab_id, mtu, mgmt_subnet, wire_subnet, state_root or None, vms, machines,
+                 hosts, slow)
     changed = lab_lib.up(spec, say=say)
     if changed:
         say(f"lab {spec.lab_id} is up ({len(changed)} part(s) built)")
@@ -163,14 +143,16 @@ def restore(c: Context, archive: str, lab_id: str = "dpb", state_root: str = "")
     "baseline": "with several campaigns: the one the others are compared with (default: the "
                 "oldest)",
     "tolerance": "a significant change smaller than this, in %, is 'within tolerance' "
-                 "(default 5)"})
+                 "(default 5)",
+    "pair": "with several node pairs: the pair the figure pages show, SENDER~RECEIVER "
+            "(default: the median pair)"})
 @user_errors
 def report(c: Context, archive: list[str] | None = None, out: str = "site", baseline: str = "",
-           tolerance: float = 5.0) -> None:
+           tolerance: float = 5.0, pair: str = "") -> None:
     """Parse archives, compute statistics and build the offline site."""
     from reporter import command as report_command
     result = report_command.report(archive or [], Path(out), Path("archive"), baseline,
-                                   tolerance)
+                                   tolerance, pair)
     say(f"runs: {result['runs']} ({result['ok']} ok, {result['problems']} listed under "
         f"Problems), charts: {result['charts']}")
     index = Path(out).resolve() / "index.html"

@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import tarfile
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -113,6 +114,9 @@ class Archive:
     def __init__(self, root: Path, manifest: dict[str, Any]) -> None:
         self.root = root
         self.manifest = manifest
+        # Node pairs measured at the same time record from several threads: the manifest is
+        # changed and written under this lock.
+        self.lock = threading.RLock()
 
     @staticmethod
     def new_name(campaign_name: str) -> str:
@@ -140,8 +144,10 @@ class Archive:
         return cls(root, read_manifest(root))
 
     def save(self) -> None:
-        self.manifest["updated_utc"] = utc_now()
-        write_atomic(self.root / MANIFEST, json.dumps(self.manifest, indent=1, sort_keys=True))
+        with self.lock:
+            self.manifest["updated_utc"] = utc_now()
+            text = json.dumps(self.manifest, indent=1, sort_keys=True)
+            write_atomic(self.root / MANIFEST, text)
 
     def finished(self, run_id: str) -> bool:
         rec = self.manifest["runs"].get(run_id)
@@ -168,22 +174,25 @@ class Archive:
 
     def extend_plan(self, run_ids: list[str]) -> None:
         """Runs decided as the campaign goes (adaptive repetitions) join the plan."""
-        planned = set(self.manifest["plan"])
-        self.manifest["plan"] += [r for r in run_ids if r not in planned]
-        self.save()
+        with self.lock:
+            planned = set(self.manifest["plan"])
+            self.manifest["plan"] += [r for r in run_ids if r not in planned]
+            self.save()
 
     def record(self, run_id: str, record: RunRecord | dict[str, Any]) -> None:
         """Store a run's record (a dict is checked against records.RunRecord first)."""
-        self.manifest["runs"][run_id] = (
-            record.model_dump(mode="json", exclude_unset=True)
-            if isinstance(record, RunRecord) else validated(record))
-        self.save()
+        stored = (record.model_dump(mode="json", exclude_unset=True)
+                  if isinstance(record, RunRecord) else validated(record))
+        with self.lock:
+            self.manifest["runs"][run_id] = stored
+            self.save()
 
     def set_state(self, state: str, reason: str = "") -> None:
-        self.manifest["state"] = state
-        self.manifest["state_reason"] = reason
-        self.save()
-        self.write_sums()
+        with self.lock:
+            self.manifest["state"] = state
+            self.manifest["state_reason"] = reason
+            self.save()
+            self.write_sums()
 
     def write_sums(self) -> None:
         """SHA256SUMS of every regular file but itself and hidden (temporary) ones, in path

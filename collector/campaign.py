@@ -2,23 +2,15 @@
 
 import json
 import random
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from . import affinity, existing, yamlfile
+from . import affinity, campaign_hosts, existing, node_pairs, yamlfile
 from . import tuning as tuning_axis
 from .errors import UsageError
-from .hosts import (
-    Host,
-    Vm,
-    check_credentials,
-    host_from_mapping,
-    load_hosts,
-    load_vms,
-    vm_from_mapping,
-)
+from .hosts import Host, Vm, check_credentials
+from .node_pairs import NodePair
 
 CONFIGURATIONS: dict[str, tuple[str, ...]] = {
     "bare": ("host-host",),
@@ -68,7 +60,7 @@ class Repetitions:
 @dataclass(frozen=True)
 class Campaign:
     name: str
-    hosts: tuple[Host, Host]
+    hosts: tuple[Host, ...]  # two or more; a pair's campaign (for_pair): its sender, receiver
     vms: tuple[Vm, ...]
     configurations: tuple[str, ...]
     directions: dict[str, tuple[str, ...]]
@@ -88,7 +80,28 @@ class Campaign:
     tuning: tuple[tuning_axis.Profile, ...] = tuning_axis.DEFAULT  # untuned first
     request_size: int = 1  # bytes of a crr request and of its response
     cpu_affinity: affinity.Affinity | None = None  # None: unpinned
+    pairs: tuple[NodePair, ...] = ()  # the ordered host pairs measured (parse fills it)
+    concurrent: bool = False  # disjoint pairs measured at the same time
     source: str = field(default="", compare=False)
+    pair: NodePair | None = field(default=None, compare=False)  # set by for_pair, when named
+
+    @property
+    def several_pairs(self) -> bool:
+        """Whether run ids name their pair: anything but the two-host campaign's one pair."""
+        return self.pairs != (NodePair(self.hosts[0].name, self.hosts[1].name),)
+
+    def host(self, name: str) -> Host:
+        return next(h for h in self.hosts if h.name == name)
+
+    def for_pair(self, pair: NodePair) -> "Campaign":
+        """The campaign as one pair measures it: its two hosts (sender first), their VMs and
+        endpoints; ``pair`` set when run ids name it."""
+        names = pair.hosts
+        return replace(self, hosts=(self.host(pair.sender), self.host(pair.receiver)),
+                       vms=tuple(vm for vm in self.vms if vm.host in names),
+                       endpoints=tuple(e for e in self.endpoints if e.host in names),
+                       pairs=(pair,), concurrent=False,
+                       pair=pair if self.several_pairs else None)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -106,6 +119,13 @@ class Campaign:
             del data["cpu_affinity"]
         else:
             data["cpu_affinity"] = self.cpu_affinity.to_json()
+        del data["pair"]
+        if self.several_pairs:
+            data["pairs"] = node_pairs.to_json(self.pairs)
+        else:
+            del data["pairs"]
+        if not self.concurrent:
+            del data["concurrent"]
         return data
 
     def to_input(self) -> dict[str, Any]:
@@ -132,7 +152,6 @@ class Campaign:
         return next(vm for vm in self.vms if vm.host == self.hosts[host_index].name)
 
 
-T = TypeVar("T")
 MAX_STREAMS = 64  # csrc's dpb-stream --streams limit; iperf3 -P allows 128
 NEEDS_VMS = ("vm",)
 NEEDS_ENDPOINTS = ("existing",)
@@ -156,7 +175,7 @@ DEFAULTS: dict[str, Any] = {
     "run_timeout_s": 120,
 }
 KEYS = {"name", "hosts", "vms", "endpoints", "directions", "seed", "tuning", "request_size",
-        "cpu_affinity", *DEFAULTS}
+        "cpu_affinity", "pairs", "concurrent", *DEFAULTS}
 
 
 def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign:
@@ -167,8 +186,10 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
     if unknown:
         raise UsageError(f"{source}: unknown key(s) {', '.join(unknown)}",
                          f"allowed: {', '.join(sorted(KEYS))} (see docs/campaign.md)")
-    hosts = _hosts(raw.get("hosts"), source, lab_hosts_file)
-    vms = _vms(raw, source, lab_hosts_file, hosts)
+    hosts = campaign_hosts.hosts(raw.get("hosts"), source, lab_hosts_file)
+    vms = campaign_hosts.vms(raw, source, lab_hosts_file, hosts)
+    pairs = node_pairs.parse(raw.get("pairs"), [h.name for h in hosts], source)
+    paired = {name for p in pairs for name in p.hosts}
     endpoints = (existing.parse(raw["endpoints"], source, hosts)
                  if raw.get("endpoints") not in (None, []) else ())
     v = {**DEFAULTS, **raw}
@@ -208,12 +229,13 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
     chosen_configurations = choices("configurations", tuple(CONFIGURATIONS))
     configurations = tuple(c for c in CONFIGURATIONS if c in chosen_configurations)
     if "vm" in configurations:
-        for h in hosts:
+        for h in (h for h in hosts if h.name in paired):
             if not any(vm.host == h.name for vm in vms):
                 raise UsageError(f"{source}: configurations: vm needs a VM on each host, and "
                                  f"{h.name} has none",
                                  "list one under vms: (with host: " + h.name + "), or on the "
                                  "lab: `invoke lab.up --vms`")
+    hosts_by = {h.name: h for h in hosts}
     if "existing" in configurations and not endpoints:
         raise UsageError(f"{source}: configurations: existing needs endpoints: one per host",
                          "name each host's namespace and address under endpoints: "
@@ -234,7 +256,9 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
             raise bad(f"directions.{cfg}", dirs, ", ".join(CONFIGURATIONS[cfg]))
         directions[cfg] = tuple(dict.fromkeys(dirs))
     if "existing" in directions:
-        existing.check_families(endpoints, hosts, directions["existing"], source)
+        for p in pairs:
+            existing.check_families(endpoints, (hosts_by[p.sender], hosts_by[p.receiver]),
+                                    directions["existing"], source)
     name = str(v.get("name") or Path(source).stem)
     if not name.replace("-", "").replace("_", "").isalnum():
         raise bad("name", name, "letters, digits, - and _")
@@ -256,7 +280,22 @@ def parse(raw: Any, source: str, lab_hosts_file: Path | None = None) -> Campaign
         seed=seed, run_timeout_s=integer("run_timeout_s", 5, 7200), endpoints=endpoints,
         tuning=tuning_axis.parse(raw.get("tuning"), source),
         request_size=integer("request_size", 1, MAX_REQUEST) if "request_size" in raw else 1,
-        cpu_affinity=affinity.parse(raw.get("cpu_affinity"), source), source=source)
+        cpu_affinity=affinity.parse(raw.get("cpu_affinity"), source), pairs=pairs,
+        concurrent=_concurrent(raw, v["repetitions"], source), source=source)
+
+
+def _concurrent(raw: dict[str, Any], repetitions: Any, source: str) -> bool:
+    """`concurrent: true` runs disjoint pairs in lockstep, run for run: every pair makes the
+    same runs, so repetitions are fixed (adaptive ones differ per pair)."""
+    value = raw.get("concurrent", False)
+    if not isinstance(value, bool):
+        raise UsageError(f"{source}: concurrent: {value!r} is not true or false",
+                         "write true or false, without quotes")
+    if value and not isinstance(repetitions, int):
+        raise UsageError(f"{source}: concurrent: true needs a fixed number of repetitions",
+                         "pairs measured together make the same runs in step; adaptive "
+                         "repetitions would make different ones per pair")
+    return value
 
 
 ADAPTIVE_KEYS = ("min", "max", "target_ci_pct")
@@ -304,61 +343,6 @@ def _one_of(key: str, value: Any, allowed: tuple[str, ...], source: str) -> str:
         raise UsageError(f"{source}: {key}: {value!r} is not allowed",
                          f"allowed: {', '.join(allowed)}")
     return str(value)
-
-
-def _listed(value: Any, key: str, source: str, lab_hosts_file: Path | None,
-            from_file: Callable[[Path], list[T]], from_mapping: Callable[[Any, str], T],
-            lab_hint: str, expected: str, hint: str = "") -> list[T]:
-    """Hosts or VMs given as 'lab' (the lab's hosts file), a hosts-file path, or a list."""
-    if value == "lab":
-        if lab_hosts_file is None:
-            raise UsageError(f"{source}: {key}: 'lab' but no lab is known", lab_hint)
-        return from_file(lab_hosts_file)
-    if isinstance(value, str):
-        return from_file(Path(value).expanduser())
-    if isinstance(value, list):
-        return [from_mapping(x, f"{source}: {key}[{i}]") for i, x in enumerate(value)]
-    raise UsageError(f"{source}: {key}: expected 'lab', a hosts file path or {expected}", hint)
-
-
-def _hosts(raw: Any, source: str, lab_hosts_file: Path | None) -> tuple[Host, Host]:
-    hosts = _listed("lab" if raw is None else raw, "hosts", source, lab_hosts_file, load_hosts,
-                    host_from_mapping,
-                    "bring it up with `invoke lab.up`, or list your two hosts",
-                    f"a list of two host mappings, got {type(raw).__name__}")
-    if len(hosts) != 2:
-        raise UsageError(f"{source}: hosts: exactly two hosts are needed, got {len(hosts)}")
-    if hosts[0].name == hosts[1].name:
-        raise UsageError(f"{source}: hosts: both hosts are named {hosts[0].name!r}")
-    return hosts[0], hosts[1]
-
-
-def _vms(raw: dict[str, Any], source: str, lab_hosts_file: Path | None,
-         hosts: tuple[Host, Host]) -> tuple[Vm, ...]:
-    """The campaign's VMs: listed under vms:, or those of the hosts file its hosts come from."""
-    value = raw.get("vms")
-    if value is None:
-        where = raw.get("hosts")
-        if where == "lab" and lab_hosts_file is not None:
-            value = "lab"
-        elif isinstance(where, str) and where != "lab":
-            value = where
-        else:
-            return ()
-    vms = _listed(value, "vms", source, lab_hosts_file, load_vms, vm_from_mapping,
-                  "bring it up with `invoke lab.up --vms`",
-                  "a list of VMs", "see docs/campaign.md")
-    names = [h.name for h in hosts]
-    for vm in vms:
-        if vm.host not in names:
-            raise UsageError(f"{source}: vms: {vm.name} runs on {vm.host!r}, which is not one "
-                             f"of the campaign's hosts ({', '.join(names)})")
-    seen = [vm.host for vm in vms]
-    for name in names:
-        if seen.count(name) > 1:
-            raise UsageError(f"{source}: vms: {name} has {seen.count(name)} VMs",
-                             "list one VM per host: the vm configuration measures one pair")
-    return tuple(vms)
 
 
 def load(path: Path, lab_hosts_file: Path | None = None) -> Campaign:

@@ -53,17 +53,21 @@ class NamedEndpoint:
         return data
 
 
-def parse(value: Any, source: str, hosts: tuple[Host, Host]) -> tuple[NamedEndpoint, ...]:
+def parse(value: Any, source: str, hosts: tuple[Host, ...]) -> tuple[NamedEndpoint, ...]:
     """`endpoints:`, a list with one mapping per campaign host; ``source`` prefixes errors."""
     names = [h.name for h in hosts]
-    if not isinstance(value, list) or len(value) != 2:
-        raise UsageError(f"{source}: endpoints: expected a list of two mappings, one per host "
-                         f"({', '.join(names)})",
+    count = "two" if len(names) == 2 else str(len(names))
+    if not isinstance(value, list) or len(value) != len(names):
+        raise UsageError(f"{source}: endpoints: expected a list of {count} mappings, one per "
+                         f"host ({', '.join(names)})",
                          "see docs/campaign.md#existing-endpoints")
     found = tuple(_one(raw, f"{source}: endpoints[{i}]", names) for i, raw in enumerate(value))
-    if found[0].host == found[1].host:
-        raise UsageError(f"{source}: endpoints: both name host {found[0].host!r}",
-                         f"give one endpoint on each host: {', '.join(names)}")
+    named = [e.host for e in found]
+    for host in named:
+        if named.count(host) > 1:
+            raise UsageError(f"{source}: endpoints: {'both' if len(names) == 2 else 'several'} "
+                             f"name host {host!r}",
+                             f"give one endpoint on each host: {', '.join(names)}")
     return found
 
 

@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
 
+from . import node_pairs
 from .campaign import TOOL_TESTS, Campaign
 from .encapsulation import inner_mtu
 from .tuning import UNTUNED
 
+LONG_ESTIMATE_S = 3600.0  # a plan of several pairs longer than this is warned about
 SETUP_ESTIMATE_S = 0.4  # server start, readiness, CPU snapshots, fetching output: per run
 IP_UDP_HEADERS = 28
 MIN_DATAGRAM = 8  # dpb-udp's sequence number
@@ -25,15 +27,18 @@ class Cell:
     mtu: int
     streams: int = 1  # concurrent TCP flows (stream tests)
     tuning: str = UNTUNED  # the tuning profile in force
+    pair: str = ""  # the node pair's id (sender~receiver); "" in a two-host campaign
 
     @property
     def cell_id(self) -> str:
-        # One flow, the study's case, and the hosts untuned keep the ids campaigns had before
-        # those axes existed.
+        # One flow, the study's case, the hosts untuned and a two-host campaign keep the ids
+        # campaigns had before those axes existed.
         flows = f".{self.streams}flows" if self.streams > 1 else ""
         tuned = f".tuning-{self.tuning}" if self.tuning != UNTUNED else ""
+        paired = f".pair-{self.pair}" if self.pair else ""
         return (f"{self.configuration}.{self.direction}.{self.tool}.{self.test}."
-                f"{self.message_size}B.sb-{self.socket_buffer}.mtu{self.mtu}{flows}{tuned}")
+                f"{self.message_size}B.sb-{self.socket_buffer}.mtu{self.mtu}{flows}{tuned}"
+                f"{paired}")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class Run:
 
 
 def cells(c: Campaign) -> list[Cell]:
+    if c.pair is None and c.several_pairs:  # every pair's matrix, one pair after the other
+        return [cell for p in c.pairs for cell in cells(c.for_pair(p))]
     out = []
     for mtu in c.mtus:
         for cfg in c.configurations:
@@ -66,7 +73,8 @@ def _cells_of(c: Campaign, mtu: int, cfg: str, profile: str) -> list[Cell]:
                          if test == "crr" else
                          datagram_sizes(c, mtu) if test == "udp" else c.message_sizes)
                 modes = c.socket_buffer if test == "stream" else ("auto",)
-                out += [Cell(cfg, direction, tool, test, size, mode, mtu, flows, profile)
+                out += [Cell(cfg, direction, tool, test, size, mode, mtu, flows, profile,
+                             c.pair.pair_id if c.pair else "")
                         for flows in flow_counts(c, tool, test)
                         for size in sizes for mode in modes]
     return out
@@ -134,7 +142,10 @@ def groups(c: Campaign) -> list[tuple[tuple[int, str], list[Cell]]]:
 def runs(c: Campaign) -> list[Run]:
     """Every run of the first round (all of them with fixed repetitions; ``minimum`` per cell
     with adaptive ones), by group and inside a group interleaved across cells: shuffled with
-    the campaign's seed, or in order."""
+    the campaign's seed, or in order. With several node pairs, pair after pair, each in the
+    same order (pairs measured at the same time make the same run at the same time)."""
+    if c.pair is None and c.several_pairs:
+        return [run for p in c.pairs for run in runs(c.for_pair(p))]
     rng = random.Random(c.seed)  # noqa: S311 -- a recorded, reproducible order, not a secret
     ordered: list[Run] = []
     for _, group in groups(c):
@@ -186,6 +197,14 @@ def next_round(c: Campaign, group: list[Cell], made: dict[str, int],
     return more
 
 
+def by_pair(c: Campaign, plan: list[Run]) -> dict[str, list[Run]]:
+    """The plan's runs of each node pair, in the campaign's pair order."""
+    out: dict[str, list[Run]] = {p.pair_id if c.several_pairs else "": [] for p in c.pairs}
+    for run in plan:
+        out.setdefault(run.cell.pair, []).append(run)
+    return out
+
+
 def max_runs(c: Campaign) -> int:
     """Runs if no adaptive cell reaches its target before ``maximum``."""
     return len(cells(c)) * c.repetitions.maximum
@@ -197,7 +216,15 @@ def measuring_seconds(c: Campaign, run: Run) -> float:
 
 
 def estimate_seconds(c: Campaign, plan: list[Run]) -> float:
-    return sum(measuring_seconds(c, r) + SETUP_ESTIMATE_S for r in plan)
+    """Sequential pairs add up; concurrent ones take their slowest pair per round."""
+    def serial(some: list[Run]) -> float:
+        return sum(measuring_seconds(c, r) + SETUP_ESTIMATE_S for r in some)
+
+    if not c.concurrent:
+        return serial(plan)
+    per_pair = by_pair(c, plan)
+    return sum(max(serial(per_pair[p.pair_id]) for p in group)
+               for group in node_pairs.rounds(c.pairs))
 
 
 def estimate_max_seconds(c: Campaign) -> float:
@@ -210,12 +237,21 @@ def figures(c: Campaign, runs: list[Run]) -> dict[str, Any]:
     ``runs`` and ``estimated_s`` are the first round's (``min`` per cell), and
     ``runs_max``/``estimated_max_s`` the ceiling."""
     out = {"campaign": c.name, "seed": c.seed, "hosts": [h.describe() for h in c.hosts],
+           **({"pairs": f"{len(c.pairs)}: " + ", ".join(p.label for p in c.pairs)
+               + (f"; concurrent, in {len(node_pairs.rounds(c.pairs))} rounds of disjoint "
+                  "pairs" if c.concurrent else "; one after the other")}
+              if c.several_pairs else {}),
            "cells": len(cells(c)), "runs": len(runs),
            "measuring_s": sum(measuring_seconds(c, r) for r in runs),
            "estimated_s": estimate_seconds(c, runs),
-           "builds": len({(r.cell.mtu, r.cell.configuration) for r in runs})}
+           "builds": len({(r.cell.pair, r.cell.mtu, r.cell.configuration) for r in runs})}
     if notes(c):
         out["notes"] = "; ".join(notes(c))
+    estimated = estimate_seconds(c, runs)
+    if c.several_pairs and estimated > LONG_ESTIMATE_S:
+        out["warning"] = (f"about {estimated / 3600:.1f} h: every pair is a full "
+                          f"matrix ({len(cells(c)) // len(c.pairs)} cells); fewer pairs "
+                          "(ring, star) or concurrent: true shorten it")
     reps = c.repetitions
     if reps.adaptive:
         out.update(repetitions=f"{reps.minimum}-{reps.maximum} per cell, until the 95 % CI "

@@ -7,8 +7,7 @@ import contextlib
 import hashlib
 import re
 import shlex
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Sequence
 
 from . import facts, host_tuning
 from .archive import Archive, stamp
@@ -17,10 +16,11 @@ from .connection import Connection
 from .csrc_build import can_build, copy_binaries, ship_and_build
 from .errors import BenchError
 from .existing import FoundEndpoint
+from .fleet import REMOTE_WORKDIR, fan_out
 from .hosts import Vm
 from .namespace import Namespace
 from .records import TuningState
-from .remote import Remote, vm_gateway
+from .remote import Remote
 from .runner import kill_leftover_server, require_tools
 from .topology import TUNNELS, Pair, Side, existing, overlay_ovs
 from .tuning import offload_names, sysctl_keys
@@ -29,9 +29,7 @@ REQUIRED_TOOLS = ["ip", "ss", "ping", "sysctl", "timeout", "setsid", "sh"]
 MODULES = "cut -d' ' -f1,3 /proc/modules"  # name and how many use it
 CONF_KEY = re.compile(r"net\.ipv4\.conf\.(all|default)\.[a-z0-9_]{1,64}")
 UNLOAD_ROUNDS = 8  # a module's dependencies are free only once it is gone
-# Root-owned, not world-writable like /tmp, and on a file system that allows exec (the csrc
-# programs are built and run there): /run is mounted noexec on systemd hosts.
-REMOTE_WORKDIR = "/var/lib/dataplane-bench/work"
+__all__ = ["REMOTE_WORKDIR"]  # (fleet.py's) root-owned, exec allowed: csrc is built there
 
 
 def campaign_tag(archive_name: str) -> str:
@@ -39,24 +37,24 @@ def campaign_tag(archive_name: str) -> str:
     return hashlib.sha256(archive_name.encode()).hexdigest()[:4]
 
 
+def pair_tags(c: Campaign, archive_name: str) -> list[str]:
+    """Each pair's tag: the campaign's with one pair; with several, one per pair, all
+    different (pairs measured at once on hosts that share a kernel must not share names)."""
+    if not c.several_pairs:
+        return [campaign_tag(archive_name)]
+    tags: list[str] = []
+    for p in c.pairs:
+        tag, n = campaign_tag(f"{archive_name}/{p.pair_id}"), 0
+        while tag in tags:
+            n += 1
+            tag = campaign_tag(f"{archive_name}/{p.pair_id}/{n}")
+        tags.append(tag)
+    return tags
+
+
 def measured_vms(c: Campaign) -> tuple[Vm, ...]:
     """The VMs on side a's host and side b's, when the campaign measures them."""
     return (c.vm_on(0), c.vm_on(1)) if "vm" in c.configurations else ()
-
-
-def _workdir(archive_name: str, remote: Remote) -> str:
-    return f"{REMOTE_WORKDIR}/{archive_name}/{remote.host.name}"
-
-
-@contextmanager
-def connected(c: Campaign, archive_name: str) -> Iterator[tuple[Connection, ...]]:
-    """The two hosts, then their VMs (each through its host when it says jump)."""
-    with ExitStack() as stack:
-        hosts = [stack.enter_context(Remote(h)) for h in c.hosts]
-        guests = [stack.enter_context(Remote(vm.target, gateway=vm_gateway(vm, hosts)))
-                  for vm in measured_vms(c)]
-        yield (*(Connection(r, "host", _workdir(archive_name, r)) for r in hosts),
-               *(Connection(r, "vm", _workdir(archive_name, r)) for r in guests))
 
 
 def data_interface(remote: Remote) -> str:
@@ -170,61 +168,74 @@ def _found_endpoints(c: Campaign, hosts: tuple[Connection, ...]) -> tuple[FoundE
     return tuple(found)
 
 
-def _archive_facts(archive: Archive, pair: Pair, phase: str) -> None:
-    for conn, data_if in pair.interfaces:
+def _archive_facts(archive: Archive, interfaces: Sequence[tuple[Connection, str]],
+                   phase: str) -> None:
+    for conn, data_if in interfaces:
         text = conn.remote.check(["sh", "-c", facts.script([data_if])], timeout=120)
         archive.write(f"facts/{conn.name}/{phase}-{stamp()}.txt", text)
 
 
-def _remember_host_state(c: Campaign, archive: Archive, pair: Pair) -> None:
-    """The hosts' and VMs' original settings, recorded once (before any change) and restored at
-    the end: data NIC MTU, ip_forward, the MTU of each VM's host-side interface, the interface
-    defaults, the modules, and what the tuning profiles set."""
-    state = archive.manifest["host_state"]
-    for side in pair.sides:
-        remote = side.remote
-        if remote.host.name not in state:
-            forward = remote.check(["sysctl", "-n", "net.ipv4.ip_forward"]).strip()
-            tap = side.vm.host_interface if side.vm is not None else None
-            other = {tap: read_mtu(remote, None, tap)} if tap else {}
-            state[remote.host.name] = {"data_if": side.data_if,
-                                       "mtu": read_mtu(remote, None, side.data_if),
-                                       "ip_forward": forward, "other_mtus": other,
-                                       "conf_sysctls": _conf_sysctls(remote),
-                                       "modules": loaded_modules(remote)}
-    for side in pair.sides:
-        if side.guest is not None and side.guest.name not in state:
-            state[side.guest.name] = {"data_if": side.guest_if,
-                                      "mtu": read_mtu(side.guest.remote, None, side.guest_if)}
+def _side_interfaces(side: Side) -> list[tuple[Connection, str]]:
+    return [(side.host, side.data_if),
+            *([(side.guest, side.guest_if)] if side.guest is not None else [])]
+
+
+def _remember_side(c: Campaign, archive: Archive, side: Side) -> None:
+    """A host's (and its VM's) original settings, recorded once (before any change) and
+    restored at the end: data NIC MTU, ip_forward, the MTU of its VM's host-side interface,
+    the interface defaults, the modules, and what the tuning profiles set."""
+    remote = side.remote
+    found: dict[str, dict[str, object]] = {}
+    if remote.host.name not in archive.manifest["host_state"]:
+        forward = remote.check(["sysctl", "-n", "net.ipv4.ip_forward"]).strip()
+        tap = side.vm.host_interface if side.vm is not None else None
+        other = {tap: read_mtu(remote, None, tap)} if tap else {}
+        found[remote.host.name] = {"data_if": side.data_if,
+                                   "mtu": read_mtu(remote, None, side.data_if),
+                                   "ip_forward": forward, "other_mtus": other,
+                                   "conf_sysctls": _conf_sysctls(remote),
+                                   "modules": loaded_modules(remote)}
+    if side.guest is not None and side.guest.name not in archive.manifest["host_state"]:
+        found[side.guest.name] = {"data_if": side.guest_if,
+                                  "mtu": read_mtu(side.guest.remote, None, side.guest_if)}
+    with archive.lock:
+        state = archive.manifest["host_state"]
+        for name, values in found.items():
+            state.setdefault(name, values)
     if tuned(c):
-        for conn, data_if in pair.interfaces:
-            if "tuning" not in state[conn.name]:
-                state[conn.name]["tuning"] = host_tuning.probe(
-                    conn.remote, data_if, c.tuning).model_dump(mode="json")
-    archive.save()
+        for conn, data_if in _side_interfaces(side):
+            if "tuning" not in archive.manifest["host_state"][conn.name]:
+                probed = host_tuning.probe(conn.remote, data_if, c.tuning)
+                with archive.lock:
+                    archive.manifest["host_state"][conn.name]["tuning"] = probed.model_dump(
+                        mode="json")
 
 
-def restore(archive: Archive, pair: Pair) -> None:
-    """Best effort: a host that is gone cannot be restored, and must not hide the real error."""
-    for remote in (conn.remote for conn in pair.connections):
-        orig = archive.manifest["host_state"].get(remote.host.name)
-        if not orig:
-            continue
-        with contextlib.suppress(BenchError):
-            remote.run(["ip", "link", "set", "dev", orig["data_if"], "mtu", str(orig["mtu"])])
-            for dev, mtu in orig.get("other_mtus", {}).items():
-                remote.run(["ip", "link", "set", "dev", dev, "mtu", str(mtu)])
-            if "ip_forward" in orig:
-                remote.run(["sysctl", "-qw", f"net.ipv4.ip_forward={orig['ip_forward']}"])
-            if orig.get("tuning"):
-                with contextlib.suppress(BenchError):  # the rest is given back still
-                    host_tuning.restore(remote, TuningState.model_validate(orig["tuning"]))
-            now = _conf_sysctls(remote)
-            for key, value in (orig.get("conf_sysctls") or {}).items():
-                if now.get(key, value) != value:
-                    remote.run(["sysctl", "-qw", f"{key}={value}"])
-            if orig.get("modules") is not None:
-                unload_new_modules(remote, set(orig["modules"]))
+def restore(archive: Archive, connections: Sequence[Connection]) -> None:
+    """Best effort: a host that is gone cannot be restored, and must not hide the real error.
+    The connections in parallel (one thread each)."""
+    fan_out(lambda conn: _restore_one(archive, conn.remote), list(connections))
+
+
+def _restore_one(archive: Archive, remote: Remote) -> None:
+    orig = archive.manifest["host_state"].get(remote.host.name)
+    if not orig:
+        return
+    with contextlib.suppress(BenchError):
+        remote.run(["ip", "link", "set", "dev", orig["data_if"], "mtu", str(orig["mtu"])])
+        for dev, mtu in orig.get("other_mtus", {}).items():
+            remote.run(["ip", "link", "set", "dev", dev, "mtu", str(mtu)])
+        if "ip_forward" in orig:
+            remote.run(["sysctl", "-qw", f"net.ipv4.ip_forward={orig['ip_forward']}"])
+        if orig.get("tuning"):
+            with contextlib.suppress(BenchError):  # the rest is given back still
+                host_tuning.restore(remote, TuningState.model_validate(orig["tuning"]))
+        now = _conf_sysctls(remote)
+        for key, value in (orig.get("conf_sysctls") or {}).items():
+            if now.get(key, value) != value:
+                remote.run(["sysctl", "-qw", f"{key}={value}"])
+        if orig.get("modules") is not None:
+            unload_new_modules(remote, set(orig["modules"]))
 
 
 def _conf_sysctls(remote: Remote) -> dict[str, str]:
@@ -269,25 +280,45 @@ def tuner(c: Campaign, archive: Archive, pair: Pair) -> host_tuning.Tuner:
     return host_tuning.Tuner(archive, {p.name: p for p in c.tuning}, targets)
 
 
-def end_facts(archive: Archive, pair: Pair) -> None:
-    """The hosts as the campaign leaves them (restored)."""
-    _archive_facts(archive, pair, "end")
+def end_facts(archive: Archive, pairs: Sequence[Pair]) -> None:
+    """The hosts as the campaign leaves them (restored), each once, in parallel."""
+    fan_out(lambda side: _archive_facts(archive, _side_interfaces(side), "end"),
+            _every_side(pairs))
 
 
-def _build_csrc(archive: Archive, pair: Pair) -> Pair:
-    """csrc on every connection: built on each host; on a VM too when it has a compiler, else
-    the binaries of its host (same architecture) are copied in."""
-    built: list[str] = []
-    for side in pair.sides:
-        built.append(_built(archive, side.host, ship_and_build(side.remote, side.host.workdir)))
-    for side, host_bindir in zip(pair.sides, built[:2], strict=True):
-        guest = side.guest
-        if guest is not None:
-            built.append(_built(archive, guest, ship_and_build(guest.remote, guest.workdir)
-                                if can_build(guest.remote) else
-                                copy_binaries(side.remote, host_bindir, guest.remote,
-                                              guest.workdir)))
-    return pair.with_bindirs(built)
+def _every_side(pairs: Sequence[Pair]) -> list[Side]:
+    """One side per host of the pairs (its first), so per-host work is done once."""
+    sides: dict[str, Side] = {}
+    for pair in pairs:
+        for side in pair.sides:
+            sides.setdefault(side.host.name, side)
+    return list(sides.values())
+
+
+def _prepare_side(c: Campaign, archive: Archive, side: Side) -> dict[str, str]:
+    """A host (and its VM) ready to measure: work dirs made, state recorded, facts archived,
+    csrc built there (on a VM too when it has a compiler, else its host's binaries are copied
+    in); where csrc was built on each connection, by name."""
+    for conn, _ in _side_interfaces(side):
+        conn.remote.check(["mkdir", "-p", conn.workdir])
+        kill_leftover_server(conn.remote, conn.workdir)
+    _remember_side(c, archive, side)
+    _archive_facts(archive, _side_interfaces(side), "start")
+    if side.existing is not None:
+        archive.write(f"facts/{side.existing.named.host}/existing-endpoint-{stamp()}.txt",
+                      side.existing.inspection)
+    if "csrc" not in c.tools:
+        return {}
+    built = {side.host.name: _built(archive, side.host,
+                                    ship_and_build(side.remote, side.host.workdir))}
+    guest = side.guest
+    if guest is not None:
+        built[guest.name] = _built(archive, guest,
+                                   ship_and_build(guest.remote, guest.workdir)
+                                   if can_build(guest.remote) else
+                                   copy_binaries(side.remote, built[side.host.name],
+                                                 guest.remote, guest.workdir))
+    return built
 
 
 def _built(archive: Archive, conn: Connection, made: tuple[str, str]) -> str:
@@ -296,15 +327,13 @@ def _built(archive: Archive, conn: Connection, made: tuple[str, str]) -> str:
     return bindir
 
 
-def prepare(c: Campaign, archive: Archive, pair: Pair) -> Pair:
-    """The pair ready to measure: work dirs made, host state recorded, facts archived, csrc
-    built."""
-    for conn in pair.connections:
-        conn.remote.check(["mkdir", "-p", conn.workdir])
-        kill_leftover_server(conn.remote, conn.workdir)
-    _remember_host_state(c, archive, pair)
-    _archive_facts(archive, pair, "start")
-    for found in pair.existing:
-        archive.write(f"facts/{found.named.host}/existing-endpoint-{stamp()}.txt",
-                      found.inspection)
-    return _build_csrc(archive, pair) if "csrc" in c.tools else pair
+def prepare(c: Campaign, archive: Archive, pairs: Sequence[Pair]) -> list[Pair]:
+    """Every pair ready to measure, each host prepared once and all hosts at once."""
+    built: dict[str, str] = {}
+    for made in fan_out(lambda side: _prepare_side(c, archive, side), _every_side(pairs)):
+        built.update(made)
+    archive.save()
+    if "csrc" not in c.tools:
+        return list(pairs)
+    return [pair.with_bindirs([built[conn.name] for conn in pair.connections])
+            for pair in pairs]

@@ -74,6 +74,8 @@ class RunRecord(_Record):
     mtu: int = Field(ge=68)
     streams: int = Field(1, ge=1, description="concurrent TCP flows (stream tests)")
     tuning: str = Field("untuned", description="the tuning profile in force (absent: untuned)")
+    pair: str = Field("", description="the node pair, sender~receiver host names (absent: the "
+                                      "campaign's two hosts, the first sending)")
     repetition: int = Field(ge=1)
     cpu_affinity: CpuAffinity | None = Field(None, description="the CPUs the tools were pinned "
                                                               "to (absent: unpinned)")

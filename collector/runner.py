@@ -4,6 +4,7 @@
 import contextlib
 import secrets
 import shlex
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -35,6 +36,9 @@ class RunContext:
     path_mtus: dict[str, int]   # read back from every interface on the path, after the build
     window_s: float             # the measuring window, warm-up excluded
     timeout_s: int              # the client's, whatever the tool
+    # Pairs measured together: waits, once the server listens (or could not), until every
+    # pair's server does, so that their clients start at one time.
+    in_step: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,8 @@ class Job:
         cell = asdict(self.run.cell)
         if cell["tuning"] == UNTUNED:  # as records were before the tuning axis
             del cell["tuning"]
+        if not cell["pair"]:  # a two-host campaign's, as before node pairs
+            del cell["pair"]
         return RunRecord(
             run_id=self.run_id, cell_id=self.run.cell.cell_id, **cell,
             repetition=self.run.repetition,
@@ -151,6 +157,7 @@ def execute(ctx: RunContext, job: Job) -> RunRecord:
     try:
         problem = wait_listening(srv.remote, server, inv.listen_port, pid, inv.listen_protocol,
                                  inv.more_ports)
+        ctx.in_step()
         if problem is None:
             client_res = _measure(ctx, job, client_argv, f"{rel}/", files)
     except BaseException:

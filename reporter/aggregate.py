@@ -22,7 +22,7 @@ KEY = ["campaign", *CELL_COLUMNS]
 # What a configuration is compared with bare metal on: the same campaign, tool, test, size,
 # buffers, MTU, number of flows and tuning profile.
 RATIO_MATCH = ["campaign", "tool", "test", "message_size", "socket_buffer", "mtu", "streams",
-               "tuning"]
+               "tuning", "pair"]
 
 
 def path_of(df: pd.DataFrame) -> pd.Series:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def report(paths: list[str], out: Path, default_root: Path, baseline: str = "",
-           tolerance_pct: float | None = None) -> dict[str, Any]:
+           tolerance_pct: float | None = None, pair: str = "") -> dict[str, Any]:
     """Build the site of ``paths`` (default: the newest archive under ``default_root``);
     ``tolerance_pct`` defaults to site.DEFAULT_TOLERANCE_PCT."""
     chosen = [a for p in paths for a in expand(Path(p))] if paths else [newest(default_root)]
@@ -27,7 +27,7 @@ def report(paths: list[str], out: Path, default_root: Path, baseline: str = "",
         from . import site
 
         tolerance = site.DEFAULT_TOLERANCE_PCT if tolerance_pct is None else tolerance_pct
-        return site.build(campaigns, out, Path(scratch) / "build", baseline, tolerance)
+        return site.build(campaigns, out, Path(scratch) / "build", baseline, tolerance, pair)
 
 
 def expand(path: Path) -> list[Path]:

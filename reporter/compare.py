@@ -18,7 +18,8 @@ ALPHA = 0.05
 COMPARED = {m.name: m for m in metrics.JUDGED}  # what the gate judges
 TOOL_VERSION_FACT = {"qperf": "version-qperf", "iperf3": "version-iperf3"}
 CELL = ["configuration", "direction", "tool", "test", "message_size", "socket_buffer", "mtu"]
-AXES: dict[str, int | str] = {"streams": 1, "tuning": "untuned"}  # absent: frames made before
+# Absent: frames made before the axis.
+AXES: dict[str, int | str] = {"streams": 1, "tuning": "untuned", "pair": ""}
 
 BETTER, WORSE, WITHIN, SAME = "better", "worse", "within tolerance", "no significant change"
 NOT_COMPARABLE, TOO_FEW = "not comparable", "too few runs"
@@ -43,6 +44,7 @@ class Change:
     why: str = ""
     streams: int = 1
     tuning: str = "untuned"
+    pair: str = ""  # the node pair, sender~receiver; "" for a two-host campaign
 
     @property
     def cell_id(self) -> str:
@@ -50,7 +52,8 @@ class Change:
         c, d, tool, test, size, sb, mtu = self.cell
         flows = f".{self.streams}flows" if self.streams > 1 else ""
         tuned = f".tuning-{self.tuning}" if self.tuning != "untuned" else ""
-        return f"{c}.{d}.{tool}.{test}.{size}B.sb-{sb}.mtu{mtu}{flows}{tuned}"
+        paired = f".pair-{self.pair}" if self.pair else ""
+        return f"{c}.{d}.{tool}.{test}.{size}B.sb-{sb}.mtu{mtu}{flows}{tuned}{paired}"
 
     @property
     def path(self) -> str:
@@ -114,7 +117,7 @@ def compare_all(cells: dict[str, pd.DataFrame], base: CampaignInfo,
     delta = (r - 1) * 100
     out = []
     keys: list[list[Any]] = m[["campaign", *key, "metric"]].to_numpy().tolist()
-    for i, (cand, cfg, direction, tool, test, size, buffers, mtu, streams, tuning,
+    for i, (cand, cfg, direction, tool, test, size, buffers, mtu, streams, tuning, pair,
             metric) in enumerate(keys):
         out.append(Change(
             baseline=base.name, candidate=cand, metric=metric,
@@ -127,7 +130,7 @@ def compare_all(cells: dict[str, pd.DataFrame], base: CampaignInfo,
             p_adjusted=float(adjusted[i]),
             verdict=_verdict(metric, float(delta[i]), float(adjusted[i]), why[i],
                              tolerance_pct),
-            why=why[i], streams=int(streams), tuning=str(tuning)))
+            why=why[i], streams=int(streams), tuning=str(tuning), pair=str(pair)))
     order = {c.name: i for i, c in enumerate(candidates)}
     return sorted(out, key=lambda ch: order[ch.candidate])  # stable: cells keep their order
 

@@ -157,4 +157,14 @@ def numeric(format_: Callable[..., str]) -> Callable[..., Md]:
 # The built-in filters that return Markup from a string with HTML escaping alone, replaced;
 # `safe`, `escape`/`e`, `format`, `urlize`, `xmlattr`, `forceescape` are refused by the
 # template test instead.
-FILTERS = {"join": join, "replace": replace, "code": code, "anchor": anchor, "url": url}
+def spaces(value: Any) -> Md:
+    """A macro's indentation (text() would strip it: a value's spaces at its ends are not
+    kept): only spaces pass, as many as given."""
+    raw = str(value)
+    if raw.strip(" "):
+        raise ValueError(f"not an indentation: {raw[:20]!r}")
+    return Md(raw)
+
+
+FILTERS = {"join": join, "replace": replace, "code": code, "anchor": anchor, "url": url,
+           "spaces": spaces}

@@ -90,6 +90,10 @@ DECLARED: tuple[Metric, ...] = (
     Metric("rcvbuf_applied_bytes", "the receiver's SO_RCVBUF as applied (bytes)", "B",
            per_cell=False),
     *(Metric(name, f"kernel TCP counter {name}", "", _L, per_cell=False) for name in TCP),
+    Metric("window_start_s", "when the measurement window opened (Unix time, the sender "
+                             "kernel's wall clock)", "s", per_cell=False),
+    Metric("window_end_s", "when it closed (Unix time, the sender kernel's wall clock)", "s",
+           per_cell=False),
 )
 BY_NAME = {m.name: m for m in DECLARED}
 RUN_FIGURES = [m.name for m in DECLARED]

@@ -17,6 +17,7 @@ from . import (
     agreement,
     metrics,
     mkdocs_runner,
+    node_pairs,
     outdir,
     publish,
     render,
@@ -38,7 +39,7 @@ FIGURE_CAMPAIGNS = 3  # campaigns side by side on the figure pages (the newest)
 
 
 def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
-          tolerance_pct: float = DEFAULT_TOLERANCE_PCT) -> dict[str, Any]:
+          tolerance_pct: float = DEFAULT_TOLERANCE_PCT, pair: str = "") -> dict[str, Any]:
     """Write the site into ``out``; return what it contains (counts, problems)."""
     outdir.check(out, [c.root for c in campaigns])  # said before any work, not after it
     mkdocs_runner.start()
@@ -48,7 +49,7 @@ def build(campaigns: list[Campaign], out: Path, work: Path, baseline: str = "",
     gc.disable()
     try:
         with svg.Drawer() as drawer:  # charts go to it as each page makes them
-            return _build(campaigns, out, work, baseline, tolerance_pct, drawer)
+            return _build(campaigns, out, work, baseline, tolerance_pct, drawer, pair)
     finally:
         if collecting:
             gc.enable()
@@ -61,6 +62,9 @@ def campaigns_read(model: Site, reads: Reads) -> Site:
     adds (several flows, UDP, latency under load, tuning profiles) has pages of its own."""
     if reads is Reads.EVERY:
         return model
+    if reads is Reads.PAIRS:
+        return model.newest(FIGURE_CAMPAIGNS).one_flow().untuned()
+    model = model.one_pair()  # a campaign of several node pairs: its chosen pair
     if reads is Reads.TUNING:
         return model.newest(FIGURE_CAMPAIGNS).one_flow()
     if reads is Reads.NEWEST:
@@ -85,7 +89,7 @@ def views(model: Site, problems: list[Problem]) -> Iterator[tuple[Page, View]]:
 
 
 def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
-           tolerance_pct: float, drawer: svg.Drawer) -> dict[str, Any]:
+           tolerance_pct: float, drawer: svg.Drawer, pair: str = "") -> dict[str, Any]:
     walk_all(campaigns)
     infos = in_time_order(campaigns)
     names = [i.name for i in infos]
@@ -102,7 +106,8 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
     figured = names[-FIGURE_CAMPAIGNS:]
     model = Site(infos, cells, changes, baseline, tolerance_pct,
                  aggregate.cpu_classes(df, figured), aggregate.applied_buffers(df, figured),
-                 agreement.qperf_cpu(df, figured), tcphealth.runs(df, figured))
+                 agreement.qperf_cpu(df, figured), tcphealth.runs(df, figured),
+                 *pairs_shown(df, cells, pair))
     made: dict[Page, View] = {}
     specs: dict[str, dict[str, Any]] = {}
     charts = 0
@@ -115,14 +120,43 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
             specs[name] = chart.spec
         charts += len(drawn)
     common = {"infos": infos, "several": model.several,
+              "pair_shown": {c: node_pairs.label(p) for c, p in model.pair_choice.items()},
+              "pair_asked": bool(pair),
               "older": names[:-FIGURE_CAMPAIGNS],  # not on the figure pages
               "emulated_vms": sorted({vm for i in infos for vm in i.emulated_vms}),
               "newest_first": names[::-1]}
-    docs = publish.docs_folder(work, {p.slug: render.page(p.slug, view, common)
-                                      for p, view in made.items()})
+    docs = publish.docs_folder(work, {
+        p.slug: render.page(p.slug, view, common, p.reads not in (Reads.EVERY, Reads.PAIRS))
+        for p, view in made.items()})
     config = publish.mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(names),
                                 [{p.title: f"{p.slug}.md"} for p in made])
     publish.assemble(out, config, drawer, publish.Contents(
         campaigns, names, keys, df, lambda changed: statistics_table(model, changed), specs))
     return {"runs": len(df), "ok": int((df["status"] == "ok").sum()) if not df.empty else 0,
             "problems": len(problems), "charts": charts, "site": out}
+
+
+def pairs_shown(df: Any, cells: dict[str, Any], asked: str) -> tuple[dict[str, str], Any]:
+    """Per campaign of several node pairs, the pair the figure pages show (``asked``, as
+    "sender~receiver" or "sender,receiver", else the median pair), and the runs' windows."""
+    chosen = node_pairs.median_pairs(cells.get("gbps", df.iloc[0:0]))
+    measured: dict[str, set[str]] = {}
+    if not df.empty and "pair" in df:
+        for campaign, pair in df.loc[df["pair"] != "", ["campaign", "pair"]].drop_duplicates(
+                ).itertuples(index=False):
+            measured.setdefault(str(campaign), set()).add(str(pair))
+    if asked:
+        wanted = asked.replace(" ", "").replace("→", node_pairs.SEPARATOR).replace(
+            ",", node_pairs.SEPARATOR)
+        missing = [c for c, pairs in measured.items() if wanted not in pairs]
+        if not measured or missing:
+            known = ", ".join(sorted({p for pairs in measured.values() for p in pairs})[:12])
+            raise UsageError(f"--pair {asked}: not a node pair of "
+                             + (", ".join(missing) if missing else "any campaign"),
+                             f"the pairs measured: {known}" if known else
+                             "no campaign here measured more than one pair")
+        chosen = dict.fromkeys(measured, wanted)
+    columns = [*node_pairs.WINDOW_KEY, "pair", "status", "window_start_s", "window_end_s"]
+    windows = (df.loc[df["pair"] != "", [c for c in columns if c in df.columns]]
+               if measured else df.iloc[0:0])
+    return chosen, windows

@@ -22,9 +22,10 @@ from .parsers import ParseError, csrc, iperf3, procstat, qperf, tcpstat
 
 PARALLEL_FROM = 2000  # runs; below this, worker start-up costs more than it saves
 CELL_COLUMNS = ["configuration", "direction", "tool", "test", "message_size", "socket_buffer",
-                "mtu", "streams", "tuning"]
-# Records made before the streams axis ran one flow; a record without tuning is untuned.
-CELL_DEFAULTS = {"streams": 1, "tuning": "untuned"}
+                "mtu", "streams", "tuning", "pair"]
+# Records made before the streams axis ran one flow; a record without tuning is untuned; one
+# without a pair is of a two-host campaign.
+CELL_DEFAULTS = {"streams": 1, "tuning": "untuned", "pair": ""}
 TCP_COLUMNS = list(metrics.TCP)
 # data/runs.csv, in this order (docs/report.md says what each means); a figure a run did not
 # measure is empty.
@@ -110,6 +111,9 @@ def run_figures(campaign: Campaign, rec: RunRecord) -> dict[str, Any]:
     client_host, server_host = rec.client.host, rec.server.host
     for side, host in (("sender", client_host), ("receiver", server_host)):
         cpu = procstat.window_cpu(raw(f"cpu:{host}"))
+        if side == "sender":  # when the window was, by the client kernel's wall clock
+            out["window_start_s"], out["window_end_s"] = (cpu["window_start_s"],
+                                                          cpu["window_end_s"])
         out[f"cpu_{side}_pct"] = cpu["cpu_pct"]
         out[f"cpu_{side}_busiest_core_pct"] = cpu["cpu_busiest_core_pct"]
         for name in procstat.CLASSES:

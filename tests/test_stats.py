@@ -142,7 +142,8 @@ def test_the_column_wise_cells_match_the_per_cell_formulas() -> None:
                 rows.append({"campaign": "c", "configuration": cfg, "direction": "host-host"
                              if cfg == "bare" else "container-container", "tool": "csrc",
                              "test": "stream", "message_size": n, "socket_buffer": "auto",
-                             "mtu": 1500, "streams": 1, "tuning": "untuned", "status": "ok",
+                             "mtu": 1500, "streams": 1, "tuning": "untuned", "pair": "",
+                             "status": "ok",
                              "run_id": f"{cfg}{n}.r{i}",
                              "gbps": scale * rng.uniform(0.5, 1.5)})
     df = pd.DataFrame(rows)

@@ -79,7 +79,7 @@ def test_one_retransmission_more_in_a_quiet_cell_is_not_flagged() -> None:
     """Five times a near-zero median is still near zero: the floor keeps it quiet."""
     key = {"campaign": "c", "configuration": "bare", "direction": "host-host", "tool": "csrc",
            "test": "stream", "message_size": 1000, "socket_buffer": "auto", "mtu": 1500,
-           "streams": 1, "tuning": "untuned"}
+           "streams": 1, "tuning": "untuned", "pair": ""}
     rates = [1.0, 1.0, 1.0, 1.0, 50.0]
     df = pd.DataFrame([{**key, "run_id": f"r{i}", "status": "ok", "tcp_retrans_per_gb": rate,
                         **{c: 0.0 for c in TCP_COLUMNS if c != "tcp_retrans_per_gb"}}

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .. import local
 from ..hosts import Host, Vm, hosts_text
-from .spec import HOST_LETTERS, LabSpec
+from .spec import LabSpec
 
 
 def host_key_path(spec: LabSpec, letter: str) -> Path:
@@ -35,7 +35,7 @@ def lab_hosts(spec: LabSpec) -> list[Host]:
     return [Host(name=spec.host_name(letter), ssh_host=str(spec.mgmt_address(letter).ip),
                  data_address=str(spec.wire_address(letter).ip), user="root", port=22,
                  key=str(client_key_path(spec)), known_hosts=str(known_hosts_path(spec)))
-            for letter in HOST_LETTERS]
+            for letter in spec.letters]
 
 
 def guest_known_hosts_path(spec: LabSpec, letter: str) -> Path:
@@ -52,7 +52,7 @@ def lab_vms(spec: LabSpec) -> list[Vm]:
                     known_hosts=str(guest_known_hosts_path(spec, letter))),
                host=spec.host_name(letter), jump=True, routed=True,
                host_interface=spec.tap(letter))
-            for letter in HOST_LETTERS]
+            for letter in spec.letters]
 
 
 def _keygen(path: Path, comment: str) -> None:
@@ -66,7 +66,7 @@ def _public(path: Path) -> str:
 
 def _expected_files(spec: LabSpec) -> dict[Path, str]:
     known = "".join(f"{spec.mgmt_address(letter).ip} ssh-ed25519 "
-                    f"{_public(host_key_path(spec, letter))}\n" for letter in HOST_LETTERS)
+                    f"{_public(host_key_path(spec, letter))}\n" for letter in spec.letters)
     client_pub = Path(f"{client_key_path(spec)}.pub").read_text()
     config = "".join(
         f"Host {spec.host_name(letter)}\n"
@@ -76,7 +76,7 @@ def _expected_files(spec: LabSpec) -> dict[Path, str]:
         f"  IdentitiesOnly yes\n"
         f"  UserKnownHostsFile {known_hosts_path(spec)}\n"
         f"  StrictHostKeyChecking yes\n"
-        for letter in HOST_LETTERS)
+        for letter in spec.letters)
     config += "".join(
         f"Host {vm.name}\n"
         f"  HostName {vm.target.ssh_host}\n"
@@ -98,7 +98,8 @@ class Credentials:
         self.name = f"SSH keys and pinned known_hosts in {spec.state_dir}"
 
     def _keys(self) -> list[Path]:
-        return [client_key_path(self.spec), *(host_key_path(self.spec, x) for x in HOST_LETTERS)]
+        return [client_key_path(self.spec),
+                *(host_key_path(self.spec, x) for x in self.spec.letters)]
 
     def problem(self) -> str | None:
         missing = [p for p in self._keys() if not p.is_file() or not Path(f"{p}.pub").is_file()]

@@ -13,25 +13,30 @@ from .credentials import Credentials
 from .guest import Guest, describe_boot
 from .machine import Machine
 from .network import Bridge, Component, ManagementLink, Namespace, Wire, WireBridge
-from .spec import HOST_LETTERS, LabSpec
+from .spec import HOST_LETTERS, LETTERS, LabSpec
 from .sshd import Sshd
+from .switch import SlowLink, WirePort
 
 
 def components(spec: LabSpec, say: Callable[[str], None] = print,
                removing: bool = False) -> list[Component]:
     """Every piece of the lab, in build order; for removal, every piece of either kind of lab
-    (removal goes in reverse)."""
+    and of any number of hosts (removal goes in reverse)."""
     machines: list[Component] = [WireBridge(spec), *(Machine(spec, x, say) for x in HOST_LETTERS)]
     if spec.machines and not removing:
         return [Credentials(spec), Bridge(spec), *machines]
+    letters = LETTERS if removing else spec.letters
     guests = [Guest(spec, x, say) for x in HOST_LETTERS] if spec.vms or removing else []
+    wires: list[Component] = ([Wire(spec)] if not spec.switched or removing else [])
+    if spec.switched or removing:
+        wires += [WireBridge(spec), *(WirePort(spec, x) for x in letters), SlowLink(spec)]
     return [
         Credentials(spec),
-        *(Namespace(spec, x) for x in HOST_LETTERS),
+        *(Namespace(spec, x) for x in letters),
         Bridge(spec),
-        *(ManagementLink(spec, x) for x in HOST_LETTERS),
-        Wire(spec),
-        *(Sshd(spec, x) for x in HOST_LETTERS),
+        *(ManagementLink(spec, x) for x in letters),
+        *wires,
+        *(Sshd(spec, x) for x in letters),
         *guests,
         *(machines if removing else []),
     ]
@@ -72,6 +77,10 @@ def _check_compatible(spec: LabSpec) -> None:
     if (recorded.mgmt_subnet, recorded.wire_subnet) != (spec.mgmt_subnet, spec.wire_subnet):
         raise BenchError(f"lab {spec.lab_id} is up with other subnets "
                          f"({recorded.mgmt_subnet}, {recorded.wire_subnet})",
+                         "run `invoke lab.down` first")
+    if recorded.hosts != spec.hosts:
+        raise BenchError(f"lab {spec.lab_id} is up with {recorded.hosts} hosts; it cannot "
+                         f"become a lab of {spec.hosts} in place (its data network differs)",
                          "run `invoke lab.down` first")
     if recorded.machines != spec.machines:
         raise BenchError(f"lab {spec.lab_id} is up with {recorded.kind} as its hosts; its hosts "

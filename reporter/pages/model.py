@@ -54,6 +54,11 @@ class Site:
     buffers: pd.DataFrame = field(default_factory=pd.DataFrame)  # aggregate.applied_buffers
     qperf_cpu: pd.DataFrame = field(default_factory=pd.DataFrame)  # agreement.qperf_cpu
     tcp: pd.DataFrame = field(default_factory=pd.DataFrame)  # tcphealth.runs
+    # The node pair each campaign of several pairs is shown by on the figure pages (the
+    # median pair, or the one asked for): campaign → pair id.
+    pair_choice: dict[str, str] = field(default_factory=dict)
+    # Every run's measurement window (node_pairs.overlaps), of the campaigns of several pairs
+    windows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def several(self) -> bool:
@@ -70,7 +75,27 @@ class Site:
         """The same site with every table of it through ``keep``."""
         return Site(self.infos, {m: keep(df) for m, df in self.cells.items()}, self.changes,
                     self.baseline, self.tolerance_pct, keep(self.classes), keep(self.buffers),
-                    keep(self.qperf_cpu), keep(self.tcp))
+                    keep(self.qperf_cpu), keep(self.tcp), self.pair_choice, self.windows)
+
+    def one_pair(self) -> "Site":
+        """Each campaign of several node pairs by its chosen pair (pair_choice); a two-host
+        campaign's rows have no pair and stay."""
+        if not self.pair_choice:
+            return self
+
+        def chosen(frame: pd.DataFrame) -> pd.DataFrame:
+            if frame.empty or "pair" not in frame:
+                return frame
+            wanted = frame["campaign"].map(self.pair_choice).fillna("")
+            return frame[(frame["pair"] == "") | (frame["pair"] == wanted)]
+
+        return self._each(chosen)
+
+    @property
+    def paired(self) -> bool:
+        """Whether a campaign measured more than one node pair."""
+        return any(not df.empty and "pair" in df and bool((df["pair"] != "").any())
+                   for df in self.cells.values())
 
     def one_flow(self) -> "Site":
         """The study's pages: its tests (stream, rr) at one TCP flow; several flows, UDP and
@@ -104,7 +129,8 @@ class Site:
             frame[frame["campaign"].isin(names)] if not frame.empty else frame
             for frame in (self.classes, self.buffers, self.qperf_cpu, self.tcp))
         return Site(keep, cells, [c for c in self.changes if c.candidate in names],
-                    self.baseline, self.tolerance_pct, classes, buffers, qperf_cpu, tcp)
+                    self.baseline, self.tolerance_pct, classes, buffers, qperf_cpu, tcp,
+                    self.pair_choice, self.windows)
 
     def emulated(self) -> str:
         """What ran emulated by QEMU TCG: "hosts" (the machine lab), "vms", or "" (nothing)."""

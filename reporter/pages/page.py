@@ -20,6 +20,7 @@ class Reads(Enum):
     FIGURES_EVERY_TEST = "the newest campaigns, every test and number of flows, untuned"
     NEWEST = "the newest campaign, one TCP flow of the study's tests, untuned"
     TUNING = "the newest campaigns, one TCP flow of the study's tests, every tuning profile"
+    PAIRS = "the newest campaigns, one TCP flow of the study's tests, untuned, every node pair"
     EVERY = "every campaign"
 
 

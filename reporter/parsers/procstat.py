@@ -103,5 +103,6 @@ def window_cpu(text: str) -> dict[str, float]:
     return {"cpu_pct": busy_pct(before, after),
             "cpu_busiest_core_pct": max(per_cpu) if per_cpu else 0.0,
             "ncpu": float(len(per_cpu)),
+            "window_start_s": before.wall_s, "window_end_s": after.wall_s,
             **{f"cpu_{name}_pct": busy_pct(before, after, fields=fields)
                for name, fields in CLASSES.items()}}
