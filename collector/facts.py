@@ -1,5 +1,6 @@
 """Facts about a host, collected raw at campaign start and end: kernel, boot id, CPU, memory,
-interfaces on the path (driver, offloads, speed, MTU), networking sysctls, tool versions."""
+interfaces on the path (driver, offloads, speed, MTU, queue discipline), networking sysctls,
+tool versions."""
 
 import shlex
 from collections.abc import Sequence
@@ -38,6 +39,8 @@ def script(interfaces: Sequence[str]) -> str:
         sections += [(f"ethtool-driver {dev}", f"ethtool -i {q}"),
                      (f"ethtool-offloads {dev}", f"ethtool -k {q}"),
                      (f"ethtool-link {dev}", f"ethtool {q}"),
-                     (f"mtu {dev}", f"cat /sys/class/net/{q}/mtu")]
+                     (f"mtu {dev}", f"cat /sys/class/net/{q}/mtu"),
+                     # a rate limit or a queue discipline on the data NIC explains a slow host
+                     (f"qdisc {dev}", f"tc qdisc show dev {q}")]
     return "\n".join(f"echo {shlex.quote(SECTION + name)}; {{ {cmd}; }} 2>&1 || echo '(failed)'"
                      for name, cmd in sections)

@@ -20,7 +20,7 @@ UNSAID = {"cpu_affinity": "unpinned", "request_size": 1}
 # Facts whose difference between two campaigns may explain a change.
 COMPARED_FACTS = ("uname", "cmdline", "cpu-model", "cpu-count", "sysctl", "version-qperf",
                   "version-iperf3", "version-ovs")
-COMPARED_FACT_PREFIXES = ("ethtool-driver ", "ethtool-offloads ", "mtu ")
+COMPARED_FACT_PREFIXES = ("ethtool-driver ", "ethtool-offloads ", "mtu ", "qdisc ")
 
 
 @dataclass(frozen=True)

@@ -45,11 +45,17 @@ SPEED = re.compile(r"^\s*Speed:\s*(\d{1,7})\s*Mb/s", re.MULTILINE)
 DRIVER = re.compile(r"^driver:\s*(\S+)", re.MULTILINE)
 
 
+def data_fact(host_facts: dict[str, str], prefix: str) -> str:
+    """A fact of the host's data interface (the first interface in its facts): the section
+    named ``prefix`` + the device, "" when there is none."""
+    return next((v for k, v in host_facts.items() if k.startswith(prefix)), "")
+
+
 def link_speed_mbps(host_facts: dict[str, str]) -> int | None:
     """The speed `ethtool` gave for the host's data interface (its first one in the facts),
     None when it gave none or its driver's figure is nominal."""
-    link = next((v for k, v in host_facts.items() if k.startswith("ethtool-link ")), "")
-    driver = next((v for k, v in host_facts.items() if k.startswith("ethtool-driver ")), "")
+    link = data_fact(host_facts, "ethtool-link ")
+    driver = data_fact(host_facts, "ethtool-driver ")
     speed, named = SPEED.search(link), DRIVER.search(driver)
     if speed is None or (named and named.group(1) in NOMINAL_SPEED_DRIVERS):
         return None

@@ -1,10 +1,8 @@
 """Node pairs: N hosts, which pairs a campaign measures, inventories, the plan's run ids, the
-lock step of pairs measured at once, the report's reading across pairs — and, on a lab of
-four namespace hosts with one slowed on purpose, the whole path."""
+lock step of pairs measured at once, the report's reading across pairs (the whole path, on a
+lab of four hosts: tests/test_node_pairs_lab.py)."""
 
 import dataclasses
-import json
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -15,15 +13,13 @@ import pytest
 import yaml
 
 from collector import campaign as campaign_mod
-from collector import lab, node_pairs, plan
+from collector import node_pairs, plan
 from collector.errors import BenchError, UsageError
-from collector.lab.credentials import ssh_config_path
 from collector.lockstep import Lockstep
 from collector.node_pairs import NodePair
 from reporter import node_pairs as analysis
 
-from .collecting import collect_argv
-from .helpers import invoke, make_spec
+from .helpers import make_spec
 
 
 def host(name: str, last: int) -> dict[str, Any]:
@@ -275,105 +271,3 @@ def test_a_lab_of_more_hosts_is_checked() -> None:
                          ({"hosts": 4, "slow_host": "c", "slow_rate": "fast"}, "as tc does")):
         with pytest.raises(BenchError, match=message):
             dataclasses.replace(spec, **bad)
-
-
-# --- the real path: four namespace hosts on a bridge, host c's link slowed with tbf -----------
-
-SLOW_RATE = "300mbit"
-
-
-def _lab_campaign(path: Path, hosts: Any, **more: Any) -> Path:
-    body = {"name": path.stem, "hosts": hosts, "pairs": "all",
-            "configurations": ["bare", "container"],
-            "directions": {"container": ["container-container"]}, "tools": ["csrc"],
-            "tests": ["stream"], "message_sizes": [20000], "repetitions": 1, "duration_s": 1,
-            "warmup_s": 1, "run_timeout_s": 20, "seed": 11, **more}
-    path.write_text(yaml.safe_dump(body))
-    return path
-
-
-def _collect(spec: lab.LabSpec, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(collect_argv(spec, *args), capture_output=True, text=True,
-                          timeout=900, check=False)
-
-
-@pytest.mark.lab
-def test_node_pairs_on_four_lab_hosts_find_the_slow_one(tmp_path: Path) -> None:
-    spec = dataclasses.replace(make_spec(wire_octet=12), hosts=4, slow_host="c",
-                               slow_rate=SLOW_RATE)
-    try:
-        lab.up(spec, say=lambda _: None)
-        assert lab.status(spec).state == "up"
-        hosts_file = str(spec.hosts_file)
-        seq = _lab_campaign(tmp_path / "pairs.yaml", hosts_file)
-        # The same campaign from the lab's OpenSSH config: the same plan.
-        inventory = _lab_campaign(tmp_path / "inventory.yaml", {
-            "ssh_config": str(ssh_config_path(spec)),
-            "data_addresses": {spec.host_name(x): str(spec.wire_address(x).ip)
-                               for x in spec.letters}})
-        plans = [_collect(spec, "--campaign", str(f), "--dry-run", "--list")
-                 for f in (seq, inventory)]
-        for done in plans:
-            assert done.returncode == 0, done.stderr
-        listed = [[line for line in p.stdout.splitlines() if line.startswith(("bare.", "cont"))]
-                  for p in plans]
-        assert len(listed[0]) == 24 and listed[0] == listed[1]
-
-        done = _collect(spec, "--campaign", str(seq), "--out", str(tmp_path / "archive"))
-        assert done.returncode == 0, done.stderr + done.stdout
-        archive = next((tmp_path / "archive").glob("pairs-*"))
-        manifest = json.loads((archive / "manifest.json").read_text())
-        assert manifest["state"] == "complete"
-        assert {r["status"] for r in manifest["runs"].values()} == {"ok"}
-        assert sorted(manifest["host_state"]) == [spec.host_name(x) for x in spec.letters]
-        assert sorted(p.name for p in (archive / "facts").iterdir()) == sorted(
-            manifest["host_state"])
-        assert all(len(list((archive / "facts" / h).glob("start-*"))) == 1
-                   for h in manifest["host_state"])  # each host's facts once
-
-        together = _lab_campaign(tmp_path / "together.yaml", hosts_file, concurrent=True)
-        done = _collect(spec, "--campaign", str(together), "--out", str(tmp_path / "archive"))
-        assert done.returncode == 0, done.stderr + done.stdout
-
-        site = tmp_path / "site"
-        report = invoke("report", "--archive", str(archive), "--out", str(site))
-        assert report.returncode == 0, report.stderr
-        page = (site / "node-pairs.html").read_text()
-        assert "lab-c is in all 6 (of its 6 pairs)" in page
-        assert "one after the other" in page
-        assert "Node pair shown" in (site / "throughput.html").read_text()
-
-        site2 = tmp_path / "site2"
-        report = invoke("report", "--archive", str(next((tmp_path / "archive").glob(
-            "together-*"))), "--out", str(site2))
-        assert report.returncode == 0, report.stderr
-        page = (site2 / "node-pairs.html").read_text()
-        assert "in step: 12 times, 2.0 pairs on average made the same run at once" in page
-        assert "lab-c is in all 6" in page
-
-        # A host whose data link is down fails its pairs, not the others; a resume measures
-        # what it did not once the link is back.
-        ring = _lab_campaign(tmp_path / "ring.yaml", hosts_file, pairs="ring",
-                             configurations=["bare"], directions={})
-        link = ["ip", "-n", spec.netns("d"), "link", "set", "wire0"]
-        subprocess.run([*link, "down"], check=True)
-        done = _collect(spec, "--campaign", str(ring), "--out", str(tmp_path / "archive"))
-        subprocess.run([*link, "up"], check=True)
-        assert done.returncode != 0
-        said = " ".join((done.stderr + done.stdout).split())
-        assert "2 of 4 node pairs were not measured to the end" in said, said
-        assert "lab-c → lab-d:" in said and "lab-d → lab-a:" in said
-        stopped = next((tmp_path / "archive").glob("ring-*"))
-        runs = json.loads((stopped / "manifest.json").read_text())["runs"]
-        assert sorted(r.split(".pair-")[1] for r in runs) == ["lab-a~lab-b.r01",
-                                                               "lab-b~lab-c.r01"]
-        done = _collect(spec, "--resume", str(stopped))
-        assert done.returncode == 0, done.stderr + done.stdout
-        manifest = json.loads((stopped / "manifest.json").read_text())
-        assert manifest["state"] == "complete" and len(manifest["runs"]) == 4
-        assert {r["status"] for r in manifest["runs"].values()} == {"ok"}
-    finally:
-        lab.down(spec, purge=True)
-    leftovers = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
-                               check=True).stdout
-    assert spec.lab_id not in leftovers

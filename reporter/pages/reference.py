@@ -22,9 +22,14 @@ class ProblemsView(View):
 
 
 def environment(ctx: Context) -> EnvironmentView:
-    tables = {i.name: Table(["fact", *i.hosts], [
-        [key, *(shorten(i.first_facts(host).get(key, "–"), FACT_CHARS) for host in i.hosts)]
-        for key in facts.KEY_FACTS], text=True) for i in ctx.site.infos}
+    tables = {}
+    for i in ctx.site.infos:
+        rows = [[key, *(shorten(i.first_facts(host).get(key, "–"), FACT_CHARS)
+                        for host in i.hosts)] for key in facts.KEY_FACTS]
+        qdiscs = [facts.data_fact(i.first_facts(host), "qdisc ") for host in i.hosts]
+        if any(qdiscs):  # archives before the fact have none
+            rows.append(["qdisc (data NIC)", *(shorten(q or "–", FACT_CHARS) for q in qdiscs)])
+        tables[i.name] = Table(["fact", *i.hosts], rows, text=True)
     return EnvironmentView(tables)
 
 
