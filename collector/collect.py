@@ -283,6 +283,8 @@ class _Pairs:
                          f"{', '.join(sorted(lost & set(self.c.pairs[i].hosts)))} did not "
                          "answer" for i in skipped]
             group = [i for i in group if i not in skipped]
+            if not group:
+                continue
             step: Lockstep | Alone = Lockstep(len(group)) if len(group) > 1 else Alone()
 
             def one(i: int, step: Lockstep | Alone = step) -> BenchError | None:

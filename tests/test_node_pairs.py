@@ -271,3 +271,35 @@ def test_a_lab_of_more_hosts_is_checked() -> None:
                          ({"hosts": 4, "slow_host": "c", "slow_rate": "fast"}, "as tc does")):
         with pytest.raises(BenchError, match=message):
             dataclasses.replace(spec, **bad)
+
+
+def test_a_host_that_stops_answering_leaves_out_its_later_pairs_and_the_rest_go_on(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Concurrent rounds: c~d fails and d no longer answers, so d~a (a round of its own) is
+    not measured and said so; a~b, measured beside c~d, is."""
+    from types import SimpleNamespace
+
+    from collector import collect, preparation
+
+    c = parse(hosts=FOUR, pairs=[["a", "b"], ["c", "d"], ["d", "a"]], concurrent=True)
+    measured: list[str] = []
+
+    class Builds:
+        def __init__(self, pc: campaign_mod.Campaign, *_: Any) -> None:
+            self.pair = pc.pairs[0]
+
+        def measure(self, runs: list[plan.Run], stopping: Any) -> None:
+            if "d" in self.pair.hosts:
+                raise BenchError("d stopped answering")
+            measured.append(self.pair.pair_id)
+
+    monkeypatch.setattr(collect, "_Builds", Builds)
+    monkeypatch.setattr(preparation, "tuner", lambda *_: None)
+    monkeypatch.setattr(collect, "_unanswering", lambda pair: {"d"} & set(pair.hosts))
+    archive = SimpleNamespace(manifest={"runs": {}}, finished=lambda _: False)
+    failures = collect._Pairs(c, archive, [c.for_pair(p) for p in c.pairs],  # type: ignore[arg-type]
+                              list(c.pairs), [None] * 3, None).measure(  # type: ignore[arg-type]
+                                  plan.runs(c), lambda *_: None)  # type: ignore[arg-type]
+    assert measured == ["a~b"]
+    assert failures == [f"{c.pairs[1].label}: d stopped answering",
+                        f"{c.pairs[2].label}: not measured, d did not answer"]
