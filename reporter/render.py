@@ -80,12 +80,13 @@ def charts_in(value: Any) -> list[Chart]:
     return []
 
 
-def page(slug: str, view: View, common: dict[str, Any], pair_note: bool = False) -> str:
+def page(slug: str, view: View, common: dict[str, Any]) -> str:
     """The page's Markdown: templates/SLUG.md.j2 given what every page gets and its view;
-    with ``pair_note``, under its title, which node pair it shows (templates/_pair_note)."""
+    under its title, on a figure page of a campaign of several node pairs, which pair it
+    shows and the pair picker (templates/_pair_note.md.j2)."""
     text = environment().get_template(f"{slug}.md.j2").render(**common, **fields(view))
-    if not pair_note or not common.get("pair_shown") or not text.startswith("# "):
+    if not common.get("pair_shown") or not text.startswith("# "):
         return text
     title, _, rest = text.partition("\n")
     note = environment().get_template("_pair_note.md.j2").render(**common)
-    return f"{title}\n\n{note}{rest}"
+    return f"{title}\n\n{note}\n{rest}"

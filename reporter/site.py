@@ -4,7 +4,7 @@ offline, behind any web server or from file://."""
 
 import functools
 import gc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from . import (
     mkdocs_runner,
     node_pairs,
     outdir,
+    pair_pages,
     publish,
     render,
     svg,
@@ -73,14 +74,17 @@ def campaigns_read(model: Site, reads: Reads) -> Site:
     return newest.one_flow() if reads is Reads.FIGURES else newest
 
 
-def views(model: Site, problems: list[Problem]) -> Iterator[tuple[Page, View]]:
-    """Each page shown for these campaigns, in NAV order, with its view (made as asked, so
-    a page's charts can be drawn while the next is made)."""
+def views(model: Site, problems: list[Problem],
+          only: Callable[[Page], bool] = lambda _: True) -> Iterator[tuple[Page, View]]:
+    """Each page shown for these campaigns (and ``only``), in NAV order, with its view (made
+    as asked, so a page's charts can be drawn while the next is made)."""
     shown = [p for p in NAV if p.shown(model)]
     read = functools.cache(functools.partial(campaigns_read, model))
     points = [point for p in shown if p.key_point
               and (point := p.key_point(read(p.reads), model.latest))]
     for p in shown:
+        if not only(p):
+            continue
         # Altair checks each object it makes against the schema unless told not to (a
         # tenth of a build); tests/test_site_views.py validates every finished spec instead.
         with debug_mode(False):
@@ -108,26 +112,39 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
                  aggregate.cpu_classes(df, figured), aggregate.applied_buffers(df, figured),
                  agreement.qperf_cpu(df, figured), tcphealth.runs(df, figured),
                  *pairs_shown(df, cells, pair))
-    made: dict[Page, View] = {}
+    measured = pair_pages.measured_pairs(df)
+    picker = pair_pages.picker(model, measured, figured, bool(pair))
     specs: dict[str, dict[str, Any]] = {}
-    charts = 0
-    for page, view in views(model, problems):
-        made[page] = view
-        drawn = render.charts_in(view)
+
+    def drawn(view: View) -> int:
+        charts = render.charts_in(view)
         # Each page's charts go to the drawing processes as soon as they exist.
-        for chart, name in zip(drawn, drawer.submit([c.spec for c in drawn]), strict=True):
+        for chart, name in zip(charts, drawer.submit([c.spec for c in charts]), strict=True):
             chart.name = name
             specs[name] = chart.spec
-        charts += len(drawn)
+        return len(charts)
+
     common = {"infos": infos, "several": model.several,
-              "pair_shown": {c: node_pairs.label(p) for c, p in model.pair_choice.items()},
               "pair_asked": bool(pair),
               "older": names[:-FIGURE_CAMPAIGNS],  # not on the figure pages
               "emulated_vms": sorted({vm for i in infos for vm in i.emulated_vms}),
               "newest_first": names[::-1]}
-    docs = publish.docs_folder(work, {
-        p.slug: render.page(p.slug, view, common, p.reads not in (Reads.EVERY, Reads.PAIRS))
-        for p, view in made.items()})
+    made: dict[Page, View] = {}
+    pages: dict[str, str] = {}
+    charts = 0
+    for p, view in views(model, problems):
+        made[p] = view
+        charts += drawn(view)
+    for p, view in made.items():
+        pages[p.slug] = render.page(p.slug, view, _pair_common(common, model, picker, "", p,
+                                                               made))
+    for choice in picker.others():
+        shown = pair_pages.showing(model, choice, measured)
+        for p, view in views(shown, problems, only=_one_pair):
+            charts += drawn(view)
+            pages[pair_pages.page_name(p.slug, choice.token)] = render.page(
+                p.slug, view, _pair_common(common, shown, picker, choice.token, p, made))
+    docs = publish.docs_folder(work, pages)
     config = publish.mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(names),
                                 [{p.title: f"{p.slug}.md"} for p in made])
     publish.assemble(out, config, drawer, publish.Contents(
@@ -136,15 +153,34 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
             "problems": len(problems), "charts": charts, "site": out}
 
 
+def _one_pair(page: Page) -> bool:
+    """Whether a page shows one node pair per campaign (the figure pages)."""
+    return page.reads not in (Reads.EVERY, Reads.PAIRS)
+
+
+def _pair_common(common: dict[str, Any], model: Site, picker: pair_pages.Picker, token: str,
+                 page: Page, made: dict[Page, View]) -> dict[str, Any]:
+    """What every page gets, and on a figure page of a campaign of several pairs the pair it
+    shows and the picker's links (templates/_pair_note.md.j2)."""
+    one = _one_pair(page) and bool(model.pair_choice)
+    picked = next((c.pair for c in picker.choices if c.token == token), "")
+    return {**common,
+            "pair_shown": {c: (node_pairs.label(p), "picked" if token and p == picked
+                               else "asked" if common["pair_asked"] else "median")
+                           for c, p in model.pair_choice.items()} if one else {},
+            "pair_token": token,
+            "pair_pages": [c.slug for c in made if _one_pair(c)] if picker.choices else [],
+            "pair_links": picker.links(page.slug, token) if one else [],
+            "pairs_left_out": picker.left_out,
+            # the Node pairs page: each pair offered, by its Summary
+            "pair_summaries": picker.links("index", "") if page.reads is Reads.PAIRS else []}
+
+
 def pairs_shown(df: Any, cells: dict[str, Any], asked: str) -> tuple[dict[str, str], Any]:
     """Per campaign of several node pairs, the pair the figure pages show (``asked``, as
     "sender~receiver" or "sender,receiver", else the median pair), and the runs' windows."""
     chosen = node_pairs.median_pairs(cells.get("gbps", df.iloc[0:0]))
-    measured: dict[str, set[str]] = {}
-    if not df.empty and "pair" in df:
-        for campaign, pair in df.loc[df["pair"] != "", ["campaign", "pair"]].drop_duplicates(
-                ).itertuples(index=False):
-            measured.setdefault(str(campaign), set()).add(str(pair))
+    measured = pair_pages.measured_pairs(df)
     if asked:
         wanted = asked.replace(" ", "").replace("→", node_pairs.SEPARATOR).replace(
             ",", node_pairs.SEPARATOR)

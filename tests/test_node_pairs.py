@@ -303,3 +303,57 @@ def test_a_host_that_stops_answering_leaves_out_its_later_pairs_and_the_rest_go_
     assert measured == ["a~b"]
     assert failures == [f"{c.pairs[1].label}: d stopped answering",
                         f"{c.pairs[2].label}: not measured, d did not answer"]
+
+
+def _paired_site(means: dict[str, float], shown: str) -> Any:
+    from reporter.pages.model import Site
+
+    gbps = pd.DataFrame([{"campaign": "x", "pair": p, "streams": 1, "socket_buffer": "auto",
+                          "tuning": "untuned", "message_size": 20000, "tool": "csrc",
+                          "path": "bare host-host", "mtu": 1500, "mean": m}
+                         for p, m in means.items()])
+    return Site([], {"gbps": gbps}, [], "x", 5.0, pair_choice={"x": shown})
+
+
+def test_the_pair_picker_offers_every_pair_and_the_slowest_of_many() -> None:
+    from reporter import pair_pages
+
+    four = {f"{s}~{r}": (0.5 if "c" in (s, r) else 10.0 + i / 10)
+            for i, (s, r) in enumerate((s, r) for s in "abcd" for r in "abcd" if s != r)}
+    site = _paired_site(four, "a~b")
+    picker = pair_pages.picker(site, {"x": set(four)}, ["x"], asked=False)
+    assert [c.pair for c in picker.choices] == sorted(four) and picker.left_out == 0
+    shown = next(c for c in picker.choices if c.pair == "a~b")
+    assert shown.token == "" and shown.note == "median pair"  # the pages as built
+    assert [c.token for c in picker.others()] == [p for p in sorted(four) if p != "a~b"]
+    links = picker.links("cpu", "c~a")
+    assert ("c → a", "cpu.pair-c~a.md", True, "") in links
+    assert ("a → b", "cpu.md", False, "median pair") in links
+    # Another campaign that did not measure the pair keeps its own.
+    both = dataclasses.replace(site, pair_choice={"x": "a~b", "y": "b~a"})
+    c_a = next(c for c in picker.choices if c.pair == "c~a")
+    assert pair_pages.showing(both, c_a, {"x": set(four), "y": {"b~a"}}).pair_choice == {
+        "x": "c~a", "y": "b~a"}
+    assert pair_pages.picker(site, {"x": set(four)}, ["y"], asked=False) == pair_pages.NO_PICKER
+
+    # Six hosts, 30 pairs: the picker keeps the shown pair and the 15 slowest.
+    hosts = "abcdef"
+    many = {f"{s}~{r}": 10.0 - hosts.index(s) - hosts.index(r) / 10
+            for s in hosts for r in hosts if s != r}
+    picker = pair_pages.picker(_paired_site(many, "c~d"), {"x": set(many)}, ["x"], asked=True)
+    offered = {c.pair: c.note for c in picker.choices}
+    assert len(offered) == pair_pages.PICKER_LIMIT and picker.left_out == 30 - 16
+    assert offered["c~d"] == "asked for" and offered["f~e"] == "slowest"
+    assert offered["f~d"] == "2nd slowest" and offered["d~f"] == "11th slowest"
+    assert "a~b" not in offered  # the fastest
+
+
+def test_a_pair_page_is_named_by_plain_host_names_only() -> None:
+    from reporter import pair_pages
+
+    assert pair_pages.token("node-1.rack2~node_7") == "node-1.rack2~node_7"
+    for hostile in ("../x~b", "a~<script>", "a b~c", "~b", "a~" + "x" * 70):
+        name = pair_pages.token(hostile)
+        assert name.startswith("h") and len(name) == 13 and name[1:].isalnum()
+    assert pair_pages.page_name("index", "") == "index"
+    assert pair_pages.page_name("mtu", "a~b") == "mtu.pair-a~b"

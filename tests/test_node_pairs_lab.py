@@ -17,7 +17,7 @@ from collector import lab
 from collector.lab.credentials import ssh_config_path
 
 from .collecting import collect_argv, only_archive, records, running, wait_for
-from .helpers import invoke, make_spec
+from .helpers import CHROMIUM, invoke, make_spec
 
 SLOW_RATE = "300mbit"
 
@@ -59,6 +59,34 @@ def _mid_build(out: Path) -> bool:
             pair = run_id.split(".pair-")[1].rsplit(".r", 1)[0]
             made[pair] = made.get(pair, 0) + 1
     return 1 in made.values()
+
+
+def _pair_picked(site: Path, pair: str) -> None:
+    """The figure pages of a pair the picker offers, and in Chromium their links: the site's
+    navigation leads to the same pair's pages, its own page marked."""
+    label = pair.replace("~", " → ")
+    picked = site / f"throughput.pair-{pair}.html"
+    assert f"<strong>{label}</strong>, the pair picked below" in picked.read_text()
+    assert f'href="throughput.pair-{pair}.html">{label}</a>' in (
+        site / "throughput.html").read_text()
+    assert f'href="index.pair-{pair}.html">{label}</a>' in (
+        site / "node-pairs.html").read_text()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            page = browser.new_page()
+            page.goto(picked.as_uri())
+            nav = page.locator("nav.md-nav--primary a.md-nav__link")
+            hrefs = {nav.nth(i).inner_text().strip(): nav.nth(i).get_attribute("href")
+                     for i in range(nav.count())}
+            assert hrefs["CPU"] == f"cpu.pair-{pair}.html"
+            assert hrefs["Node pairs"] == "node-pairs.html"  # every pair: no variant
+            active = page.locator("nav.md-nav--primary a.md-nav__link--active")
+            assert active.first.inner_text().strip() == "Throughput"
+        finally:
+            browser.close()
 
 
 def _collect(spec: lab.LabSpec, *args: str) -> subprocess.CompletedProcess[str]:
@@ -113,6 +141,7 @@ def test_node_pairs_on_four_lab_hosts_find_the_slow_one(tmp_path: Path) -> None:
         assert "lab-c is in all 6 (of its 6 pairs)" in page
         assert "one after the other" in page
         assert "Node pair shown" in (site / "throughput.html").read_text()
+        _pair_picked(site, "lab-c~lab-a")
         environment = (site / "environment.html").read_text()
         assert "qdisc (data NIC)" in environment and "tbf" in environment  # lab-c's limit
         assert _snapshot(spec) == before

@@ -194,3 +194,25 @@ if (cellsBox) {
       searchable: function (row) { return row.map(String); }};
   });
 }
+
+// A figure page of one node pair (SLUG.pair-TOKEN.html, picked under its title): links to the
+// other figure pages, the site's navigation included, lead to the same pair's, so a reader who
+// picked a pair stays on it until picking another.
+(function () {
+  var mark = document.querySelector('.dpb-pair-pages');
+  if (!mark || !mark.dataset.token) {
+    return;
+  }
+  var pages = (mark.dataset.pages || '').split(' ');
+  var suffix = '.pair-' + mark.dataset.token + '.html';
+  var here = (/([a-z0-9-]+)\.pair-[^\/]*$/.exec(location.pathname) || [])[1];
+  document.querySelectorAll('a[href]').forEach(function (a) {
+    var m = /^(?:\.\/)?([a-z0-9-]+)\.html(#.*)?$/.exec(a.getAttribute('href'));
+    if (m && pages.indexOf(m[1]) >= 0) {
+      a.setAttribute('href', m[1] + suffix + (m[2] || ''));
+      if (m[1] === here && !m[2] && a.classList.contains('md-nav__link')) {
+        a.classList.add('md-nav__link--active');  // the nav shows which page this is
+      }
+    }
+  });
+})();
