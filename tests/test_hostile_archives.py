@@ -28,7 +28,7 @@ from collector.console import printable
 from collector.errors import BenchError, UsageError
 from collector.exit import ExitStatus
 from reporter import archive as reader
-from reporter import command, escaping, gate, outdir, synthetic, tidycache
+from reporter import command, escaping, gate, outdir, pair_pages, synthetic, tidycache
 from reporter.junit import write as write_junit
 from reporter.parsers import MAX_SAID_CHARS
 
@@ -49,6 +49,7 @@ PAYLOADS = {
     "commit": "\x1b[31m\x01[c](javascript:alert(12))",
     "raw name": "runs/odd/a#b?c%d e.txt",
 }
+HOSTILE_PAIRS = (f"lab-a~{PAYLOADS['host']}", "[p](javascript:alert(13)){: onclick=alert(14) }~lab-a")
 MALFORMED = {  # a raw client output → what the run's problem says
     "deep": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     "int400": ('{"end": {"sum_received": {"bits_per_second": 1' + "0" * 400 + '}}}',
@@ -106,9 +107,23 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     archive = _hostile(root / "archives")
     other = synthetic.generate(root / "archives", RUNS, name="other", paths=PATHS, mtus=(1500,),
                                seed=2, created_utc="2026-02-01T00:00:00.000000Z")
+    paired = _hostile_pairs(root / "archives")
     site = root / "site"
-    command.report([str(archive), str(other)], site, root)
+    command.report([str(archive), str(other), str(paired)], site, root)
     return {"archive": archive, "other": other, "site": site, "root": root}
+
+
+def _hostile_pairs(root: Path) -> Path:
+    """A campaign of two node pairs whose host names are payloads: the Node pairs page and
+    the pair picker's pages (named by a hash of such names) are made from them."""
+    paired = synthetic.generate(root, RUNS, name="paired", paths=PATHS, mtus=(1500,), seed=3,
+                                created_utc="2026-03-01T00:00:00.000000Z")
+    manifest: dict[str, Any] = json.loads((paired / "manifest.json").read_text())
+    for i, run in enumerate(manifest["runs"].values()):
+        run["pair"] = HOSTILE_PAIRS[i % 2]
+    (paired / "manifest.json").write_text(json.dumps(manifest))
+    Archive(paired, manifest).write_sums()
+    return paired
 
 
 class Live(HTMLParser):
@@ -175,6 +190,12 @@ def test_every_payload_reads_as_the_text_it_is(hostile: dict[str, Path]) -> None
         assert _shown(PAYLOADS[key]) in environment, key
     assert _shown(PAYLOADS["commit"][:12]) in environment  # a commit shows 12 characters
     assert _shown(NAME) in _visible(site / "index.html")
+    shown_pairs = [_shown(p.replace("~", " → ")) for p in HOSTILE_PAIRS]
+    assert all(p in _visible(site / "node-pairs.html") for p in shown_pairs)
+    picked = [p for p in _pages(site) if ".pair-" in p.name]  # the pair not shown first
+    tokens = {p.name.split(".pair-")[1] for p in picked}
+    assert len(tokens) == 1 and tokens < {f"{pair_pages.token(p)}.html" for p in HOSTILE_PAIRS}
+    assert all(p in _visible(picked[0]) for p in shown_pairs)
     title = (site / "index.html").read_text().split("<title>", 1)[1].split("</title>", 1)[0]
     assert "<" not in title and "\ufffd" in title  # the theme prints it raw: kept plain
 
