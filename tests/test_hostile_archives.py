@@ -49,7 +49,8 @@ PAYLOADS = {
     "commit": "\x1b[31m\x01[c](javascript:alert(12))",
     "raw name": "runs/odd/a#b?c%d e.txt",
 }
-HOSTILE_PAIRS = (f"lab-a~{PAYLOADS['host']}", "[p](javascript:alert(13)){: onclick=alert(14) }~lab-a")
+HOSTILE_PAIRS = (f"lab-a~{PAYLOADS['host']}",
+                 "[p](javascript:alert(13)){: onclick=alert(14) }~lab-a")
 MALFORMED = {  # a raw client output → what the run's problem says
     "deep": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     "int400": ('{"end": {"sum_received": {"bits_per_second": 1' + "0" * 400 + '}}}',
