@@ -23,7 +23,7 @@ from collector.bench_task import Bench, Measured, bench_task
 from collector.console import console, printable, say, user_errors
 from collector.errors import BenchError
 from collector.exit import ExitStatus
-from collector.lab.options import LAB_HELP
+from collector.lab.options import LAB_HELP, demo_spec
 from collector.lab.options import spec_from_options as _spec
 
 if TYPE_CHECKING:
@@ -331,8 +331,7 @@ def lint(c: Context) -> None:
 @user_errors
 def demo(c: Context, out: str = "archive") -> None:
     """The main job on this machine: embedded lab up → default campaign → report → site."""
-    spec = _spec("dpb", vms=True)
-    lab_lib.up(spec, say=say)
+    lab_lib.up(demo_spec(), say=say)
     collect(c, out=out)
     report(c)
 

@@ -357,3 +357,15 @@ def test_a_pair_page_is_named_by_plain_host_names_only() -> None:
         assert name.startswith("h") and len(name) == 13 and name[1:].isalnum()
     assert pair_pages.page_name("index", "") == "index"
     assert pair_pages.page_name("mtu", "a~b") == "mtu.pair-a~b"
+
+
+def test_the_demo_lab_is_two_hosts_with_vms_whatever_was_recorded(tmp_path: Path) -> None:
+    from collector.lab.options import demo_spec
+
+    four = dataclasses.replace(make_spec(wire_octet=12), lab_id="dpb", hosts=4,
+                               slow_host="c", slow_rate="300mbit", state_root=str(tmp_path))
+    four.state_dir.mkdir(parents=True)
+    four.save()
+    spec = demo_spec(str(tmp_path))
+    assert (spec.hosts, spec.vms, spec.machines, spec.slow_host) == (2, True, False, "")
+    assert spec.mgmt_subnet == four.mgmt_subnet  # the rest as recorded

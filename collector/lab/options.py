@@ -22,6 +22,12 @@ def spec_from_options(lab_id: str, mtu: int | None = None, mgmt_subnet: str | No
                            slow_rate=slow_rate)
 
 
+def demo_spec(state_root: str | None = None) -> LabSpec:
+    """The lab `invoke demo` describes, whatever shape an earlier `lab up` left recorded (four
+    hosts, a slowed link, machines): two namespace hosts, each with its VM."""
+    return spec_from_options("dpb", state_root=state_root, vms=True, hosts=2, slow="none")
+
+
 def _slow(text: str) -> tuple[str, str]:
     """`--slow c=200mbit` (or lab-c=200mbit) → ("c", "200mbit")."""
     host, sep, rate = text.partition("=")
