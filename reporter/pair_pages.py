@@ -16,6 +16,8 @@ from . import node_pairs
 from .pages.model import Site
 
 PICKER_LIMIT = 16
+# A pair's pages repeat the shown pair's headings: the site's search finds each heading once.
+UNSEARCHED = "---\nsearch:\n  exclude: true\n---\n"
 _HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,62}")
 
 

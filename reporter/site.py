@@ -142,8 +142,9 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
         shown = pair_pages.showing(model, choice, measured)
         for p, view in views(shown, problems, only=_one_pair):
             charts += drawn(view)
-            pages[pair_pages.page_name(p.slug, choice.token)] = render.page(
-                p.slug, view, _pair_common(common, shown, picker, choice.token, p, made))
+            pages[pair_pages.page_name(p.slug, choice.token)] = pair_pages.UNSEARCHED + \
+                render.page(p.slug, view, _pair_common(common, shown, picker, choice.token, p,
+                                                       made))
     docs = publish.docs_folder(work, pages)
     config = publish.mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(names),
                                 [{p.title: f"{p.slug}.md"} for p in made])

@@ -71,6 +71,8 @@ def _pair_picked(site: Path, pair: str) -> None:
         site / "throughput.html").read_text()
     assert f'href="index.pair-{pair}.html">{label}</a>' in (
         site / "node-pairs.html").read_text()
+    searched = json.loads((site / "search" / "search_index.json").read_text())["docs"]
+    assert searched and not [d for d in searched if ".pair-" in d["location"]]
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
