@@ -144,6 +144,15 @@ def test_node_pairs_on_four_lab_hosts_find_the_slow_one(tmp_path: Path) -> None:
         assert "one after the other" in page
         assert "Node pair shown" in (site / "throughput.html").read_text()
         _pair_picked(site, "lab-c~lab-a")
+        asked = invoke("report", "--archive", str(archive), "--out", str(tmp_path / "asked"),
+                       "--pair", "lab-c,lab-a")
+        assert asked.returncode == 0, asked.stderr
+        assert "<strong>lab-c → lab-a</strong> (asked for)" in (
+            tmp_path / "asked" / "throughput.html").read_text()
+        unknown = invoke("report", "--archive", str(archive), "--out", str(tmp_path / "x"),
+                         "--pair", "lab-a~lab-z")
+        assert unknown.returncode == 2 and "--pair lab-a~lab-z: not a node pair" in " ".join(
+            unknown.stderr.split()) and not (tmp_path / "x").exists()
         environment = (site / "environment.html").read_text()
         assert "qdisc (data NIC)" in environment and "tbf" in environment  # lab-c's limit
         assert _snapshot(spec) == before
