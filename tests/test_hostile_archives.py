@@ -8,14 +8,12 @@ the same archives. Each case is a run under Problems or a clear refusal; nothing
 The base archive is a synthetic one (raw files from the real tools' fixtures) with facts this
 machine's real tools print (collector/facts.py's script, run here)."""
 
-import html
 import json
 import os
 import shutil
 import subprocess
 import tarfile
 from dataclasses import replace
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -28,11 +26,12 @@ from collector.console import printable
 from collector.errors import BenchError, UsageError
 from collector.exit import ExitStatus
 from reporter import archive as reader
-from reporter import command, escaping, gate, outdir, pair_pages, synthetic, tidycache
+from reporter import command, gate, outdir, synthetic, tidycache
 from reporter.junit import write as write_junit
 from reporter.parsers import MAX_SAID_CHARS
 
 from .helpers import CHROMIUM, invoke
+from .hostile import in_chromium, live, shown, site_pages, visible
 
 PATHS = (("bare", "host-host"),)
 RUNS = 51  # 17 cells × 3: every cell gets an interval, so the gate judges
@@ -49,8 +48,6 @@ PAYLOADS = {
     "commit": "\x1b[31m\x01[c](javascript:alert(12))",
     "raw name": "runs/odd/a#b?c%d e.txt",
 }
-HOSTILE_PAIRS = (f"lab-a~{PAYLOADS['host']}",
-                 "[p](javascript:alert(13)){: onclick=alert(14) }~lab-a")
 MALFORMED = {  # a raw client output → what the run's problem says
     "deep": ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
     "int400": ('{"end": {"sum_received": {"bits_per_second": 1' + "0" * 400 + '}}}',
@@ -108,95 +105,31 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     archive = _hostile(root / "archives")
     other = synthetic.generate(root / "archives", RUNS, name="other", paths=PATHS, mtus=(1500,),
                                seed=2, created_utc="2026-02-01T00:00:00.000000Z")
-    paired = _hostile_pairs(root / "archives")
     site = root / "site"
-    command.report([str(archive), str(other), str(paired)], site, root)
+    command.report([str(archive), str(other)], site, root)
     return {"archive": archive, "other": other, "site": site, "root": root}
 
 
-def _hostile_pairs(root: Path) -> Path:
-    """A campaign of two node pairs whose host names are payloads: the Node pairs page and
-    the pair picker's pages (named by a hash of such names) are made from them."""
-    paired = synthetic.generate(root, RUNS, name="paired", paths=PATHS, mtus=(1500,), seed=3,
-                                created_utc="2026-03-01T00:00:00.000000Z")
-    manifest: dict[str, Any] = json.loads((paired / "manifest.json").read_text())
-    for i, run in enumerate(manifest["runs"].values()):
-        run["pair"] = HOSTILE_PAIRS[i % 2]
-    (paired / "manifest.json").write_text(json.dumps(manifest))
-    Archive(paired, manifest).write_sums()
-    return paired
-
-
-class Live(HTMLParser):
-    """What a browser would run or follow: event handlers, javascript:/data: URLs, elements
-    that carry the payloads' markup."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.found: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        for key, value in attrs:
-            if key.startswith("on") or key == "autofocus":
-                self.found.append(f"<{tag} {key}>")
-            if key in ("href", "src", "action", "formaction") and value and \
-                    value.strip().lower().startswith(("javascript:", "data:", "vbscript:")):
-                self.found.append(f"<{tag} {key}={value[:40]}>")
-        if tag in ("img", "svg", "h", "b") and any(k == "src" and v == "x" for k, v in attrs):
-            self.found.append(f"<{tag}>")
-
-
-def _pages(site: Path) -> list[Path]:
-    return sorted(site.glob("*.html"))
-
-
 def test_no_page_holds_live_content(hostile: dict[str, Path]) -> None:
-    pages = _pages(hostile["site"])
+    pages = site_pages(hostile["site"])
     assert len(pages) >= 14
     for page in pages:
         text = page.read_text()
-        live = Live()
-        live.feed(text)
-        assert live.found == [], page.name
+        assert live(page) == [], page.name
         assert NAME not in text and PAYLOADS["iperf3 error"] not in text, page.name
         assert "\x1b" not in text and "\x01" not in text, page.name
 
 
-def _visible(page: Path) -> str:
-    class Text(HTMLParser):
-        def __init__(self) -> None:
-            super().__init__(convert_charrefs=True)
-            self.parts: list[str] = []
-
-        def handle_data(self, data: str) -> None:
-            self.parts.append(data)
-
-    found = Text()
-    found.feed(page.read_text())
-    return " ".join(" ".join(found.parts).split())
-
-
-def _shown(value: str) -> str:
-    """How a value reads on a page: line breaks as spaces, control characters as U+FFFD."""
-    return " ".join(html.unescape(escaping.text(value)).split())
-
-
 def test_every_payload_reads_as_the_text_it_is(hostile: dict[str, Path]) -> None:
     site = hostile["site"]
-    problems, environment = _visible(site / "problems.html"), _visible(site / "environment.html")
-    assert _shown(PAYLOADS["reason"]) in problems
-    assert _shown(PAYLOADS["iperf3 error"]) in problems
-    assert _shown(PAYLOADS["run id"]) in problems
+    problems, environment = visible(site / "problems.html"), visible(site / "environment.html")
+    assert shown(PAYLOADS["reason"]) in problems
+    assert shown(PAYLOADS["iperf3 error"]) in problems
+    assert shown(PAYLOADS["run id"]) in problems
     for key in ("host", "uname", "section", "seed"):
-        assert _shown(PAYLOADS[key]) in environment, key
-    assert _shown(PAYLOADS["commit"][:12]) in environment  # a commit shows 12 characters
-    assert _shown(NAME) in _visible(site / "index.html")
-    shown_pairs = [_shown(p.replace("~", " → ")) for p in HOSTILE_PAIRS]
-    assert all(p in _visible(site / "node-pairs.html") for p in shown_pairs)
-    picked = [p for p in _pages(site) if ".pair-" in p.name]  # the pair not shown first
-    tokens = {p.name.split(".pair-")[1] for p in picked}
-    assert len(tokens) == 1 and tokens < {f"{pair_pages.token(p)}.html" for p in HOSTILE_PAIRS}
-    assert all(p in _visible(picked[0]) for p in shown_pairs)
+        assert shown(PAYLOADS[key]) in environment, key
+    assert shown(PAYLOADS["commit"][:12]) in environment  # a commit shows 12 characters
+    assert shown(NAME) in visible(site / "index.html")
     title = (site / "index.html").read_text().split("<title>", 1)[1].split("</title>", 1)[0]
     assert "<" not in title and "\ufffd" in title  # the theme prints it raw: kept plain
 
@@ -208,12 +141,12 @@ def test_a_run_id_cannot_add_rows_to_problems(hostile: dict[str, Path]) -> None:
     expected = 3 + len(MALFORMED)  # the failed runs, the iperf3 error, each malformed file
     assert PAYLOADS["run id"] in manifest["runs"]
     assert rows == expected
-    assert "| spoof | row |" not in _visible(hostile["site"] / "problems.html").replace(
-        _shown(PAYLOADS["run id"]), "")
+    assert "| spoof | row |" not in visible(hostile["site"] / "problems.html").replace(
+        shown(PAYLOADS["run id"]), "")
 
 
 def test_each_malformed_raw_file_is_a_problem_of_its_run(hostile: dict[str, Path]) -> None:
-    problems = _visible(hostile["site"] / "problems.html")
+    problems = visible(hostile["site"] / "problems.html")
     for label, (_, said) in MALFORMED.items():
         assert said in problems, label
     longest = max(len(cell) for cell in problems.split("failed:"))
@@ -242,37 +175,9 @@ def test_no_local_path_reaches_the_site(hostile: dict[str, Path]) -> None:
 def test_the_site_runs_nothing_in_chromium(hostile: dict[str, Path]) -> None:
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium missing")
-    from playwright.sync_api import Dialog, sync_playwright
-
-    dialogs: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            page = browser.new_page()
-            def seen(dialog: Dialog) -> None:
-                dialogs.append(dialog.message)
-                dialog.dismiss()
-
-            page.on("dialog", seen)
-            for path in _pages(hostile["site"]):
-                page.goto(path.as_uri(), wait_until="load")  # onload, onerror, autofocus
-                found = page.evaluate("""() => {
-                  const out = [];
-                  for (const el of document.querySelectorAll('*')) {
-                    for (const a of el.attributes) {
-                      const v = (a.value || '').trim().toLowerCase();
-                      if (a.name.startsWith('on') || a.name === 'autofocus') out.push(a.name);
-                      const url = /^(javascript|data|vbscript):/.test(v);
-                      if (['href', 'src'].includes(a.name) && url) out.push(a.name + '=' + v);
-                    }
-                  }
-                  return out; }""")
-                assert found == [], path.name
-        finally:
-            browser.close()
-    assert dialogs == []
+    found, dialogs = in_chromium(hostile["site"])
+    assert {page: attrs for page, attrs in found.items() if attrs} == {}
+    assert len(found) >= 14 and dialogs == []
 
 
 def test_compare_on_hostile_archives_writes_valid_junit(hostile: dict[str, Path],
