@@ -60,9 +60,10 @@ def shown(value: str) -> str:
     return " ".join(html.unescape(escaping.text(value)).split())
 
 
-def in_chromium(site: Path) -> tuple[dict[str, list[str]], list[str]]:
-    """Each page loaded in Chromium (onload, onerror, autofocus fire): per page the live
-    attributes and script URLs its DOM holds, and every dialog any page opened."""
+def in_chromium(site: Path, only: str = "") -> tuple[dict[str, list[str]], list[str]]:
+    """Each page (whose name has ``only`` in it) loaded in Chromium (onload, onerror,
+    autofocus fire): per page the live attributes and script URLs its DOM holds, and every
+    dialog any page opened."""
     from playwright.sync_api import Dialog, sync_playwright
 
     dialogs: list[str] = []
@@ -79,7 +80,7 @@ def in_chromium(site: Path) -> tuple[dict[str, list[str]], list[str]]:
                 dialog.dismiss()
 
             page.on("dialog", seen)
-            for path in site_pages(site):
+            for path in [p for p in site_pages(site) if only in p.name]:
                 page.goto(path.as_uri(), wait_until="load")
                 found[path.name] = page.evaluate("""() => {
                   const out = [];
