@@ -113,15 +113,27 @@ def suspects(slow: list[str], every: list[str]) -> list[tuple[str, int]]:
     return sorted((h, sum(h in hosts_of(p) for p in every)) for h in common)
 
 
-def median_pairs(cells: pd.DataFrame) -> dict[str, str]:
-    """Per campaign of several pairs, the pair the other pages show: the one whose bare-metal
-    goodput at the largest message is nearest the median pair's (any path when bare metal was
-    not measured; the smallest MTU; the first such pair in name order on a tie)."""
-    found = headline_cells(cells, HEADLINES[0])
-    chosen: dict[str, str] = {}
-    for campaign, rows in (found.groupby("campaign", sort=False) if not found.empty else []):
-        chosen[str(campaign)] = median_pair(reference_rows(rows), HEADLINES[0].metric)
-    return chosen
+BASIS = {"gbps": "bare-metal goodput", "lat_mean_us": "1-byte latency",
+         "cpu_per_gbps": "CPU per Gb/s"}
+
+
+def references(cells: dict[str, pd.DataFrame]) -> dict[str, tuple[str, pd.DataFrame]]:
+    """Per campaign of several pairs, the headline its pairs are ranked by — goodput at the
+    largest message, else (a campaign that measured no stream) 1-byte latency — and the rows
+    of it they are ranked on (reference_rows)."""
+    found: dict[str, tuple[str, pd.DataFrame]] = {}
+    for h in HEADLINES:
+        rows = headline_cells(cells.get(h.metric, pd.DataFrame()), h)
+        for campaign, group in rows.groupby("campaign", sort=False) if not rows.empty else []:
+            found.setdefault(str(campaign), (h.metric, reference_rows(group)))
+    return found
+
+
+def median_pairs(cells: dict[str, pd.DataFrame]) -> dict[str, str]:
+    """Per campaign of several pairs, the pair the other pages show: the median pair of its
+    references() (bare metal's, any path's when bare metal was not measured; the smallest
+    MTU; the first such pair in name order on a tie)."""
+    return {c: median_pair(rows, metric) for c, (metric, rows) in references(cells).items()}
 
 
 def reference_rows(rows: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,7 @@ median pair, or `report --pair`'s); the same pages are made again for each other
 picker offers, as SLUG.pair-SENDER~RECEIVER.md beside them (flat, so every relative link and
 chart path in them stays true), and every one of them lists the pairs, each a link to the same
 page for that pair. Up to PICKER_LIMIT pairs are offered: every pair when there are no more,
-else the shown pair and the pairs furthest from the median, slowest first — the ones worth a
+else the shown pair and the pairs furthest from the median, worst first — the ones worth a
 closer look; any pair is still one `report --pair` away."""
 
 import hashlib
@@ -65,7 +65,7 @@ def picker(model: Site, measured: dict[str, set[str]], figured: list[str],
     """The pairs the figure pages offer for the ``figured`` campaigns (NO_PICKER unless one
     measured several)."""
     pairs = sorted({p for c, ps in measured.items() if c in figured for p in ps})
-    if len(pairs) < 2:
+    if len(pairs) < 2 or not model.pair_choice:
         return NO_PICKER
     shown = {p for c, p in model.pair_choice.items() if c in figured}
     ranked = _slowest_first(model, pairs)
@@ -101,12 +101,11 @@ def measured_pairs(runs: pd.DataFrame) -> dict[str, set[str]]:
 
 
 def _slowest_first(model: Site, pairs: list[str]) -> list[str]:
-    """The pairs by their bare-metal goodput against the median pair's (the figure the median
-    pair is chosen by), worst first; pairs without that figure last, by name."""
-    cells = node_pairs.headline_cells(model.metric("gbps"), node_pairs.HEADLINES[0])
+    """The pairs by the figure the shown pair is chosen by (node_pairs.references) against
+    the median pair's, worst first; pairs without that figure last, by name."""
     goodness: dict[str, float] = {}
-    for _, rows in cells.groupby("campaign", sort=False) if not cells.empty else []:
-        scored = node_pairs.against_median(node_pairs.reference_rows(rows), "gbps")
+    for metric, rows in node_pairs.references(model.cells).values():
+        scored = node_pairs.against_median(rows, metric)
         for pair, value in zip(scored["pair"], scored["goodness"], strict=True):
             goodness[str(pair)] = min(goodness.get(str(pair), float("inf")), float(value))
     return sorted(pairs, key=lambda p: (p not in goodness, goodness.get(p, 0.0), p))

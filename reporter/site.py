@@ -126,6 +126,8 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
 
     common = {"infos": infos, "several": model.several,
               "pair_asked": bool(pair),
+              "pair_basis": {c: node_pairs.BASIS[m]
+                             for c, (m, _) in node_pairs.references(cells).items()},
               "older": names[:-FIGURE_CAMPAIGNS],  # not on the figure pages
               "emulated_vms": sorted({vm for i in infos for vm in i.emulated_vms}),
               "newest_first": names[::-1]}
@@ -180,7 +182,7 @@ def _pair_common(common: dict[str, Any], model: Site, picker: pair_pages.Picker,
 def pairs_shown(df: Any, cells: dict[str, Any], asked: str) -> tuple[dict[str, str], Any]:
     """Per campaign of several node pairs, the pair the figure pages show (``asked``, as
     "sender~receiver" or "sender,receiver", else the median pair), and the runs' windows."""
-    chosen = node_pairs.median_pairs(cells.get("gbps", df.iloc[0:0]))
+    chosen = node_pairs.median_pairs(cells)
     measured = pair_pages.measured_pairs(df)
     if asked:
         wanted = asked.replace(" ", "").replace("→", node_pairs.SEPARATOR).replace(

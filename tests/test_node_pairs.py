@@ -369,3 +369,21 @@ def test_the_demo_lab_is_two_hosts_with_vms_whatever_was_recorded(tmp_path: Path
     spec = demo_spec(str(tmp_path))
     assert (spec.hosts, spec.vms, spec.machines, spec.slow_host) == (2, True, False, "")
     assert spec.mgmt_subnet == four.mgmt_subnet  # the rest as recorded
+
+
+def test_a_campaign_without_goodput_is_shown_by_its_median_pair_for_latency() -> None:
+    from reporter import pair_pages
+
+    lat = {"a~b": 30.0, "b~a": 20.0, "a~c": 90.0, "c~a": 25.0}
+    site = _paired_site({}, "")
+    site.cells["lat_mean_us"] = _paired_site(lat, "").metric("gbps").assign(
+        test="rr", message_size=1)
+    site.cells["gbps"] = site.cells["gbps"].iloc[0:0]
+    assert analysis.median_pairs(site.cells) == {"x": "c~a"}  # of four, the better middle one
+    site = dataclasses.replace(site, pair_choice=analysis.median_pairs(site.cells))
+    picker = pair_pages.picker(site, {"x": set(lat)}, ["x"], asked=False)
+    assert [c.pair for c in picker.choices] == sorted(lat)
+    assert pair_pages._slowest_first(site, sorted(lat))[0] == "a~c"  # the highest latency
+    # No figure to choose a pair by: no picker (and no pages made per pair).
+    bare = dataclasses.replace(_paired_site({}, ""), pair_choice={})
+    assert pair_pages.picker(bare, {"x": set(lat)}, ["x"], asked=False) == pair_pages.NO_PICKER
