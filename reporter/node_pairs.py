@@ -129,11 +129,11 @@ def references(cells: dict[str, pd.DataFrame]) -> dict[str, tuple[str, pd.DataFr
     return found
 
 
-def median_pairs(cells: dict[str, pd.DataFrame]) -> dict[str, str]:
+def median_pairs(refs: dict[str, tuple[str, pd.DataFrame]]) -> dict[str, str]:
     """Per campaign of several pairs, the pair the other pages show: the median pair of its
     references() (bare metal's, any path's when bare metal was not measured; the smallest
     MTU; the first such pair in name order on a tie)."""
-    return {c: median_pair(rows, metric) for c, (metric, rows) in references(cells).items()}
+    return {c: median_pair(rows, metric) for c, (metric, rows) in refs.items()}
 
 
 def reference_rows(rows: pd.DataFrame) -> pd.DataFrame:

@@ -60,15 +60,15 @@ def token(pair: str) -> str:
     return "h" + hashlib.sha256(pair.encode(errors="replace")).hexdigest()[:12]
 
 
-def picker(model: Site, measured: dict[str, set[str]], figured: list[str],
-           asked: bool) -> Picker:
+def picker(model: Site, measured: dict[str, set[str]], figured: list[str], asked: bool,
+           refs: dict[str, tuple[str, pd.DataFrame]]) -> Picker:
     """The pairs the figure pages offer for the ``figured`` campaigns (NO_PICKER unless one
-    measured several)."""
+    measured several), ranked by ``refs`` (node_pairs.references)."""
     pairs = sorted({p for c, ps in measured.items() if c in figured for p in ps})
     if len(pairs) < 2 or not model.pair_choice:
         return NO_PICKER
     shown = {p for c, p in model.pair_choice.items() if c in figured}
-    ranked = _slowest_first(model, pairs)
+    ranked = _slowest_first(refs, pairs)
     offered = [p for p in ranked if p in shown]
     offered += [p for p in ranked if p not in shown][:PICKER_LIMIT - len(offered)]
     order = {p: i for i, p in enumerate(ranked)}
@@ -100,11 +100,11 @@ def measured_pairs(runs: pd.DataFrame) -> dict[str, set[str]]:
     return found
 
 
-def _slowest_first(model: Site, pairs: list[str]) -> list[str]:
+def _slowest_first(refs: dict[str, tuple[str, pd.DataFrame]], pairs: list[str]) -> list[str]:
     """The pairs by the figure the shown pair is chosen by (node_pairs.references) against
     the median pair's, worst first; pairs without that figure last, by name."""
     goodness: dict[str, float] = {}
-    for metric, rows in node_pairs.references(model.cells).values():
+    for metric, rows in refs.values():
         scored = node_pairs.against_median(rows, metric)
         for pair, value in zip(scored["pair"], scored["goodness"], strict=True):
             goodness[str(pair)] = min(goodness.get(str(pair), float("inf")), float(value))

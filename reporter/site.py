@@ -108,12 +108,13 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
     base = next(i for i in infos if i.name == baseline)
     changes = compare_all(cells, base, [i for i in infos if i.name != baseline], tolerance_pct)
     figured = names[-FIGURE_CAMPAIGNS:]
+    refs = node_pairs.references(cells)
+    measured = pair_pages.measured_pairs(df)
     model = Site(infos, cells, changes, baseline, tolerance_pct,
                  aggregate.cpu_classes(df, figured), aggregate.applied_buffers(df, figured),
                  agreement.qperf_cpu(df, figured), tcphealth.runs(df, figured),
-                 *pairs_shown(df, cells, pair))
-    measured = pair_pages.measured_pairs(df)
-    picker = pair_pages.picker(model, measured, figured, bool(pair))
+                 *pairs_shown(df, refs, measured, pair))
+    picker = pair_pages.picker(model, measured, figured, bool(pair), refs)
     specs: dict[str, dict[str, Any]] = {}
 
     def drawn(view: View) -> int:
@@ -126,8 +127,7 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
 
     common = {"infos": infos, "several": model.several,
               "pair_asked": bool(pair),
-              "pair_basis": {c: node_pairs.BASIS[m]
-                             for c, (m, _) in node_pairs.references(cells).items()},
+              "pair_basis": {c: node_pairs.BASIS[m] for c, (m, _) in refs.items()},
               "older": names[:-FIGURE_CAMPAIGNS],  # not on the figure pages
               "emulated_vms": sorted({vm for i in infos for vm in i.emulated_vms}),
               "newest_first": names[::-1]}
@@ -137,16 +137,16 @@ def _build(campaigns: list[Campaign], out: Path, work: Path, baseline: str,
     for p, view in views(model, problems):
         made[p] = view
         charts += drawn(view)
+    # the figure pages, each also made per pair picked (site.js keeps a reader on the pair)
+    common["pair_pages"] = [p.slug for p in made if _one_pair(p)] if picker.choices else []
     for p, view in made.items():
-        pages[p.slug] = render.page(p.slug, view, _pair_common(common, model, picker, "", p,
-                                                               made))
+        pages[p.slug] = render.page(p.slug, view, _pair_common(common, model, picker, "", p))
     for choice in picker.others():
         shown = pair_pages.showing(model, choice, measured)
         for p, view in views(shown, problems, only=_one_pair):
             charts += drawn(view)
             pages[pair_pages.page_name(p.slug, choice.token)] = pair_pages.UNSEARCHED + \
-                render.page(p.slug, view, _pair_common(common, shown, picker, choice.token, p,
-                                                       made))
+                render.page(p.slug, view, _pair_common(common, shown, picker, choice.token, p))
     docs = publish.docs_folder(work, pages)
     config = publish.mkdocs_yml(work, docs, "dataplane-bench: " + ", ".join(names),
                                 [{p.title: f"{p.slug}.md"} for p in made])
@@ -162,7 +162,7 @@ def _one_pair(page: Page) -> bool:
 
 
 def _pair_common(common: dict[str, Any], model: Site, picker: pair_pages.Picker, token: str,
-                 page: Page, made: dict[Page, View]) -> dict[str, Any]:
+                 page: Page) -> dict[str, Any]:
     """What every page gets, and on a figure page of a campaign of several pairs the pair it
     shows and the picker's links (templates/_pair_note.md.j2)."""
     one = _one_pair(page) and bool(model.pair_choice)
@@ -172,18 +172,18 @@ def _pair_common(common: dict[str, Any], model: Site, picker: pair_pages.Picker,
                                else "asked" if common["pair_asked"] else "median")
                            for c, p in model.pair_choice.items()} if one else {},
             "pair_token": token,
-            "pair_pages": [c.slug for c in made if _one_pair(c)] if picker.choices else [],
             "pair_links": picker.links(page.slug, token) if one else [],
             "pairs_left_out": picker.left_out,
             # the Node pairs page: each pair offered, by its Summary
             "pair_summaries": picker.links("index", "") if page.reads is Reads.PAIRS else []}
 
 
-def pairs_shown(df: Any, cells: dict[str, Any], asked: str) -> tuple[dict[str, str], Any]:
-    """Per campaign of several node pairs, the pair the figure pages show (``asked``, as
-    "sender~receiver" or "sender,receiver", else the median pair), and the runs' windows."""
-    chosen = node_pairs.median_pairs(cells)
-    measured = pair_pages.measured_pairs(df)
+def pairs_shown(df: Any, refs: dict[str, Any], measured: dict[str, set[str]],
+                asked: str) -> tuple[dict[str, str], Any]:
+    """Per campaign of several node pairs (``measured``), the pair the figure pages show
+    (``asked``, as "sender~receiver" or "sender,receiver", else the median pair of ``refs``),
+    and the runs' windows."""
+    chosen = node_pairs.median_pairs(refs)
     if asked:
         wanted = asked.replace(" ", "").replace("→", node_pairs.SEPARATOR).replace(
             ",", node_pairs.SEPARATOR)

@@ -321,7 +321,8 @@ def test_the_pair_picker_offers_every_pair_and_the_slowest_of_many() -> None:
     four = {f"{s}~{r}": (0.5 if "c" in (s, r) else 10.0 + i / 10)
             for i, (s, r) in enumerate((s, r) for s in "abcd" for r in "abcd" if s != r)}
     site = _paired_site(four, "a~b")
-    picker = pair_pages.picker(site, {"x": set(four)}, ["x"], asked=False)
+    picker = pair_pages.picker(site, {"x": set(four)}, ["x"], asked=False,
+                               refs=analysis.references(site.cells))
     assert [c.pair for c in picker.choices] == sorted(four) and picker.left_out == 0
     shown = next(c for c in picker.choices if c.pair == "a~b")
     assert shown.token == "" and shown.note == "median pair"  # the pages as built
@@ -334,13 +335,16 @@ def test_the_pair_picker_offers_every_pair_and_the_slowest_of_many() -> None:
     c_a = next(c for c in picker.choices if c.pair == "c~a")
     assert pair_pages.showing(both, c_a, {"x": set(four), "y": {"b~a"}}).pair_choice == {
         "x": "c~a", "y": "b~a"}
-    assert pair_pages.picker(site, {"x": set(four)}, ["y"], asked=False) == pair_pages.NO_PICKER
+    assert pair_pages.picker(site, {"x": set(four)}, ["y"], asked=False,
+                             refs=analysis.references(site.cells)) == pair_pages.NO_PICKER
 
     # Six hosts, 30 pairs: the picker keeps the shown pair and the 15 slowest.
     hosts = "abcdef"
     many = {f"{s}~{r}": 10.0 - hosts.index(s) - hosts.index(r) / 10
             for s in hosts for r in hosts if s != r}
-    picker = pair_pages.picker(_paired_site(many, "c~d"), {"x": set(many)}, ["x"], asked=True)
+    six = _paired_site(many, "c~d")
+    picker = pair_pages.picker(six, {"x": set(many)}, ["x"], asked=True,
+                               refs=analysis.references(six.cells))
     offered = {c.pair: c.note for c in picker.choices}
     assert len(offered) == pair_pages.PICKER_LIMIT and picker.left_out == 30 - 16
     assert offered["c~d"] == "asked for" and offered["f~e"] == "slowest"
@@ -379,11 +383,13 @@ def test_a_campaign_without_goodput_is_shown_by_its_median_pair_for_latency() ->
     site.cells["lat_mean_us"] = _paired_site(lat, "").metric("gbps").assign(
         test="rr", message_size=1)
     site.cells["gbps"] = site.cells["gbps"].iloc[0:0]
-    assert analysis.median_pairs(site.cells) == {"x": "c~a"}  # of four, the better middle one
-    site = dataclasses.replace(site, pair_choice=analysis.median_pairs(site.cells))
-    picker = pair_pages.picker(site, {"x": set(lat)}, ["x"], asked=False)
+    refs = analysis.references(site.cells)
+    assert analysis.median_pairs(refs) == {"x": "c~a"}  # of four, the better middle one
+    site = dataclasses.replace(site, pair_choice=analysis.median_pairs(refs))
+    picker = pair_pages.picker(site, {"x": set(lat)}, ["x"], asked=False, refs=refs)
     assert [c.pair for c in picker.choices] == sorted(lat)
-    assert pair_pages._slowest_first(site, sorted(lat))[0] == "a~c"  # the highest latency
+    assert pair_pages._slowest_first(refs, sorted(lat))[0] == "a~c"  # the highest latency
     # No figure to choose a pair by: no picker (and no pages made per pair).
     bare = dataclasses.replace(_paired_site({}, ""), pair_choice={})
-    assert pair_pages.picker(bare, {"x": set(lat)}, ["x"], asked=False) == pair_pages.NO_PICKER
+    assert pair_pages.picker(bare, {"x": set(lat)}, ["x"], asked=False,
+                             refs={}) == pair_pages.NO_PICKER
